@@ -1,0 +1,14 @@
+"""face-recognition-service: SCRFD + ArcFace (InsightFace models) on ONNX Runtime behind FastAPI.
+
+Request path, in reading order:
+    function/api/app.py        create_app(): FastAPI app, loads the engine once at start-up
+    function/api/routes.py     the four routes (thin)
+    function/api/inputs.py     request body -> image bytes (multipart or JSON), size limits
+    function/imaging.py        image bytes -> pixels (format check, limits, EXIF orientation, reduced decode)
+    function/engine/           detector, aligner, recognizer on ONNX Runtime (no HTTP here)
+    function/api/errors.py     the one place that maps errors to HTTP answers
+Wrappers: function/lambda_handler.py (Mangum), function/__main__.py (uvicorn), function/entry.py (image entry).
+Model packs (find, verify, bake) live in function/models/, apart from inference.
+"""
+
+__version__ = "0.1.0"

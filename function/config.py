@@ -1,0 +1,123 @@
+"""Settings, read once from environment variables. Every variable has a documented default (README: Configuration)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL_DIR = REPO_ROOT / "model_cache"
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (affinity / cgroup-aware where the OS tells), at least 1."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    return max(1, n)
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{name} must be true or false, got {raw!r}")
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+
+
+# Measured on LFW view-2 (README: Accuracy). Per pack, because the recognizers' score scales differ slightly.
+DEFAULT_SIMILARITY_THRESHOLDS: dict[str, float] = {}
+FALLBACK_SIMILARITY_THRESHOLD = 0.40
+
+
+@dataclass(frozen=True)
+class Settings:
+    model_pack: str = ""  # "" = buffalo_l when baked, else buffalo_sc
+    model_dir: Path = DEFAULT_MODEL_DIR
+    execution_provider: str = "cpu"  # cpu | cuda
+    ort_threads: int = 0  # 0 = the CPUs this process may use
+    det_size: int = 640
+    det_score_threshold: float = 0.5
+    nms_threshold: float = 0.4
+    coarse_det_size: int = 320  # 0 turns coarse-to-fine detection off
+    coarse_min_score: float = 0.75
+    coarse_min_face_fraction: float = 0.08
+    closeup_fallback: bool = True
+    similarity_threshold: float | None = None  # None = the measured default of the served pack
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+    min_image_side: int = 32
+    reduced_decode_min_side: int = 960
+    api_key: str = ""
+    allowed_s3_buckets: tuple[str, ...] = field(default_factory=tuple)
+    max_s3_bytes: int = 15 * 1024 * 1024
+    log_level: str = "INFO"
+
+    @property
+    def threads(self) -> int:
+        return self.ort_threads if self.ort_threads > 0 else available_cpus()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        raw_threshold = env.get("SIMILARITY_THRESHOLD", "").strip()
+        provider = env.get("EXECUTION_PROVIDER", "cpu").strip().lower() or "cpu"
+        if provider not in {"cpu", "cuda"}:
+            raise ValueError(f"EXECUTION_PROVIDER must be cpu or cuda, got {provider!r}")
+        return cls(
+            model_pack=env.get("MODEL_PACK", "").strip(),
+            model_dir=Path(env.get("MODEL_DIR", "").strip() or DEFAULT_MODEL_DIR),
+            execution_provider=provider,
+            ort_threads=_int(env, "ORT_THREADS", 0),
+            det_size=_int(env, "DET_SIZE", 640),
+            det_score_threshold=_float(env, "DET_SCORE_THRESHOLD", 0.5),
+            nms_threshold=_float(env, "NMS_THRESHOLD", 0.4),
+            coarse_det_size=_int(env, "COARSE_DET_SIZE", 320),
+            coarse_min_score=_float(env, "COARSE_MIN_SCORE", 0.75),
+            coarse_min_face_fraction=_float(env, "COARSE_MIN_FACE_FRACTION", 0.08),
+            closeup_fallback=_bool(env, "CLOSEUP_FALLBACK", True),
+            similarity_threshold=float(raw_threshold) if raw_threshold else None,
+            max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+            max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", 40_000_000),
+            min_image_side=_int(env, "MIN_IMAGE_SIDE", 32),
+            reduced_decode_min_side=_int(env, "REDUCED_DECODE_MIN_SIDE", 960),
+            api_key=env.get("API_KEY", ""),
+            allowed_s3_buckets=_list(env, "ALLOWED_S3_BUCKETS"),
+            max_s3_bytes=_int(env, "MAX_S3_BYTES", 15 * 1024 * 1024),
+            log_level=env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO",
+        )
+
+    def threshold_for(self, pack_name: str) -> float:
+        if self.similarity_threshold is not None:
+            return self.similarity_threshold
+        return DEFAULT_SIMILARITY_THRESHOLDS.get(pack_name, FALLBACK_SIMILARITY_THRESHOLD)

@@ -1,0 +1,162 @@
+"""FaceEngine: detection (with close-up fallback and coarse-to-fine), face choice, alignment, embedding.
+
+Usable from a script:
+
+    from function.engine import FaceEngine, EngineConfig
+    engine = FaceEngine.from_pack(load_pack(Path("model_cache"), "buffalo_sc"), EngineConfig())
+    faces = engine.detect(bgr_pixels)
+    vectors = engine.embed(bgr_pixels, faces)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Literal, Sequence
+
+import cv2
+import numpy as np
+
+from function.engine.aligner import align_face
+from function.engine.detector import ScrfdDetector
+from function.engine.recognizer import ArcFaceRecognizer
+from function.engine.sessions import SessionConfig, create_session
+from function.engine.types import Face
+from function.models.pack import ModelPack
+
+Purpose = Literal["all", "one"]
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    threads: int = 1
+    execution_provider: str = "cpu"
+    det_size: int = 640
+    det_score_threshold: float = 0.5
+    nms_threshold: float = 0.4
+    coarse_det_size: int = 320  # 0 = off
+    coarse_min_score: float = 0.75
+    coarse_min_face_fraction: float = 0.08  # face side / image long side, for the coarse pass to be trusted
+    closeup_fallback: bool = True
+    fit_canvas: bool = True
+
+
+@dataclass
+class LoadReport:
+    """Where start-up time went, in seconds."""
+
+    read_verify_s: float = 0.0
+    detector_session_s: float = 0.0
+    recognizer_session_s: float = 0.0
+    warmup_s: float = 0.0
+    providers: list[str] = field(default_factory=list)
+
+
+class FaceEngine:
+    def __init__(self, detector: ScrfdDetector, recognizer: ArcFaceRecognizer, config: EngineConfig,
+                 pack: ModelPack | None = None, report: LoadReport | None = None) -> None:
+        self.detector = detector
+        self.recognizer = recognizer
+        self.config = config
+        self.pack = pack
+        self.report = report or LoadReport()
+
+    @classmethod
+    def from_pack(cls, pack: ModelPack, config: EngineConfig, *, warmup: bool = True) -> "FaceEngine":
+        """Verify the pack's files, build both sessions and (by default) run each once so the first request
+        does not pay ONNX Runtime's first-run allocation."""
+        report = LoadReport()
+        sess_cfg = SessionConfig(threads=config.threads, execution_provider=config.execution_provider)
+        t0 = time.perf_counter()
+        det_bytes = pack.detector.read_verified()
+        t1 = time.perf_counter()
+        det_session = create_session(det_bytes, sess_cfg)
+        del det_bytes
+        t2 = time.perf_counter()
+        rec_bytes = pack.recognizer.read_verified()
+        t3 = time.perf_counter()
+        rec_session = create_session(rec_bytes, sess_cfg)
+        del rec_bytes
+        t4 = time.perf_counter()
+        report.read_verify_s = (t1 - t0) + (t3 - t2)
+        report.detector_session_s = t2 - t1
+        report.recognizer_session_s = t4 - t3
+        report.providers = list(det_session.get_providers())
+        detector = ScrfdDetector(det_session, input_mean=pack.detector.input_mean, input_std=pack.detector.input_std,
+                                 score_threshold=config.det_score_threshold, nms_threshold=config.nms_threshold,
+                                 fit_canvas=config.fit_canvas)
+        recognizer = ArcFaceRecognizer(rec_session, input_mean=pack.recognizer.input_mean,
+                                       input_std=pack.recognizer.input_std)
+        engine = cls(detector, recognizer, config, pack, report)
+        if warmup:
+            t5 = time.perf_counter()
+            engine.warmup()
+            report.warmup_s = time.perf_counter() - t5
+        return engine
+
+    def warmup(self) -> None:
+        blank = np.zeros((self.config.det_size, self.config.det_size, 3), dtype=np.uint8)
+        self.detector.detect(blank, self.config.det_size)
+        if self.config.coarse_det_size:
+            self.detector.detect(blank[: self.config.coarse_det_size, : self.config.coarse_det_size],
+                                 self.config.coarse_det_size)
+        self.recognizer.embed([blank[:112, :112]])
+
+    # -- detection --------------------------------------------------------------------------------------------
+    def detect(self, image: np.ndarray, purpose: Purpose = "all") -> list[Face]:
+        """All faces (purpose="all": full recall), or the cheapest pass that settles a one-face request
+        (purpose="one": coarse pass first, accepted only when unambiguous). Boxes in `image` pixels."""
+        image = ensure_bgr(image)
+        cfg = self.config
+        if purpose == "one" and cfg.coarse_det_size and cfg.coarse_det_size < cfg.det_size:
+            faces = self.detector.detect(image, cfg.coarse_det_size)
+            if self._coarse_is_unambiguous(faces, image.shape):
+                return faces
+        faces = self.detector.detect(image, cfg.det_size)
+        if not faces and cfg.closeup_fallback:
+            faces = self._detect_closeup(image)
+        return faces
+
+    def _coarse_is_unambiguous(self, faces: list[Face], shape: tuple[int, ...]) -> bool:
+        if len(faces) != 1:
+            return False
+        face = faces[0]
+        side = min(face.box[2] - face.box[0], face.box[3] - face.box[1])
+        return (face.score >= self.config.coarse_min_score
+                and side >= self.config.coarse_min_face_fraction * max(shape[0], shape[1]))
+
+    def _detect_closeup(self, image: np.ndarray) -> list[Face]:
+        """A face that fills the frame (selfie, ID photo, tight crop) is too large for SCRFD's anchors: pad the
+        image by half its longer side on every edge, detect again, and shift the results back."""
+        pad = max(image.shape[0], image.shape[1]) // 2
+        padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+        faces = self.detector.detect(padded, self.config.det_size)
+        return [f.shifted(pad, pad) for f in faces]
+
+    # -- recognition ------------------------------------------------------------------------------------------
+    def embed(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        """(len(faces), 512) L2-normalised embeddings, every face in one batched recognizer run."""
+        image = ensure_bgr(image)
+        crops = [align_face(image, f.landmarks, self.recognizer.input_size) for f in faces]
+        return self.recognizer.embed(crops)
+
+    @property
+    def embedding_size(self) -> int:
+        return self.recognizer.dim
+
+
+def ensure_bgr(image: np.ndarray) -> np.ndarray:
+    """BGR uint8 HxWx3 from grayscale or BGRA input (the models take three channels)."""
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return image
+
+
+def choose_face(faces: Sequence[Face], how: str, shape: tuple[int, ...]) -> Face:
+    """The largest face, or the one whose centre is nearest the image centre (LFW's convention)."""
+    if how == "largest":
+        return max(faces, key=lambda f: f.area)
+    cy, cx = shape[0] / 2.0, shape[1] / 2.0
+    return min(faces, key=lambda f: ((f.box[0] + f.box[2]) / 2 - cx) ** 2 + ((f.box[1] + f.box[3]) / 2 - cy) ** 2)

@@ -1,0 +1,50 @@
+"""python -m function.models {bake,verify,list} — manage model packs (see README: Model packs)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from function.config import DEFAULT_MODEL_DIR
+from function.errors import PackError
+from function.models.bake import SPECS, bake, is_baked
+from function.models.pack import ROLES, available_packs, load_pack
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m function.models", description=__doc__)
+    parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR, help="where packs live (default: %(default)s)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_bake = sub.add_parser("bake", help="create a pack from its official source and pinned sha256 sums")
+    p_bake.add_argument("name", choices=sorted(SPECS))
+    p_bake.add_argument("--source", default="", help="URL, local .zip, local folder or s3://bucket/key (default: official release)")
+    p_bake.add_argument("--if-missing", action="store_true", help="do nothing when the pack is already baked")
+    p_verify = sub.add_parser("verify", help="check a pack's files against its manifest")
+    p_verify.add_argument("name")
+    sub.add_parser("list", help="list baked packs")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "bake":
+            if args.if_missing and is_baked(args.model_dir, args.name):
+                print(f"{args.name} already baked in {args.model_dir}", file=sys.stderr)
+                return 0
+            path = bake(args.name, args.model_dir, args.source)
+            print(f"baked {args.name} into {path}", file=sys.stderr)
+        elif args.command == "verify":
+            pack = load_pack(args.model_dir, args.name, allow_timing_proxy=True)
+            for role in ROLES:
+                getattr(pack, role).read_verified()
+            files = ", ".join(f"{d['file']} {d['sha256']}" for d in pack.describe())
+            print(f"{args.name}: OK ({files})")
+        else:
+            for name in available_packs(args.model_dir):
+                print(name)
+    except PackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""A model pack is a folder `<model_dir>/<name>/` holding a detector ONNX, a recognizer ONNX and `manifest.json`.
+
+manifest.json:
+    {"name": "buffalo_sc", "format": 1, "source": "...", "licence": "...", "timing_proxy": false,
+     "models": {"detector":   {"file": "...onnx", "bytes": N, "sha256": "...", "kind": "scrfd",
+                               "input_mean": 127.5, "input_std": 128.0},
+                "recognizer": {"file": "...onnx", "bytes": N, "sha256": "...", "kind": "arcface",
+                               "input_mean": 127.5, "input_std": 127.5}}}
+
+Loading checks every file's size and sha256 against the manifest (one read per file: the verified bytes are what
+the session is built from) and refuses timing-proxy packs, whose random weights must never answer a request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from function.errors import PackError
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+ROLES = ("detector", "recognizer")
+PRODUCTION_PACK = "buffalo_l"
+EMBEDDED_PACK = "buffalo_sc"
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    role: str
+    path: Path
+    size: int
+    sha256: str
+    kind: str
+    input_mean: float
+    input_std: float
+
+    def read_verified(self) -> bytes:
+        """The file's bytes, checked against the manifest; PackError if missing, truncated or altered."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError as exc:
+            raise PackError(f"model file missing: {self.path}") from exc
+        if len(data) != self.size:
+            raise PackError(f"model file {self.path} has {len(data)} bytes, manifest says {self.size}: corrupt or "
+                            "incomplete; bake the pack again")
+        actual = sha256_bytes(data)
+        if actual != self.sha256:
+            raise PackError(f"model file {self.path} sha256 {actual[:12]}… does not match the manifest's "
+                            f"{self.sha256[:12]}…: corrupt or replaced; bake the pack again")
+        return data
+
+    def describe(self) -> dict[str, Any]:
+        return {"role": self.role, "file": self.path.name, "bytes": self.size, "sha256": self.sha256[:12]}
+
+
+@dataclass(frozen=True)
+class ModelPack:
+    name: str
+    path: Path
+    source: str
+    licence: str
+    timing_proxy: bool
+    detector: ModelFile
+    recognizer: ModelFile
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [self.detector.describe(), self.recognizer.describe()]
+
+
+def _model_file(pack_dir: Path, role: str, entry: Any) -> ModelFile:
+    if not isinstance(entry, dict):
+        raise PackError(f"{pack_dir / MANIFEST}: models.{role} is missing")
+    try:
+        return ModelFile(
+            role=role,
+            path=pack_dir / str(entry["file"]),
+            size=int(entry["bytes"]),
+            sha256=str(entry["sha256"]).lower(),
+            kind=str(entry.get("kind", "scrfd" if role == "detector" else "arcface")),
+            input_mean=float(entry.get("input_mean", 127.5)),
+            input_std=float(entry.get("input_std", 128.0 if role == "detector" else 127.5)),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PackError(f"{pack_dir / MANIFEST}: models.{role} needs file, bytes and sha256 ({exc})") from exc
+
+
+def read_manifest(pack_dir: Path) -> dict[str, Any]:
+    path = pack_dir / MANIFEST
+    try:
+        manifest = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise PackError(f"no {MANIFEST} in {pack_dir}: bake the pack first (python -m function.models bake NAME)") from exc
+    except (OSError, ValueError) as exc:
+        raise PackError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("models"), dict):
+        raise PackError(f"{path} has no 'models' object")
+    return manifest
+
+
+def load_pack(model_dir: Path, name: str, *, allow_timing_proxy: bool = False) -> ModelPack:
+    """Read and check a pack's manifest (files are hashed when the engine reads them)."""
+    pack_dir = Path(model_dir) / name
+    if not pack_dir.is_dir():
+        raise PackError(f"model pack {name!r} not found in {model_dir} (available: {', '.join(available_packs(model_dir)) or 'none'}); "
+                        f"bake it with: python -m function.models bake {name}")
+    manifest = read_manifest(pack_dir)
+    timing_proxy = bool(manifest.get("timing_proxy", False))
+    if timing_proxy and not allow_timing_proxy:
+        raise PackError(f"model pack {name!r} is a timing proxy (random weights, for benchmarks only) and is never served")
+    models = manifest["models"]
+    return ModelPack(
+        name=str(manifest.get("name", name)),
+        path=pack_dir,
+        source=str(manifest.get("source", "")),
+        licence=str(manifest.get("licence", "")),
+        timing_proxy=timing_proxy,
+        detector=_model_file(pack_dir, "detector", models.get("detector")),
+        recognizer=_model_file(pack_dir, "recognizer", models.get("recognizer")),
+    )
+
+
+def available_packs(model_dir: Path) -> list[str]:
+    root = Path(model_dir)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file())
+
+
+def resolve_pack_name(model_dir: Path, requested: str) -> str:
+    """MODEL_PACK if set; else buffalo_l when baked, else the embedded buffalo_sc."""
+    if requested:
+        return requested
+    name = PRODUCTION_PACK if (Path(model_dir) / PRODUCTION_PACK / MANIFEST).is_file() else EMBEDDED_PACK
+    log.info("MODEL_PACK not set: serving %s", name)
+    return name
