@@ -13,9 +13,11 @@ class ServiceError(Exception):
     code = "INTERNAL_ERROR"
     status = 500
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
+                 field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
         if code is not None:
             self.code = code
         if status is not None:

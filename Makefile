@@ -1,0 +1,38 @@
+# make run   - create .venv, install, bake the embedded default pack if absent, serve on 0.0.0.0:$(PORT)
+# make test  - install what the tests need and run pytest
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+export PORT
+
+.PHONY: run test install install-dev bake bench accuracy load clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python requirements.txt requirements-nodeps.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt requirements-oracle.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-oracle.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+bake: $(VENV)/.installed
+	$(BIN)/python -m function.models bake buffalo_sc --if-missing
+
+run: bake
+	$(BIN)/python -m function
+
+test: install-dev bake
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) model_cache/buffalo_sc .pytest_cache

@@ -1,0 +1,1 @@
+"""HTTP layer: FastAPI app, routes, request parsing, error mapping. Knows nothing of ONNX Runtime."""

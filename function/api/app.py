@@ -1,0 +1,74 @@
+"""create_app(): the FastAPI app. The engine is loaded here, once per process, when the app is created (on
+Lambda that is the init phase, reused by every warm invocation)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from fastapi import FastAPI
+
+from function import __version__
+from function.api.errors import ERROR_CODES, install_error_handlers
+from function.api.routes import router
+from function.config import Settings
+from function.engine import EngineConfig, FaceEngine
+from function.errors import PackError
+from function.imaging import DecodeLimits
+from function.models import load_pack, resolve_pack_name
+from function.service import FaceService
+
+log = logging.getLogger("function")
+
+DESCRIPTION = """Face detection, 512-D ArcFace embeddings and face comparison on InsightFace models (ONNX Runtime).
+
+Images go as `multipart/form-data` files (`image`, or `image1` + `image2`) or as JSON with base64 strings.
+Every error answers `{"success": false, "error": "...", "code": "..."}`. Codes:
+
+""" + "\n".join(f"* `{code}` ({status}): {text}" for code, (status, text) in ERROR_CODES.items())
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    return EngineConfig(threads=settings.threads, execution_provider=settings.execution_provider,
+                        det_size=settings.det_size, det_score_threshold=settings.det_score_threshold,
+                        nms_threshold=settings.nms_threshold, coarse_det_size=settings.coarse_det_size,
+                        coarse_min_score=settings.coarse_min_score,
+                        coarse_min_face_fraction=settings.coarse_min_face_fraction,
+                        closeup_fallback=settings.closeup_fallback)
+
+
+def load_engine(settings: Settings, pack_name: str) -> FaceEngine:
+    t0 = time.perf_counter()
+    engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack_name), engine_config(settings))
+    r = engine.report
+    log.info("model pack %s loaded in %.2fs (read+verify %.2fs, detector %.2fs, recognizer %.2fs, warm-up %.2fs) "
+             "on %s with %d threads", pack_name, time.perf_counter() - t0, r.read_verify_s, r.detector_session_s,
+             r.recognizer_session_s, r.warmup_s, ",".join(r.providers), settings.threads)
+    return engine
+
+
+def create_app(settings: Settings | None = None, engine: FaceEngine | None = None) -> FastAPI:
+    """The app. Pass `engine` to share one already loaded (tests, scripts); otherwise the pack named by the
+    settings is loaded now. A pack that fails to load leaves the app up: /health answers 503 with the reason
+    and the face routes answer MODEL_NOT_READY (the entry points exit instead; see function/__main__.py)."""
+    settings = settings or Settings.from_env()
+    app = FastAPI(title="face-recognition-service", version=__version__, description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.pack_name = resolve_pack_name(settings.model_dir, settings.model_pack)
+    app.state.load_error = None
+    app.state.service = None
+    if engine is None:
+        try:
+            engine = load_engine(settings, app.state.pack_name)
+        except PackError as exc:
+            log.error("model pack %s not loaded: %s", app.state.pack_name, exc)
+            app.state.load_error = str(exc)
+    if engine is not None:
+        if engine.pack is not None:
+            app.state.pack_name = engine.pack.name
+        limits = DecodeLimits(max_image_pixels=settings.max_image_pixels, min_image_side=settings.min_image_side,
+                              reduced_decode_min_side=settings.reduced_decode_min_side)
+        app.state.service = FaceService(engine, limits, settings.threshold_for(app.state.pack_name))
+    install_error_handlers(app)
+    app.include_router(router)
+    return app

@@ -1,0 +1,167 @@
+"""Request body -> image bytes per field. Multipart (files held in memory, never spooled to disk) or JSON
+(base64, optionally as a data URL). The body is capped at MAX_UPLOAD_BYTES while it streams in."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+from python_multipart import MultipartParser
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import parse_options_header
+from starlette.requests import Request
+
+from function.errors import InvalidRequest, MissingField, PayloadTooLarge, UnsupportedMediaType
+
+S3Fetcher = Callable[[str, str], Awaitable[bytes]]  # (uri, field) -> bytes
+_BASE64_BODY = re.compile(rb"^[A-Za-z0-9+/=\r\n]+$")
+_DATA_URL = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w=.+-]+)*;base64,", re.IGNORECASE)
+
+
+@dataclass
+class Part:
+    name: str = ""
+    filename: str | None = None
+    content_type: str = ""
+    chunks: list[bytes] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The whole body, refused with 413 from Content-Length alone or as soon as the stream passes the cap."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLarge(f"The request body is {int(declared):,} bytes; the limit is {max_bytes:,} bytes.")
+    chunks, total = [], 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > max_bytes:
+            raise PayloadTooLarge(f"The request body is larger than the limit of {max_bytes:,} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_multipart(body: bytes, boundary: bytes) -> list[Part]:
+    parts: list[Part] = []
+    current: list[Part] = []
+    header_field: list[bytes] = []
+    header_value: list[bytes] = []
+
+    def on_part_begin() -> None:
+        current[:] = [Part()]
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        current[0].chunks.append(data[start:end])
+
+    def on_part_end() -> None:
+        parts.append(current[0])
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        header_field.append(data[start:end])
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        header_value.append(data[start:end])
+
+    def on_header_end() -> None:
+        name = b"".join(header_field).decode("latin-1").lower()
+        value = b"".join(header_value).decode("latin-1")
+        current[0].headers[name] = value
+        header_field.clear()
+        header_value.clear()
+        if name == "content-disposition":
+            _, params = parse_options_header(value)
+            current[0].name = params.get(b"name", b"").decode("utf-8", "replace")
+            raw_filename = params.get(b"filename")
+            current[0].filename = raw_filename.decode("utf-8", "replace") if raw_filename is not None else None
+        elif name == "content-type":
+            current[0].content_type = value
+
+    parser = MultipartParser(boundary, {
+        "on_part_begin": on_part_begin, "on_part_data": on_part_data, "on_part_end": on_part_end,
+        "on_header_field": on_header_field, "on_header_value": on_header_value, "on_header_end": on_header_end,
+    })
+    try:
+        parser.write(body)
+        parser.finalize()
+    except (MultipartParseError, ValueError) as exc:
+        raise InvalidRequest(_explain_bad_multipart(body)) from exc
+    if not parts and body.strip():
+        raise InvalidRequest(_explain_bad_multipart(body))
+    return parts
+
+
+def _explain_bad_multipart(body: bytes) -> str:
+    sample = body[:4096].strip()
+    if sample and _BASE64_BODY.match(sample) and not sample.startswith(b"--"):
+        return ("The multipart body arrived base64-encoded but not marked as such: behind API Gateway, add "
+                "multipart/form-data to the API's binary media types (BinaryMediaTypes).")
+    return "The request body is not valid multipart/form-data."
+
+
+def decode_base64_field(value: object, name: str) -> bytes:
+    if not isinstance(value, str) or not value:
+        raise InvalidRequest(f"Field {name!r} must be a non-empty base64 string.", field=name)
+    text = _DATA_URL.sub("", value.strip(), count=1)
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidRequest(f"Field {name!r} is not valid base64.", field=name) from exc
+
+
+async def read_images(request: Request, names: tuple[str, ...], max_bytes: int,
+                      s3_fetch: S3Fetcher | None = None) -> dict[str, bytes]:
+    """The image bytes of each named field, from multipart/form-data or application/json."""
+    mime, params = parse_options_header(request.headers.get("content-type", ""))
+    mime = mime.lower()
+    if mime == b"multipart/form-data":
+        boundary = params.get(b"boundary")
+        if not boundary:
+            raise InvalidRequest("multipart/form-data needs a boundary parameter in Content-Type.")
+        parts = parse_multipart(await read_body(request, max_bytes), boundary)
+        found: dict[str, bytes] = {}
+        for name in names:
+            matching = [p for p in parts if p.name == name]
+            if not matching:
+                raise MissingField(_missing(name, [p.name for p in parts]), field=name)
+            if len(matching) > 1:
+                raise InvalidRequest(f"Field {name!r} holds {len(matching)} files; send exactly one.",
+                                     code="DUPLICATE_FIELD", field=name)
+            found[name] = matching[0].data
+        return found
+    if mime == b"application/json":
+        body = await read_body(request, max_bytes)
+        try:
+            doc = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidRequest("The request body is not valid JSON.") from exc
+        if not isinstance(doc, dict):
+            raise InvalidRequest("The JSON body must be an object, e.g. {\"image\": \"<base64>\"}.")
+        found = {}
+        for name in names:
+            if name in doc:
+                found[name] = decode_base64_field(doc[name], name)
+            elif f"{name}_s3" in doc and s3_fetch is not None:
+                found[name] = await s3_fetch(doc[f"{name}_s3"], name)
+            else:
+                raise MissingField(_missing(name, list(doc)), field=name)
+        return found
+    if not mime:
+        raise UnsupportedMediaType("Content-Type is missing: send multipart/form-data or application/json.")
+    raise UnsupportedMediaType(f"Content-Type {mime.decode('latin-1')!r} is not accepted: send multipart/form-data "
+                               "or application/json.")
+
+
+def _missing(name: str, present: list[str]) -> str:
+    msg = f"The field {name!r} is required."
+    seen = [p for p in present if p]
+    if seen:
+        msg += f" Received: {', '.join(repr(p) for p in seen[:5])}."
+    return msg

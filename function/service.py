@@ -1,0 +1,86 @@
+"""The use cases behind the routes: bytes in, response models out. Decoding, face choice and the
+same-person decision live here; the routes only read the request and the engine only does the models."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from function.engine import Face, FaceEngine, choose_face
+from function.errors import MultipleFaces, NoFace, ServiceError
+from function.imaging import DecodedImage, DecodeLimits, decode_image
+from function.schemas import CompareResponse, DetectResponse, ExtractResponse, FaceBox, FaceChoice, FaceEmbedding
+
+
+class FaceService:
+    def __init__(self, engine: FaceEngine, limits: DecodeLimits, threshold: float) -> None:
+        self.engine = engine
+        self.limits = limits
+        self.threshold = threshold
+
+    # -- helpers ----------------------------------------------------------------------------------------------
+    def _decode(self, data: bytes, field: str) -> DecodedImage:
+        try:
+            return decode_image(data, self.limits)
+        except ServiceError as exc:
+            exc.field = field
+            raise
+
+    @staticmethod
+    def _face_box(face: Face, image: DecodedImage) -> FaceBox:
+        f = face.scaled(image.scale)
+        box = np.clip(f.box, 0, [image.width, image.height, image.width, image.height])
+        return FaceBox(box=[round(float(v), 2) for v in box], score=round(face.score, 5),
+                       landmarks=[[round(float(x), 2), round(float(y), 2)] for x, y in f.landmarks])
+
+    def _one_face(self, image: DecodedImage, choice: FaceChoice, field: str) -> Face:
+        faces = self.engine.detect(image.pixels, purpose="one" if choice == "single" else "all")
+        if not faces:
+            raise NoFace(f"No face detected in {field}.", field=field)
+        if len(faces) > 1:
+            if choice == "single":
+                raise MultipleFaces(f"Multiple faces detected in {field} ({len(faces)}); send a photo with one face "
+                                    "or ask for ?face=largest.", field=field)
+            return choose_face(faces, choice, image.pixels.shape)
+        return faces[0]
+
+    # -- use cases --------------------------------------------------------------------------------------------
+    def detect(self, data: bytes) -> DetectResponse:
+        image = self._decode(data, "image")
+        faces = self.engine.detect(image.pixels, purpose="all")
+        n = len(faces)
+        message = ("No face detected" if n == 0 else "Single face detected successfully" if n == 1
+                   else f"Multiple faces detected ({n})")
+        return DetectResponse(detected=n > 0, face_count=n, confidence=round(max((f.score for f in faces), default=0.0), 5),
+                              message=message, faces=[self._face_box(f, image) for f in faces],
+                              image_width=image.width, image_height=image.height)
+
+    def extract(self, data: bytes, choice: FaceChoice = "single", all_faces: bool = False) -> ExtractResponse:
+        image = self._decode(data, "image")
+        if all_faces:
+            faces = self.engine.detect(image.pixels, purpose="all")
+            if not faces:
+                raise NoFace("No face detected in image.", field="image")
+            vectors = self.engine.embed(image.pixels, faces)
+            items = [FaceEmbedding(**self._face_box(f, image).model_dump(), embedding=v.tolist())
+                     for f, v in zip(faces, vectors)]
+            main = max(range(len(faces)), key=lambda i: faces[i].area)
+            first = items[main]
+            return ExtractResponse(embedding=first.embedding, confidence=first.score, embedding_size=len(first.embedding),
+                                   box=first.box, landmarks=first.landmarks, faces=items)
+        face = self._one_face(image, choice, "image")
+        vector = self.engine.embed(image.pixels, [face])[0]
+        box = self._face_box(face, image)
+        return ExtractResponse(embedding=vector.tolist(), confidence=box.score, embedding_size=int(vector.shape[0]),
+                               box=box.box, landmarks=box.landmarks)
+
+    def compare(self, data1: bytes, data2: bytes, choice: FaceChoice = "single") -> CompareResponse:
+        image1 = self._decode(data1, "image1")
+        image2 = self._decode(data2, "image2")
+        face1 = self._one_face(image1, choice, "image1")
+        face2 = self._one_face(image2, choice, "image2")
+        v1 = self.engine.embed(image1.pixels, [face1])[0]
+        v2 = self.engine.embed(image2.pixels, [face2])[0]
+        similarity = float(np.clip(np.dot(v1, v2), -1.0, 1.0))
+        return CompareResponse(similarity=round(similarity, 6), confidence=round(50.0 * (1.0 + similarity), 4),
+                               same_person=similarity >= self.threshold, threshold=self.threshold,
+                               face1=self._face_box(face1, image1), face2=self._face_box(face2, image2))
