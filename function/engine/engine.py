@@ -38,6 +38,7 @@ class EngineConfig:
     coarse_min_score: float = 0.75
     coarse_min_face_fraction: float = 0.08  # face side / image long side, for the coarse pass to be trusted
     closeup_fallback: bool = True
+    closeup_min_face_fraction: float = 0.25  # face side / image short side for a face found by the close-up pass
     fit_canvas: bool = True
 
 
@@ -127,11 +128,14 @@ class FaceEngine:
 
     def _detect_closeup(self, image: np.ndarray) -> list[Face]:
         """A face that fills the frame (selfie, ID photo, tight crop) is too large for SCRFD's anchors: pad the
-        image by half its longer side on every edge, detect again, and shift the results back."""
+        image by half its longer side on every edge, detect again, and shift the results back. Only large faces
+        are kept: that is the case this pass exists for, and the shrunken image otherwise invites false positives
+        (measured: a dog in ../shared/faces/noface scores 0.54 here as a 42 px "face")."""
         pad = max(image.shape[0], image.shape[1]) // 2
         padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-        faces = self.detector.detect(padded, self.config.det_size)
-        return [f.shifted(pad, pad) for f in faces]
+        min_side = self.config.closeup_min_face_fraction * min(image.shape[0], image.shape[1])
+        faces = [f.shifted(pad, pad) for f in self.detector.detect(padded, self.config.det_size)]
+        return [f for f in faces if min(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= min_side]
 
     # -- recognition ------------------------------------------------------------------------------------------
     def embed(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
