@@ -1,0 +1,118 @@
+"""Model packs: verified at load, refused when missing, corrupt or a timing proxy; the bake CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from function.api.app import create_app
+from function.config import REPO_ROOT, Settings
+from function.engine import EngineConfig, FaceEngine
+from function.errors import PackError
+from function.models import load_pack, resolve_pack_name
+from function.models.bake import bake_buffalo_sc
+
+
+@pytest.fixture()
+def pack_copy(tmp_path: Path, model_dir: Path) -> Path:
+    shutil.copytree(model_dir / "buffalo_sc", tmp_path / "buffalo_sc")
+    return tmp_path
+
+
+def test_verified_pack_loads(model_dir):
+    pack = load_pack(model_dir, "buffalo_sc")
+    assert pack.detector.read_verified()[:4] and pack.recognizer.size == len(pack.recognizer.read_verified())
+
+
+def test_corrupt_file_fails_startup_clearly(pack_copy):
+    pack = load_pack(pack_copy, "buffalo_sc")
+    data = bytearray(pack.recognizer.path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    pack.recognizer.path.write_bytes(bytes(data))
+    with pytest.raises(PackError, match="sha256 .* does not match"):
+        FaceEngine.from_pack(load_pack(pack_copy, "buffalo_sc"), EngineConfig())
+
+
+def test_truncated_and_missing_files(pack_copy):
+    pack = load_pack(pack_copy, "buffalo_sc")
+    pack.detector.path.write_bytes(pack.detector.path.read_bytes()[:1000])
+    with pytest.raises(PackError, match="bytes, manifest says"):
+        pack.detector.read_verified()
+    pack.detector.path.unlink()
+    with pytest.raises(PackError, match="missing"):
+        pack.detector.read_verified()
+
+
+def test_missing_pack_and_manifest(tmp_path, pack_copy):
+    with pytest.raises(PackError, match="not found"):
+        load_pack(tmp_path / "empty", "buffalo_l")
+    (pack_copy / "buffalo_sc" / "manifest.json").unlink()
+    with pytest.raises(PackError, match="bake the pack first"):
+        load_pack(pack_copy, "buffalo_sc")
+
+
+def test_timing_proxy_pack_is_never_served(pack_copy):
+    manifest_path = pack_copy / "buffalo_sc" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["timing_proxy"] = True
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(PackError, match="timing proxy"):
+        load_pack(pack_copy, "buffalo_sc")
+    app = create_app(Settings(model_pack="buffalo_sc", model_dir=pack_copy))
+    assert app.state.service is None
+
+
+def test_default_pack_prefers_buffalo_l_when_baked(pack_copy):
+    assert resolve_pack_name(pack_copy, "") == "buffalo_sc"
+    shutil.copytree(pack_copy / "buffalo_sc", pack_copy / "buffalo_l")
+    assert resolve_pack_name(pack_copy, "") == "buffalo_l"
+    assert resolve_pack_name(pack_copy, "buffalo_sc") == "buffalo_sc"
+
+
+def test_app_without_models_is_unhealthy(tmp_path):
+    with TestClient(create_app(Settings(model_dir=tmp_path))) as client:
+        r = client.get("/health")
+        assert r.status_code == 503
+        assert r.json()["status"] == "unhealthy" and r.json()["model_loaded"] is False
+        assert "bake" in r.json()["error"]
+        r = client.post("/detect", files={"image": ("a.jpg", b"\xff\xd8\xff", "image/jpeg")})
+        assert r.status_code == 503 and r.json()["code"] == "MODEL_NOT_READY"
+
+
+def test_server_refuses_to_start_without_models(tmp_path):
+    env = {**os.environ, "MODEL_DIR": str(tmp_path), "PORT": "0"}
+    proc = subprocess.run([sys.executable, "-m", "function"], cwd=REPO_ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "not found" in proc.stderr and "python -m function.models bake" in proc.stderr
+
+
+def test_bake_cli_is_idempotent_and_verifies(tmp_path):
+    run = [sys.executable, "-m", "function.models", "--model-dir", str(tmp_path)]
+    first = subprocess.run(run + ["bake", "buffalo_sc", "--if-missing"], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    again = subprocess.run(run + ["bake", "buffalo_sc", "--if-missing"], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert "already baked" in again.stderr
+    verify = subprocess.run(run + ["verify", "buffalo_sc"], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert verify.returncode == 0 and "a3562ef62592" in verify.stdout
+    listed = subprocess.run(run + ["list"], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert listed.stdout.split() == ["buffalo_sc"]
+    assert sorted(p.name for p in (tmp_path / "buffalo_sc").iterdir()) == [
+        "manifest.json", "scrfd_500m_bnkps.onnx", "w600k_mbf.onnx"]
+
+
+def test_bake_refuses_a_file_that_does_not_match_its_pin(tmp_path, monkeypatch, pack_copy):
+    fake_wheel = tmp_path / "wheel_model"
+    shutil.copytree(pack_copy / "buffalo_sc", fake_wheel)
+    (fake_wheel / "w600k_mbf.onnx").write_bytes(b"not the model")
+    monkeypatch.setattr("function.models.bake.vectron_model_dir", lambda: fake_wheel)
+    with pytest.raises(PackError, match="does not match the pinned"):
+        bake_buffalo_sc(tmp_path / "out")
+    assert not (tmp_path / "out" / "buffalo_sc").exists()
