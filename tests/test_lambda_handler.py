@@ -51,7 +51,7 @@ SAME_PAIR = next((p1, p2) for _, p1, p2, same in lfw_pairs() if same)
 CASES: list[tuple[str, str, str, Any, dict[str, str] | None]] = [
     ("health", "GET", "/health", None, None),
     ("detect-group", "POST", "/detect", {"image": wheel_photo("gdp.jpg")}, None),
-    ("detect-noface", "POST", "/detect", {"image": NOFACE / "dlib_dog.jpg"}, None),
+    ("detect-noface", "POST", "/detect", {"image": NOFACE / "dlib_eagle.jpg"}, None),
     ("extract", "POST", "/extract-embedding", {"image": wheel_photo("yaoming.jpg")}, None),
     ("extract-largest", "POST", "/extract-embedding", {"image": wheel_photo("players.jpg")}, {"face": "largest"}),
     ("extract-json-base64", "POST", "/extract-embedding", {"json": {"image": wheel_photo("yaoming.jpg")}}, None),
