@@ -14,11 +14,6 @@ from typing import Mapping, Sequence
 
 DEFAULT_HANDLER = "function.lambda_handler.handler"
 
-# ONNX Runtime's telemetry writes a device id and an event database under ~/.cache at the first session: a write
-# outside /tmp (read-only on Lambda) and a record nobody asked for. Off unless the environment says otherwise; set
-# here, before anything imports onnxruntime.
-os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-
 
 def choose_mode(env: Mapping[str, str]) -> str:
     return "lambda" if env.get("AWS_LAMBDA_RUNTIME_API", "").strip() else "http"

@@ -9,18 +9,12 @@ Nothing is written to disk: uploads are parsed in memory and the packs are read 
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
-# Before onnxruntime is imported: its telemetry would write under ~/.cache (see function/entry.py).
-os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+from mangum import Mangum
 
-from mangum import Mangum  # noqa: E402
-
-from function.api.app import create_app  # noqa: E402
-from function.config import Settings  # noqa: E402
-
-log = logging.getLogger("function")
+from function.api.app import create_app
+from function.config import Settings
 
 
 def stage_relative(event: dict[str, Any]) -> dict[str, Any]:

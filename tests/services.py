@@ -27,7 +27,10 @@ def free_port() -> int:
 
 def entry_env(model_dir: Path, home: Path, **extra: str) -> dict[str, str]:
     """The environment of the image's entry script: the test pack, no Lambda unless asked, no bytecode writes."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_LAMBDA_", "PYTEST_"))}
+    # Not inherited: Lambda variables, pytest's, and ORT_DISABLE_TELEMETRY (this process has it from importing
+    # `function`; the entry script must set it itself).
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_LAMBDA_", "PYTEST_")) and k != "ORT_DISABLE_TELEMETRY"}
     env.update(MODEL_PACK=PACK, MODEL_DIR=str(model_dir), PYTHONDONTWRITEBYTECODE="1", HOME=str(home),
                TMPDIR=str(home.parent), LOG_LEVEL="INFO")
     env.update(extra)

@@ -22,10 +22,16 @@ SERVER_HEADERS = {"date", "server"}
 
 
 @pytest.fixture(scope="module")
-def uvicorn_url(model_dir: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The image's entry script in plain-HTTP mode: uvicorn on $PORT."""
+def entry_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("entry-http") / "home"
     home.mkdir()
+    return home
+
+
+@pytest.fixture(scope="module")
+def uvicorn_url(model_dir: Path, entry_home: Path):
+    """The image's entry script in plain-HTTP mode: uvicorn on $PORT."""
+    home = entry_home
     port = free_port()
     log = home.parent / "entry.log"
     proc = start_entry(entry_env(model_dir, home, PORT=str(port), HOST="127.0.0.1"), DEFAULT_HANDLER, log=log)
@@ -169,10 +175,11 @@ def test_stage_relative_leaves_other_paths_and_the_event_alone() -> None:
     assert stage_relative(rest) is rest
 
 
-def test_entry_script_serves_plain_http_on_port(uvicorn_url) -> None:
+def test_entry_script_serves_plain_http_on_port(uvicorn_url, entry_home) -> None:
     health = httpx.get(uvicorn_url + "/health", timeout=10)
     assert health.status_code == 200
     assert health.json()["status"] == "healthy" and health.json()["model"] == "buffalo_sc"
+    assert list(entry_home.iterdir()) == []  # nothing written to HOME (e.g. ONNX Runtime telemetry)
 
 
 def test_entry_mode_choice() -> None:
