@@ -36,3 +36,15 @@ test: install-dev bake
 
 clean:
 	rm -rf $(VENV) model_cache/buffalo_sc .pytest_cache
+
+# --- Deployment (issue #3): API Gateway event fixtures from SAM CLI's own generator ---------------------------
+# aws-sam-cli pins pydantic/boto3 below the service's pins, so it lives in its own venv (requirements-sam.txt).
+SAM_VENV ?= .venv-sam
+.PHONY: events
+$(SAM_VENV)/bin/sam: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+
+events: $(SAM_VENV)/bin/sam
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway aws-proxy --stage Prod > tests/events/apigateway-aws-proxy.json
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway http-api-proxy > tests/events/apigateway-http-api-proxy.json

@@ -11,4 +11,11 @@ Wrappers: function/lambda_handler.py (Mangum), function/__main__.py (uvicorn), f
 Model packs (find, verify, bake) live in function/models/, apart from inference.
 """
 
+import os
+
 __version__ = "0.1.0"
+
+# ONNX Runtime's telemetry writes a device id and an event database under ~/.cache at the first session: a write
+# outside /tmp (read-only on Lambda) and a record nobody asked for. Off unless the environment says otherwise; set
+# here because every entry point imports this package before onnxruntime.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")

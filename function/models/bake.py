@@ -91,6 +91,7 @@ def write_pack(spec: PackSpec, files: dict[str, Path], out_dir: Path, source: st
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / spec.name
     staging = Path(tempfile.mkdtemp(prefix=f".{spec.name}.", dir=out_dir))
+    staging.chmod(0o755)  # mkdtemp makes it 0700: the pack must be readable by the user that serves it (Lambda's)
     try:
         models = {}
         for role in ROLES:
