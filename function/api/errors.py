@@ -67,7 +67,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     if first.get("type") == "missing":
         return error_response(422, "MISSING_FIELD", f"The field {name!r} is required.", name)
     detail = first.get("msg", "invalid value")
-    return error_response(422, "INVALID_REQUEST", f"Invalid value for {name!r}: {detail}." if name else detail, name)
+    return error_response(400, "INVALID_REQUEST", f"Invalid value for {name!r}: {detail}." if name else detail, name)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
