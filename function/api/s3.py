@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 
 from starlette.concurrency import run_in_threadpool
 
@@ -29,7 +28,7 @@ def parse_s3_uri(uri: object, name: str) -> tuple[str, str]:
     bucket, _, key = uri[len("s3://"):].partition("/")
     if not bucket or not key:
         raise InvalidRequest(f"Field {name}_s3 must name a bucket and a key: 's3://bucket/key'.", field=f"{name}_s3")
-    return bucket, unquote(key)
+    return bucket, key  # literal, as the AWS CLI reads s3:// URIs (no percent-decoding)
 
 
 @dataclass
