@@ -171,3 +171,30 @@ def test_tracer_spans_on_lambda_without_a_daemon() -> None:
                           "import sys; print('aws_xray_sdk' in sys.modules)"], cwd=REPO_ROOT, capture_output=True,
                          text=True, timeout=60, env={k: v for k, v in os.environ.items() if "LAMBDA" not in k})
     assert off.stdout.strip() == "False"
+
+
+def test_through_mangum_like_lambda(settings, engine, request_logs, capsys) -> None:
+    """An API Gateway (REST) event through Mangum: Lambda's request id in the header and the log line, EMF printed."""
+    import base64 as b64
+
+    from mangum import Mangum
+
+    handler = Mangum(create_app(replace(settings, emf_metrics=True), engine=engine), lifespan="off")
+    body = json.dumps({"image": b64.b64encode(h.face_jpeg()).decode()})
+    event = {"resource": "/{proxy+}", "path": "/detect", "httpMethod": "POST", "headers": {
+                 "content-type": "application/json", "Host": "x.execute-api.us-east-1.amazonaws.com"},
+             "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
+             "pathParameters": None, "stageVariables": None, "isBase64Encoded": False, "body": body,
+             "requestContext": {"resourcePath": "/{proxy+}", "httpMethod": "POST", "path": "/prod/detect",
+                                "stage": "prod", "requestId": "apigw-1", "identity": {"sourceIp": "1.2.3.4"}}}
+    context = SimpleNamespace(aws_request_id="9f4c-lambda-request", function_name="face", memory_limit_in_mb=2048,
+                              invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:face",
+                              get_remaining_time_in_millis=lambda: 30_000)
+    capsys.readouterr()
+    out = handler(event, context)
+    assert out["statusCode"] == 200 and json.loads(out["body"])["face_count"] == 1
+    headers = {k.lower(): v for k, v in (out.get("headers") or {}).items()}
+    assert headers["x-request-id"] == "9f4c-lambda-request"
+    assert _last_request(request_logs).request_id == "9f4c-lambda-request"
+    blobs = _emf(capsys.readouterr().out)
+    assert [b["route"] for b in blobs] == ["/detect"] and blobs[0]["request_id"] == "9f4c-lambda-request"
