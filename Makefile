@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test install install-dev bake bench accuracy load clean
+.PHONY: run test install install-dev bake bench accuracy load audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ run: bake
 
 test: install-dev bake
 	$(BIN)/python -m pytest
+
+# make load  - 1,000 mixed requests at concurrency 8 against uvicorn on 127.0.0.1 (bench/load.py; README: Security)
+load: install-dev bake
+	$(BIN)/python bench/load.py
+
+# make audit - pip-audit over the pinned runtime requirements (README: Security)
+audit: install-dev
+	$(BIN)/pip-audit -r requirements.txt --progress-spinner off --desc on
 
 clean:
 	rm -rf $(VENV) model_cache/buffalo_sc .pytest_cache

@@ -7,6 +7,9 @@ Request path, in reading order:
     function/imaging.py        image bytes -> pixels (format check, limits, EXIF orientation, reduced decode)
     function/engine/           detector, aligner, recognizer on ONNX Runtime (no HTTP here)
     function/api/errors.py     the one place that maps errors to HTTP answers
+    function/api/middleware.py request id, optional API key, one log line + metrics per request
+    function/api/s3.py         {"image_s3": "s3://..."} -> bytes (allow-listed buckets, size cap, lazy boto3)
+    function/observability.py  Powertools logger, EMF metrics, tracer spans (no HTTP)
 Wrappers: function/lambda_handler.py (Mangum), function/__main__.py (uvicorn), function/entry.py (image entry).
 Model packs (find, verify, bake) live in function/models/, apart from inference.
 """

@@ -55,6 +55,16 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
 
 
+def _observability(env: Mapping[str, str]) -> dict[str, object]:
+    on_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME", "").strip())
+    return dict(on_lambda=on_lambda,
+                service_name=env.get("POWERTOOLS_SERVICE_NAME", "").strip() or "face-recognition-service",
+                metrics_namespace=env.get("POWERTOOLS_METRICS_NAMESPACE", "").strip() or "FaceRecognitionService",
+                emf_metrics=_bool(env, "EMF_METRICS", on_lambda) and not _bool(env, "POWERTOOLS_METRICS_DISABLED", False),
+                tracing=_bool(env, "TRACING", on_lambda) and not _bool(env, "POWERTOOLS_TRACE_DISABLED", False),
+                request_log=_bool(env, "REQUEST_LOG", True))
+
+
 # Measured on LFW view-2 (README: Accuracy). Per pack, because the recognizers' score scales differ slightly.
 DEFAULT_SIMILARITY_THRESHOLDS: dict[str, float] = {}
 FALLBACK_SIMILARITY_THRESHOLD = 0.40
@@ -83,6 +93,13 @@ class Settings:
     allowed_s3_buckets: tuple[str, ...] = field(default_factory=tuple)
     max_s3_bytes: int = 15 * 1024 * 1024
     log_level: str = "INFO"
+    # Observability (README: Observability). On Lambda = AWS_LAMBDA_FUNCTION_NAME is set.
+    on_lambda: bool = False
+    service_name: str = "face-recognition-service"
+    metrics_namespace: str = "FaceRecognitionService"
+    emf_metrics: bool = False  # default: on Lambda only
+    tracing: bool = False  # default: on Lambda only (needs aws-xray-sdk)
+    request_log: bool = True
 
     @property
     def threads(self) -> int:
@@ -117,6 +134,7 @@ class Settings:
             allowed_s3_buckets=_list(env, "ALLOWED_S3_BUCKETS"),
             max_s3_bytes=_int(env, "MAX_S3_BYTES", 15 * 1024 * 1024),
             log_level=env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO",
+            **_observability(env),
         )
 
     def threshold_for(self, pack_name: str) -> float:

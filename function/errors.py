@@ -78,3 +78,35 @@ class ModelNotReady(ServiceError):
 
 class PackError(Exception):
     """A model pack is missing, incomplete, corrupt or not servable. Raised at start-up, never per request."""
+
+
+class Unauthorized(ServiceError):
+    code = "UNAUTHORIZED"
+    status = 401
+
+
+class S3NotAllowed(ServiceError):
+    """S3 input is off (ALLOWED_S3_BUCKETS empty) or the bucket is not in ALLOWED_S3_BUCKETS."""
+
+    code = "S3_BUCKET_NOT_ALLOWED"
+    status = 403
+
+
+class S3AccessDenied(ServiceError):
+    code = "S3_ACCESS_DENIED"
+    status = 403
+
+
+class S3ObjectNotFound(ServiceError):
+    code = "S3_OBJECT_NOT_FOUND"
+    status = 404
+
+
+class S3ObjectTooLarge(ServiceError):
+    code = "S3_OBJECT_TOO_LARGE"
+    status = 413
+
+
+class S3Unavailable(ServiceError):
+    code = "S3_UNAVAILABLE"
+    status = 502

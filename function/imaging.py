@@ -1,5 +1,5 @@
 """Image bytes -> pixels: format check by magic bytes, size limits from the header (before any pixel is
-decoded), EXIF orientation, alpha, 16-bit and grayscale inputs, reduced decoding of very large JPEGs.
+decoded), EXIF orientation (JPEG by OpenCV; PNG eXIf, WebP EXIF and TIFF here), alpha, 16-bit and grayscale inputs, reduced decoding of very large JPEGs.
 
 Knows nothing of HTTP or of the models; raises function.errors on bad input.
 """
@@ -69,6 +69,90 @@ def sniff_format(data: bytes) -> str:
     return "unknown"
 
 
+def _tiff_tags(tiff: bytes, wanted: tuple[int, ...]) -> dict[int, int]:
+    """Values of the wanted SHORT/LONG tags of a TIFF structure's first IFD (a TIFF file or an EXIF block)."""
+    if tiff[:4] == b"II*\x00":
+        end = "<"
+    elif tiff[:4] == b"MM\x00*":
+        end = ">"
+    else:
+        return {}
+    found: dict[int, int] = {}
+    try:
+        (ifd,) = struct.unpack(end + "I", tiff[4:8])
+        (count,) = struct.unpack(end + "H", tiff[ifd:ifd + 2])
+        for k in range(min(count, 512)):
+            off = ifd + 2 + 12 * k
+            tag, typ = struct.unpack(end + "HH", tiff[off:off + 4])
+            if tag in wanted:
+                if typ == 3:  # SHORT
+                    found[tag] = struct.unpack(end + "H", tiff[off + 8:off + 10])[0]
+                elif typ == 4:  # LONG
+                    found[tag] = struct.unpack(end + "I", tiff[off + 8:off + 12])[0]
+    except struct.error:
+        pass
+    return found
+
+
+def _png_chunk(data: bytes, name: bytes, limit: int = 1 << 20) -> bytes | None:
+    """The payload of the first chunk `name` before the image data (or within the first `limit` bytes)."""
+    i = 8
+    while i + 8 <= min(len(data), limit):
+        length = int.from_bytes(data[i:i + 4], "big")
+        kind = data[i + 4:i + 8]
+        if kind == name:
+            return data[i + 8:i + 8 + length]
+        if kind in (b"IDAT", b"IEND"):
+            return None
+        i += 12 + length
+    return None
+
+
+def _riff_chunk(data: bytes, name: bytes) -> bytes | None:
+    i = 12
+    while i + 8 <= len(data):
+        length = int.from_bytes(data[i + 4:i + 8], "little")
+        if data[i:i + 4] == name:
+            return data[i + 8:i + 8 + length]
+        i += 8 + length + (length & 1)
+    return None
+
+
+def exif_orientation(data: bytes, fmt: str) -> int:
+    """EXIF orientation (1..8) of a PNG (eXIf chunk), WebP (EXIF chunk) or TIFF; 1 when absent or invalid.
+    JPEG's is applied by OpenCV itself while decoding."""
+    block: bytes | None = None
+    if fmt == "png":
+        block = _png_chunk(data, b"eXIf")
+    elif fmt == "webp" and data[12:16] == b"VP8X":
+        block = _riff_chunk(data, b"EXIF")
+        if block is not None and block.startswith(b"Exif\x00\x00"):
+            block = block[6:]
+    elif fmt == "tiff":
+        block = data
+    value = _tiff_tags(block, (0x0112,)).get(0x0112, 1) if block else 1
+    return value if 1 <= value <= 8 else 1
+
+
+def apply_orientation(img: np.ndarray, orientation: int) -> np.ndarray:
+    """Pixels as a viewer shows them, for EXIF orientation 1..8."""
+    if orientation == 2:
+        return img[:, ::-1]
+    if orientation == 3:
+        return img[::-1, ::-1]
+    if orientation == 4:
+        return img[::-1]
+    if orientation == 5:
+        return img.swapaxes(0, 1)
+    if orientation == 6:
+        return cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE)
+    if orientation == 7:
+        return img[::-1, ::-1].swapaxes(0, 1)
+    if orientation == 8:
+        return cv2.rotate(img, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    return img
+
+
 def header_size(data: bytes, fmt: str) -> tuple[int, int] | None:
     """(width, height) declared by the header, without decoding pixels; None where it can't be read cheaply."""
     try:
@@ -93,6 +177,10 @@ def header_size(data: bytes, fmt: str) -> tuple[int, int] | None:
                 return w & 0x3FFF, h & 0x3FFF
         if fmt == "jpeg":
             return _jpeg_size(data)
+        if fmt == "tiff":
+            tags = _tiff_tags(data, (256, 257))
+            if 256 in tags and 257 in tags:
+                return tags[256], tags[257]
     except struct.error:
         return None
     return None
@@ -116,6 +204,24 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
             return None
         i += 2 + length
     return None
+
+
+def _jpeg_complete(data: bytes) -> bool:
+    """True when an end-of-image marker follows the first start-of-scan. Entropy-coded data never holds FF D9
+    (FF is always stuffed), so its absence means the file was cut; bytes appended after it are ignored."""
+    i, n = 2, len(data)
+    while i + 4 <= n:
+        if data[i] != 0xFF:
+            i += 1
+            continue
+        marker = data[i + 1]
+        if marker == 0xFF or marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            i += 1 if marker == 0xFF else 2
+            continue
+        if marker == 0xDA:
+            return data.find(b"\xff\xd9", i) != -1
+        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+    return False
 
 
 def _reduce_factor(width: int, height: int, min_side: int) -> int:
@@ -162,19 +268,23 @@ def decode_image(data: bytes, limits: DecodeLimits = DecodeLimits()) -> DecodedI
         if w * h > limits.max_image_pixels:
             raise ImageTooLarge(f"The image declares {w}x{h} pixels, more than the limit of "
                                 f"{limits.max_image_pixels:,} pixels.")
+        if min(w, h) < limits.min_image_side:
+            raise ImageTooSmall(f"The image is {w}x{h} pixels; each side must be at least "
+                                f"{limits.min_image_side} pixels.")
+    if fmt == "jpeg" and not _jpeg_complete(data):
+        raise InvalidImage("The JPEG is truncated (no end-of-image marker after its image data).")
     buf = np.frombuffer(data, dtype=np.uint8)
     factor = 1
     if fmt == "jpeg" and declared is not None:
         factor = _reduce_factor(*declared, limits.reduced_decode_min_side)
     try:
-        if fmt in ("png", "webp", "tiff"):
-            raw = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-            if raw is not None and (raw.dtype != np.uint8 or (raw.ndim == 3 and raw.shape[2] == 4)):
-                pixels = _to_bgr8(raw)  # alpha or high bit depth: handled here (no EXIF orientation in these)
-            else:
-                pixels = cv2.imdecode(buf, cv2.IMREAD_COLOR) if raw is not None else None
+        if fmt in ("jpeg", "bmp"):
+            pixels = cv2.imdecode(buf, _REDUCED[factor])  # OpenCV applies a JPEG's EXIF orientation itself
         else:
-            pixels = cv2.imdecode(buf, _REDUCED[factor])
+            # One decode keeping alpha and bit depth; EXIF orientation applied here (OpenCV skips it in this mode).
+            pixels = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+            if pixels is not None and pixels.size:
+                pixels = apply_orientation(_to_bgr8(pixels), exif_orientation(data, fmt))
     except cv2.error as exc:
         raise InvalidImage("The image could not be decoded (corrupt or truncated).") from exc
     if pixels is None or pixels.size == 0:

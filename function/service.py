@@ -8,6 +8,7 @@ import numpy as np
 from function.engine import Face, FaceEngine, choose_face
 from function.errors import MultipleFaces, NoFace, ServiceError
 from function.imaging import DecodedImage, DecodeLimits, decode_image
+from function.observability import span
 from function.schemas import CompareResponse, DetectResponse, ExtractResponse, FaceBox, FaceChoice, FaceEmbedding
 
 
@@ -20,10 +21,19 @@ class FaceService:
     # -- helpers ----------------------------------------------------------------------------------------------
     def _decode(self, data: bytes, field: str) -> DecodedImage:
         try:
-            return decode_image(data, self.limits)
+            with span("decode"):
+                return decode_image(data, self.limits)
         except ServiceError as exc:
             exc.field = field
             raise
+
+    def _detect(self, pixels: np.ndarray, purpose: str) -> list[Face]:
+        with span("detect"):
+            return self.engine.detect(pixels, purpose=purpose)  # type: ignore[arg-type]
+
+    def _embed(self, pixels: np.ndarray, faces: list[Face]) -> np.ndarray:
+        with span("embed"):
+            return self.engine.embed(pixels, faces)
 
     @staticmethod
     def _face_box(face: Face, image: DecodedImage) -> FaceBox:
@@ -33,7 +43,7 @@ class FaceService:
                        landmarks=[[round(float(x), 2), round(float(y), 2)] for x, y in f.landmarks])
 
     def _one_face(self, image: DecodedImage, choice: FaceChoice, field: str) -> Face:
-        faces = self.engine.detect(image.pixels, purpose="one" if choice == "single" else "all")
+        faces = self._detect(image.pixels, purpose="one" if choice == "single" else "all")
         if not faces:
             raise NoFace(f"No face detected in {field}.", field=field)
         if len(faces) > 1:
@@ -46,7 +56,7 @@ class FaceService:
     # -- use cases --------------------------------------------------------------------------------------------
     def detect(self, data: bytes) -> DetectResponse:
         image = self._decode(data, "image")
-        faces = self.engine.detect(image.pixels, purpose="all")
+        faces = self._detect(image.pixels, purpose="all")
         n = len(faces)
         message = ("No face detected" if n == 0 else "Single face detected successfully" if n == 1
                    else f"Multiple faces detected ({n})")
@@ -57,10 +67,10 @@ class FaceService:
     def extract(self, data: bytes, choice: FaceChoice = "single", all_faces: bool = False) -> ExtractResponse:
         image = self._decode(data, "image")
         if all_faces:
-            faces = self.engine.detect(image.pixels, purpose="all")
+            faces = self._detect(image.pixels, purpose="all")
             if not faces:
                 raise NoFace("No face detected in image.", field="image")
-            vectors = self.engine.embed(image.pixels, faces)
+            vectors = self._embed(image.pixels, faces)
             items = [FaceEmbedding(**self._face_box(f, image).model_dump(), embedding=v.tolist())
                      for f, v in zip(faces, vectors)]
             main = max(range(len(faces)), key=lambda i: faces[i].area)
@@ -68,7 +78,7 @@ class FaceService:
             return ExtractResponse(embedding=first.embedding, confidence=first.score, embedding_size=len(first.embedding),
                                    box=first.box, landmarks=first.landmarks, faces=items)
         face = self._one_face(image, choice, "image")
-        vector = self.engine.embed(image.pixels, [face])[0]
+        vector = self._embed(image.pixels, [face])[0]
         box = self._face_box(face, image)
         return ExtractResponse(embedding=vector.tolist(), confidence=box.score, embedding_size=int(vector.shape[0]),
                                box=box.box, landmarks=box.landmarks)
@@ -78,8 +88,8 @@ class FaceService:
         image2 = self._decode(data2, "image2")
         face1 = self._one_face(image1, choice, "image1")
         face2 = self._one_face(image2, choice, "image2")
-        v1 = self.engine.embed(image1.pixels, [face1])[0]
-        v2 = self.engine.embed(image2.pixels, [face2])[0]
+        v1 = self._embed(image1.pixels, [face1])[0]
+        v2 = self._embed(image2.pixels, [face2])[0]
         similarity = float(np.clip(np.dot(v1, v2), -1.0, 1.0))
         return CompareResponse(similarity=round(similarity, 6), confidence=round(50.0 * (1.0 + similarity), 4),
                                same_person=similarity >= self.threshold, threshold=self.threshold,

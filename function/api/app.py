@@ -10,12 +10,15 @@ from fastapi import FastAPI
 
 from function import __version__
 from function.api.errors import ERROR_CODES, install_error_handlers
+from function.api.middleware import RequestMiddleware
 from function.api.routes import router
+from function.api.s3 import S3Reader
 from function.config import Settings
 from function.engine import EngineConfig, FaceEngine
 from function.errors import PackError
 from function.imaging import DecodeLimits
 from function.models import load_pack, resolve_pack_name
+from function.observability import Telemetry
 from function.service import FaceService
 
 log = logging.getLogger("function")
@@ -70,6 +73,8 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
         limits = DecodeLimits(max_image_pixels=settings.max_image_pixels, min_image_side=settings.min_image_side,
                               reduced_decode_min_side=settings.reduced_decode_min_side)
         app.state.service = FaceService(engine, limits, settings.threshold_for(app.state.pack_name))
+    app.state.s3_fetch = S3Reader(settings.allowed_s3_buckets, settings.max_s3_bytes)  # boto3 imported on first use
     install_error_handlers(app)
     app.include_router(router)
+    app.add_middleware(RequestMiddleware, telemetry=Telemetry(settings), api_key=settings.api_key)
     return app

@@ -24,16 +24,22 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "INVALID_REQUEST": (400, "malformed body or parameter (bad multipart, bad JSON, bad base64, bad query value)"),
     "DUPLICATE_FIELD": (400, "one field holds several files"),
     "UNAUTHORIZED": (401, "API_KEY is set and x-api-key is missing or wrong"),
+    "S3_BUCKET_NOT_ALLOWED": (403, "S3 input is off (ALLOWED_S3_BUCKETS empty) or the bucket is not in ALLOWED_S3_BUCKETS"),
+    "S3_ACCESS_DENIED": (403, "the bucket is allowed but S3 denied the read (IAM); S3 also answers this for a "
+                              "missing key when the role lacks s3:ListBucket"),
+    "S3_OBJECT_NOT_FOUND": (404, "the s3:// object does not exist"),
     "NOT_FOUND": (404, "no such route"),
     "METHOD_NOT_ALLOWED": (405, "wrong HTTP method for the route"),
     "PAYLOAD_TOO_LARGE": (413, "request body over MAX_UPLOAD_BYTES"),
     "IMAGE_TOO_LARGE": (413, "image declares more than MAX_IMAGE_PIXELS pixels (refused from its header)"),
+    "S3_OBJECT_TOO_LARGE": (413, "the s3:// object is larger than MAX_S3_BYTES (refused from HeadObject)"),
     "UNSUPPORTED_MEDIA_TYPE": (415, "Content-Type not multipart/form-data or application/json, or an image format "
                                     "not supported (GIF, HEIC, AVIF, SVG)"),
     "MISSING_FIELD": (422, "a required field (image, image1, image2) is absent"),
     "NO_FACE": (422, "no face found where one is required"),
     "MULTIPLE_FACES": (422, "several faces where one is required (use ?face=largest)"),
     "INTERNAL_ERROR": (500, "a bug: reported without request data"),
+    "S3_UNAVAILABLE": (502, "S3 could not be reached or refused the read for another reason"),
     "MODEL_NOT_READY": (503, "the model pack failed to load"),
 }
 
@@ -43,9 +49,13 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return JSONResponse(status_code=status, content=body)
 
 
+def service_error_response(exc: ServiceError) -> JSONResponse:
+    return error_response(exc.status, exc.code, exc.message, exc.field)
+
+
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    return error_response(exc.status, exc.code, exc.message, exc.field)
+    return service_error_response(exc)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -57,7 +67,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     if first.get("type") == "missing":
         return error_response(422, "MISSING_FIELD", f"The field {name!r} is required.", name)
     detail = first.get("msg", "invalid value")
-    return error_response(422, "INVALID_REQUEST", f"Invalid value for {name!r}: {detail}." if name else detail, name)
+    return error_response(400, "INVALID_REQUEST", f"Invalid value for {name!r}: {detail}." if name else detail, name)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

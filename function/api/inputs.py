@@ -15,9 +15,9 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import parse_options_header
 from starlette.requests import Request
 
-from function.errors import InvalidRequest, MissingField, PayloadTooLarge, UnsupportedMediaType
+from function.errors import InvalidRequest, MissingField, PayloadTooLarge, S3NotAllowed, UnsupportedMediaType
 
-S3Fetcher = Callable[[str, str], Awaitable[bytes]]  # (uri, field) -> bytes
+S3Fetcher = Callable[[object, str], Awaitable[bytes]]  # (uri as sent, field) -> bytes
 _BASE64_BODY = re.compile(rb"^[A-Za-z0-9+/=\r\n]+$")
 _DATA_URL = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w=.+-]+)*;base64,", re.IGNORECASE)
 
@@ -109,7 +109,7 @@ def _explain_bad_multipart(body: bytes) -> str:
 def decode_base64_field(value: object, name: str) -> bytes:
     if not isinstance(value, str) or not value:
         raise InvalidRequest(f"Field {name!r} must be a non-empty base64 string.", field=name)
-    text = _DATA_URL.sub("", value.strip(), count=1)
+    text = "".join(_DATA_URL.sub("", value.strip(), count=1).split())  # line-wrapped base64 is fine
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -148,7 +148,9 @@ async def read_images(request: Request, names: tuple[str, ...], max_bytes: int,
         for name in names:
             if name in doc:
                 found[name] = decode_base64_field(doc[name], name)
-            elif f"{name}_s3" in doc and s3_fetch is not None:
+            elif f"{name}_s3" in doc:
+                if s3_fetch is None:
+                    raise S3NotAllowed("S3 input is not enabled on this service.", field=f"{name}_s3")
                 found[name] = await s3_fetch(doc[f"{name}_s3"], name)
             else:
                 raise MissingField(_missing(name, list(doc)), field=name)

@@ -12,6 +12,7 @@ from function import __version__
 from function.api.errors import error_responses
 from function.api.inputs import read_images
 from function.errors import ModelNotReady
+from function.observability import note
 from function.schemas import CompareResponse, DetectResponse, ExtractResponse, FaceChoice, HealthResponse
 from function.service import FaceService
 
@@ -19,6 +20,8 @@ router = APIRouter()
 
 _IMAGE_ERRORS = ("INVALID_IMAGE", "IMAGE_TOO_SMALL", "INVALID_REQUEST", "DUPLICATE_FIELD", "UNAUTHORIZED",
                  "PAYLOAD_TOO_LARGE", "IMAGE_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "MISSING_FIELD", "MODEL_NOT_READY")
+_IMAGE_ERRORS += ("S3_BUCKET_NOT_ALLOWED", "S3_ACCESS_DENIED", "S3_OBJECT_NOT_FOUND", "S3_OBJECT_TOO_LARGE",
+                  "S3_UNAVAILABLE", "NOT_FOUND", "METHOD_NOT_ALLOWED", "INTERNAL_ERROR")
 _FACE_ERRORS = _IMAGE_ERRORS + ("NO_FACE", "MULTIPLE_FACES")
 FACE_QUERY = Query("single", description="which face when an image holds several: 'single' (default) refuses with "
                                          "MULTIPLE_FACES; 'largest' takes the largest; 'center' the one nearest the centre")
@@ -48,7 +51,9 @@ def get_service(request: Request) -> FaceService:
 
 async def _images(request: Request, service: FaceService, *names: str) -> dict[str, bytes]:
     settings = request.app.state.settings
-    return await read_images(request, names, settings.max_upload_bytes, getattr(request.app.state, "s3_fetch", None))
+    images = await read_images(request, names, settings.max_upload_bytes, getattr(request.app.state, "s3_fetch", None))
+    note(image_bytes=sum(map(len, images.values())))
+    return images
 
 
 @router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
@@ -69,7 +74,9 @@ def health(request: Request) -> Any:
              summary="Detect faces (detection only, no embeddings)")
 async def detect(request: Request, service: FaceService = Depends(get_service)) -> DetectResponse:
     images = await _images(request, service, "image")
-    return await run_in_threadpool(service.detect, images["image"])
+    result = await run_in_threadpool(service.detect, images["image"])
+    note(faces=result.face_count)
+    return result
 
 
 @router.post("/extract-embedding", response_model=ExtractResponse, response_model_exclude_none=True,
@@ -79,7 +86,9 @@ async def extract_embedding(request: Request, face: FaceChoice = FACE_QUERY,
                             all: bool = Query(False, description="embeddings for every face, batched"),  # noqa: A002
                             service: FaceService = Depends(get_service)) -> ExtractResponse:
     images = await _images(request, service, "image")
-    return await run_in_threadpool(service.extract, images["image"], face, all)
+    result = await run_in_threadpool(service.extract, images["image"], face, all)
+    note(faces=len(result.faces) if result.faces is not None else 1)
+    return result
 
 
 @router.post("/compare", response_model=CompareResponse, openapi_extra=_body("image1", "image2"),
@@ -87,4 +96,6 @@ async def extract_embedding(request: Request, face: FaceChoice = FACE_QUERY,
 async def compare(request: Request, face: FaceChoice = FACE_QUERY,
                   service: FaceService = Depends(get_service)) -> CompareResponse:
     images = await _images(request, service, "image1", "image2")
-    return await run_in_threadpool(service.compare, images["image1"], images["image2"], face)
+    result = await run_in_threadpool(service.compare, images["image1"], images["image2"], face)
+    note(faces=2)
+    return result

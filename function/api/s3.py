@@ -1,0 +1,94 @@
+"""`{"image_s3": "s3://bucket/key"}` -> image bytes, for photos above API Gateway's and Lambda's request limits.
+
+Only buckets in ALLOWED_S3_BUCKETS are read (empty: S3 input is off); HeadObject's ContentLength is checked
+against MAX_S3_BYTES before any byte is fetched, and the read itself stops one byte past the cap. boto3 is
+imported on the first S3 request only (its import costs ~0.3-1 s of cold start that image-bytes requests never
+pay). The object is held in memory only, never written to disk.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from function.errors import (InvalidRequest, S3AccessDenied, S3NotAllowed, S3ObjectNotFound, S3ObjectTooLarge,
+                             S3Unavailable)
+
+_NOT_FOUND = {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}
+_DENIED = {"403", "AccessDenied", "Forbidden", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
+
+
+def parse_s3_uri(uri: object, name: str) -> tuple[str, str]:
+    """('bucket', 'key') from 's3://bucket/key'."""
+    if not isinstance(uri, str) or not uri.startswith("s3://"):
+        raise InvalidRequest(f"Field {name}_s3 must be a string 's3://bucket/key'.", field=f"{name}_s3")
+    bucket, _, key = uri[len("s3://"):].partition("/")
+    if not bucket or not key:
+        raise InvalidRequest(f"Field {name}_s3 must name a bucket and a key: 's3://bucket/key'.", field=f"{name}_s3")
+    return bucket, key  # literal, as the AWS CLI reads s3:// URIs (no percent-decoding)
+
+
+@dataclass
+class S3Reader:
+    """Callable as the inputs' S3 hook: `await reader(uri, field) -> bytes`."""
+
+    allowed_buckets: tuple[str, ...]
+    max_bytes: int
+    client_kwargs: dict[str, Any] = field(default_factory=dict)
+    _client: Any = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    async def __call__(self, uri: object, name: str) -> bytes:
+        field_name = f"{name}_s3"
+        if not self.allowed_buckets:
+            raise S3NotAllowed("S3 input is not enabled on this service (ALLOWED_S3_BUCKETS is empty); send the "
+                               "image bytes instead.", field=field_name)
+        bucket, key = parse_s3_uri(uri, name)
+        if bucket not in self.allowed_buckets:
+            raise S3NotAllowed(f"The bucket {bucket!r} is not one this service may read.", field=field_name)
+        return await run_in_threadpool(self._read, bucket, key, field_name)
+
+    def client(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                import boto3  # lazy: see module docstring
+                from botocore.config import Config
+
+                self._client = boto3.client("s3", config=Config(retries={"max_attempts": 2, "mode": "standard"},
+                                                                connect_timeout=3, read_timeout=10),
+                                            **self.client_kwargs)
+            return self._client
+
+    def _read(self, bucket: str, key: str, field_name: str) -> bytes:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client = self.client()
+        where = f"s3://{bucket}/{key}"
+        try:
+            size = int(client.head_object(Bucket=bucket, Key=key)["ContentLength"])
+            if size > self.max_bytes:
+                raise S3ObjectTooLarge(f"{where} is {size:,} bytes; the limit is {self.max_bytes:,} bytes.",
+                                       field=field_name)
+            body = client.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{self.max_bytes}")["Body"]
+            try:
+                data = body.read(self.max_bytes + 1)
+            finally:
+                body.close()
+        except ClientError as exc:
+            err = exc.response.get("Error", {})
+            code = str(err.get("Code", ""))
+            status = str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+            if code in _NOT_FOUND or status == "404":
+                raise S3ObjectNotFound(f"{where} does not exist.", field=field_name) from None
+            if code in _DENIED or status == "403":
+                raise S3AccessDenied(f"This service may not read {where}.", field=field_name) from None
+            raise S3Unavailable(f"S3 refused to read {where} ({code or status}).", field=field_name) from None
+        except BotoCoreError as exc:
+            raise S3Unavailable(f"S3 could not be reached for {where} ({type(exc).__name__}).",
+                                field=field_name) from None
+        if len(data) > self.max_bytes:
+            raise S3ObjectTooLarge(f"{where} is larger than the limit of {self.max_bytes:,} bytes.", field=field_name)
+        return data

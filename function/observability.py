@@ -1,0 +1,133 @@
+"""Observability on aws-lambda-powertools: one structured JSON log line per request, EMF metrics per route, and
+X-Ray subsegments around decode / detect / embed. Knows nothing of HTTP (function/api/middleware.py feeds it).
+
+- Logs: Powertools Logger (JSON on stdout), everywhere. Fields are named in RequestRecord; never image bytes,
+  base64 or embeddings.
+- Metrics: EMF JSON on stdout, flushed after every request, only when Settings.emf_metrics (default: on Lambda);
+  elsewhere nothing is created or buffered.
+- Tracing: Powertools Tracer (X-Ray SDK, imported only then) only when Settings.tracing (default: on Lambda) and
+  aws_xray_sdk is installed; elsewhere span() is a no-op context manager.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import importlib.util
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterator
+
+from function.config import Settings
+
+_log = logging.getLogger(__name__)
+_tracer: Any = None  # a Powertools Tracer once configure() enabled tracing
+_cold_start = True
+
+
+@dataclass
+class RequestRecord:
+    """What the request log line and the metrics say about one request: no request data beyond sizes/counts."""
+
+    request_id: str
+    method: str
+    route: str
+    status: int = 0
+    code: str | None = None  # machine error code, when the answer is an error
+    latency_ms: float = 0.0
+    faces: int | None = None
+    image_bytes: int | None = None
+    cold_start: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_current: contextvars.ContextVar[RequestRecord | None] = contextvars.ContextVar("request_record", default=None)
+
+
+def start_request(request_id: str, method: str, route: str) -> tuple[RequestRecord, contextvars.Token]:
+    global _cold_start
+    record = RequestRecord(request_id=request_id, method=method, route=route, cold_start=_cold_start)
+    _cold_start = False
+    return record, _current.set(record)
+
+
+def end_request(token: contextvars.Token) -> None:
+    _current.reset(token)
+
+
+def note(*, faces: int | None = None, image_bytes: int | None = None) -> None:
+    """Called by the routes: counts and sizes for the current request's log line (a no-op outside a request)."""
+    record = _current.get()
+    if record is None:
+        return
+    if faces is not None:
+        record.faces = faces
+    if image_bytes is not None:
+        record.image_bytes = image_bytes
+
+
+@contextlib.contextmanager
+def span(name: str) -> Iterator[None]:
+    """An X-Ray subsegment `## name` when tracing is on; nothing otherwise."""
+    if _tracer is None:
+        yield
+        return
+    with _tracer.provider.in_subsegment(f"## {name}"):
+        yield
+
+
+class Telemetry:
+    """Per-process observability set up from Settings: the request logger, the metrics sink, the tracer."""
+
+    def __init__(self, settings: Settings) -> None:
+        from aws_lambda_powertools import Logger  # light: no boto3, no X-Ray SDK
+
+        self.settings = settings
+        self.logger = Logger(service=settings.service_name, level=settings.log_level)
+        self.emf = settings.emf_metrics
+        if settings.tracing:
+            configure_tracing(settings.service_name)
+
+    def finish(self, record: RequestRecord) -> None:
+        if self.settings.request_log:
+            fields = {k: v for k, v in asdict(record).items() if v is not None and k != "extra"}
+            fields.update(record.extra)
+            level = logging.WARNING if record.status >= 500 else logging.INFO
+            self.logger.log(level, "request", extra=fields)
+        if self.emf:
+            self.flush_metrics(record)
+
+    def flush_metrics(self, record: RequestRecord) -> None:
+        """EMF blobs for one request: Latency, Faces, Requests per route; Errors per route and code; ColdStart."""
+        from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+        ns, service = self.settings.metrics_namespace, self.settings.service_name
+        m = EphemeralMetrics(namespace=ns, service=service)
+        m.add_dimension(name="route", value=record.route)
+        m.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+        m.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=record.latency_ms)
+        if record.faces is not None:
+            m.add_metric(name="Faces", unit=MetricUnit.Count, value=record.faces)
+        if record.cold_start:
+            m.add_metric(name="ColdStart", unit=MetricUnit.Count, value=1)
+        m.add_metadata(key="request_id", value=record.request_id)
+        m.flush_metrics()
+        if record.code is not None:
+            e = EphemeralMetrics(namespace=ns, service=service)
+            e.add_dimension(name="route", value=record.route)
+            e.add_dimension(name="code", value=record.code)
+            e.add_metric(name="Errors", unit=MetricUnit.Count, value=1)
+            e.flush_metrics()
+
+
+def configure_tracing(service_name: str) -> None:
+    """Powertools Tracer when the X-Ray SDK is installed (on Lambda); stays off otherwise."""
+    global _tracer
+    if _tracer is not None:
+        return
+    if importlib.util.find_spec("aws_xray_sdk") is None:
+        _log.warning("tracing requested but aws-xray-sdk is not installed; tracing stays off")
+        return
+    from aws_lambda_powertools import Tracer
+
+    _tracer = Tracer(service=service_name, auto_patch=False)
