@@ -161,7 +161,7 @@ def test_payload_too_large(client, app):
 
 
 def test_bad_query_value_uses_the_error_shape(client):
-    assert_error(client.post("/extract-embedding?face=smallest", files=files(image=ONE_FACE)), 422, "INVALID_REQUEST", "face")
+    assert_error(client.post("/extract-embedding?face=smallest", files=files(image=ONE_FACE)), 400, "INVALID_REQUEST", "face")
 
 
 def test_unknown_route_and_method(client):
