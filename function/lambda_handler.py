@@ -36,6 +36,36 @@ def stage_relative(event: dict[str, Any]) -> dict[str, Any]:
     return {**event, "requestContext": {**context, "http": {**http, "path": path[len(prefix):] or "/"}}}
 
 
+def public_prefix(event: dict[str, Any]) -> str:
+    """The part of the public URL path that API Gateway strips before the app's path: `/Prod` when the API is
+    called on its execute-api URL with a stage (REST, or an HTTP API's named stage), '' on `$default` or a custom
+    domain without a base path. Given to the app as the ASGI root_path so that /docs fetches
+    /Prod/openapi.json; routing is unaffected (the app's paths never start with it)."""
+    context = event.get("requestContext") or {}
+    if event.get("version") == "2.0":
+        public, inner = event.get("rawPath") or "", (context.get("http") or {}).get("path") or ""
+    else:
+        public, inner = context.get("path") or "", event.get("path") or ""
+    if inner and public != inner and public.endswith(inner):
+        return public[: len(public) - len(inner)].rstrip("/")
+    return ""
+
+
+class _RootPathFromEvent:
+    """ASGI wrapper: root_path from the API Gateway event Mangum puts in the scope."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        event = scope.get("aws.event")
+        if scope.get("type") == "http" and isinstance(event, dict):
+            prefix = public_prefix(event)
+            if prefix:
+                scope = {**scope, "root_path": prefix}
+        await self.app(scope, receive, send)
+
+
 class StageAwareMangum(Mangum):
     """Mangum that routes `/Prod/detect` on an HTTP API named stage to the app's `/detect`."""
 
@@ -59,7 +89,7 @@ def build_handler(settings: Settings | None = None) -> StageAwareMangum:
         raise RuntimeError(f"model pack {app.state.pack_name!r} not loaded: {app.state.load_error}")
     # lifespan="off": the app has no lifespan work (models load in create_app), and Mangum would otherwise run the
     # lifespan protocol on every invocation.
-    return StageAwareMangum(app, lifespan="off")
+    return StageAwareMangum(_RootPathFromEvent(app), lifespan="off")
 
 
 handler = build_handler()

@@ -191,3 +191,17 @@ def test_entry_mode_choice() -> None:
     assert choose_mode({"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}) == "lambda"
     assert lambda_handler_name([]) == DEFAULT_HANDLER == "function.lambda_handler.handler"
     assert lambda_handler_name(["other.module.fn"]) == "other.module.fn"
+
+
+@pytest.mark.parametrize("payload", ["rest-v1", "http-v2"])
+def test_docs_on_a_stage_url_fetch_the_stage_openapi(handler, payload) -> None:
+    """Swagger UI opened at https://…/Prod/docs must load /Prod/openapi.json (API Gateway has no /openapi.json)."""
+    make_event = apigw.rest_event if payload == "rest-v1" else apigw.http_api_event
+    docs = handler(make_event("GET", "/docs", stage="Prod"), None)
+    assert docs["statusCode"] == 200
+    assert "'/Prod/openapi.json'" in apigw.response_body(docs).decode() or '"/Prod/openapi.json"' in apigw.response_body(docs).decode()
+    spec = json.loads(apigw.response_body(handler(make_event("GET", "/openapi.json", stage="Prod"), None)))
+    assert spec["servers"] == [{"url": "/Prod"}] and "/compare" in spec["paths"]
+    plain = handler(make_event("GET", "/docs"), None) if payload == "http-v2" else None
+    if plain is not None:  # $default stage: nothing to prefix
+        assert "'/openapi.json'" in apigw.response_body(plain).decode() or '"/openapi.json"' in apigw.response_body(plain).decode()
