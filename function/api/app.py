@@ -34,6 +34,7 @@ def engine_config(settings: Settings) -> EngineConfig:
                         nms_threshold=settings.nms_threshold, coarse_det_size=settings.coarse_det_size,
                         coarse_min_score=settings.coarse_min_score,
                         coarse_min_face_fraction=settings.coarse_min_face_fraction,
+                        coarse_edge_margin=settings.coarse_edge_margin,
                         closeup_fallback=settings.closeup_fallback)
 
 
