@@ -71,8 +71,8 @@ class Settings:
     nms_threshold: float = 0.4
     coarse_det_size: int = 320  # 0 turns coarse-to-fine detection off
     coarse_min_score: float = 0.75
-    coarse_min_face_fraction: float = 0.08
     coarse_edge_margin: float = 0.03
+    coarse_min_face_fraction: float = 0.08
     closeup_fallback: bool = True
     similarity_threshold: float | None = None  # None = the measured default of the served pack
     max_upload_bytes: int = 10 * 1024 * 1024
@@ -105,8 +105,8 @@ class Settings:
             nms_threshold=_float(env, "NMS_THRESHOLD", 0.4),
             coarse_det_size=_int(env, "COARSE_DET_SIZE", 320),
             coarse_min_score=_float(env, "COARSE_MIN_SCORE", 0.75),
-            coarse_min_face_fraction=_float(env, "COARSE_MIN_FACE_FRACTION", 0.08),
             coarse_edge_margin=_float(env, "COARSE_EDGE_MARGIN", 0.03),
+            coarse_min_face_fraction=_float(env, "COARSE_MIN_FACE_FRACTION", 0.08),
             closeup_fallback=_bool(env, "CLOSEUP_FALLBACK", True),
             similarity_threshold=float(raw_threshold) if raw_threshold else None,
             max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),

@@ -40,13 +40,13 @@ class EngineConfig:
     nms_threshold: float = 0.4
     coarse_det_size: int = 320  # 0 = off
     coarse_min_score: float = 0.75
-    coarse_min_face_fraction: float = 0.08  # face side / image long side, for the coarse pass to be trusted
     # A coarse face whose box comes closer than this fraction of the long side to the frame is cut by the frame:
     # its box and landmarks are truncated, so it is never accepted as is. When it is also large (side >= half the
     # short side: a close-up) the unpadded full pass is skipped, since it finds nothing there (0 of 296 LFW crops),
     # and the padded close-up pass answers, exactly as the full path's own fallback would.
     coarse_edge_margin: float = 0.03
-    closeup_min_face_fraction: float = 0.5
+    coarse_closeup_min_fraction: float = 0.5
+    coarse_min_face_fraction: float = 0.08  # face side / image long side, for the coarse pass to be trusted
     closeup_fallback: bool = True
     fit_canvas: bool = True
 
@@ -150,7 +150,7 @@ class FaceEngine:
         side = min(x2 - x1, y2 - y1)
         margin = min(x1, y1, width - x2, height - y2)
         if margin < cfg.coarse_edge_margin * max(height, width):
-            return "closeup" if side >= cfg.closeup_min_face_fraction * min(height, width) else "full"
+            return "closeup" if side >= cfg.coarse_closeup_min_fraction * min(height, width) else "full"
         if face.score >= cfg.coarse_min_score and side >= cfg.coarse_min_face_fraction * max(height, width):
             return "accept"
         return "full"
