@@ -224,6 +224,10 @@ def init_child(model_dir: Path, threads: int, old_warmup: bool = False) -> int:
     else:
         engine = load_engine(model_dir, PROXY_PACK, threads, proxy=True)
     t_loaded = time.perf_counter()
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_s = usage.ru_utime + usage.ru_stime
     replayer = ProxyReplayer(engine)
     first = sum(replayer.run(role, shape) for role, shape in FIRST_REQUEST)
     steady = [sum(replayer.run(role, shape) for role, shape in FIRST_REQUEST) for _ in range(5)]
@@ -233,7 +237,7 @@ def init_child(model_dir: Path, threads: int, old_warmup: bool = False) -> int:
         "imports_s": t_imports1 - t_imports0,
         "read_verify_s": r.read_verify_s, "detector_session_s": r.detector_session_s, "load_wall_s": r.load_wall_s,
         "recognizer_session_s": r.recognizer_session_s, "warmup_s": r.warmup_s,
-        "init_s": t_loaded - _T_START,
+        "init_s": t_loaded - _T_START, "init_cpu_s": cpu_s,
         "first_request_models_s": first, "steady_request_models_s": statistics.median(steady),
         "init_plus_first_request_s": t_loaded - _T_START + first,
         "peak_rss_mb": peak_rss_mb(),
@@ -248,6 +252,7 @@ INIT_FIELDS = [("imports_s", "imports (fastapi, numpy, cv2, onnxruntime, service
                ("load_wall_s", "read + verify + sessions, wall (overlapped since #6)"),
                ("warmup_s", "warm-up inference"),
                ("init_s", "**init total** (script start -> engine ready)"),
+               ("init_cpu_s", "init CPU time, user + sys (whole process up to ready)"),
                ("first_request_models_s", "first request's model calls (det 320x256 + rec 1)"),
                ("steady_request_models_s", "same calls, warm"),
                ("init_plus_first_request_s", "init + first request's model calls"),
