@@ -288,6 +288,8 @@ def print_init(init: dict) -> None:
     print("| step | " + " | ".join(names) + " |")
     print("|---|" + "---|" * len(names))
     for key, label in INIT_FIELDS:
+        if any(key not in init[n] for n in names):
+            continue
         print(f"| {label} | " + " | ".join(ms(init[n][key]) for n in names) + " |")
     print("| peak RSS (VmHWM), MB | " + " | ".join(f"{init[n]['peak_rss_mb']['median']:.0f}" for n in names) + " |")
 
@@ -383,6 +385,36 @@ def print_routes(routes: dict[int, dict]) -> None:
               f"(range {min(ratios):.2f}–{max(ratios):.2f}x over the cases).")
 
 
+# -- cost ---------------------------------------------------------------------------------------------------------
+# US East prices read 2026-11-28 (README: Cost gives the sources). Free tiers left out.
+LAMBDA_GB_SECOND = 0.0000166667
+LAMBDA_REQUEST = 0.20 / 1e6
+API_GATEWAY_REST_REQUEST = 3.50 / 1e6
+REKOGNITION_COMPARE_FACES = 1.00 / 1000  # Group 1 image API, first million images a month
+MEMORY_FOR_THREADS = {1: 1769, 2: 3538}  # Lambda MB that credit exactly that many vCPUs
+
+
+def print_cost(routes: dict[int, dict]) -> None:
+    threads = [t for t in sorted(routes) if t in MEMORY_FOR_THREADS]
+    print("\n### Cost per million requests at buffalo_l scale (coarse-to-fine on; Lambda + API Gateway REST)\n")
+    head = ["case"]
+    for t in threads:
+        head += [f"{MEMORY_FOR_THREADS[t]} MB: latency ms", "Lambda $", "+ API Gateway $"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for key, first in routes[threads[0]].items():
+        if first["coarse"] != "on":
+            continue
+        cells = [first["case"]]
+        for t in threads:
+            latency = routes[t][key]["estimate"]["median"]
+            lam = (MEMORY_FOR_THREADS[t] / 1024 * latency * LAMBDA_GB_SECOND + LAMBDA_REQUEST) * 1e6
+            cells += [f"{latency * 1e3:.0f}", f"{lam:.2f}", f"{lam + API_GATEWAY_REST_REQUEST * 1e6:.2f}"]
+        print("| " + " | ".join(cells) + " |")
+    print(f"\nAWS Rekognition CompareFaces: ${REKOGNITION_COMPARE_FACES * 1e6:,.0f} per million comparisons "
+          "(first million a month).")
+
+
 # -- coarse-to-fine trade-off -------------------------------------------------------------------------------------
 def measure_coarse(model_dir: Path, threads: int, lfw_sample: int) -> dict:
     """Passes taken for one-face requests on the shared photos, and detector time at buffalo_l scale."""
@@ -414,7 +446,7 @@ def measure_coarse(model_dir: Path, threads: int, lfw_sample: int) -> dict:
     out = {}
     for name, paths in sets.items():
         passes: collections.Counter = collections.Counter()
-        on_cost, off_cost, cos = 0.0, 0.0, []
+        on_cost, off_cost, cos, diverged = 0.0, 0.0, [], []
         for p in paths:
             image = ensure_bgr(decode_image(p.read_bytes(), DecodeLimits()).pixels)
             calls.clear()
@@ -426,25 +458,40 @@ def measure_coarse(model_dir: Path, threads: int, lfw_sample: int) -> dict:
             passes[how] += 1
             on_cost += cost(on_calls)
             off_cost += cost(off_calls)
-            if one and full:
-                v = sc.embed(image, [one[0], full[0]])
-                cos.append(float(v[0] @ v[1]))
+            if how in ("coarse", "closeup") and one:
+                for face in one:
+                    match = max(full, key=lambda g: _iou(face.box, g.box), default=None)
+                    if match is None or _iou(face.box, match.box) < 0.5:
+                        diverged.append(p.name)
+                        continue
+                    v = sc.embed(image, [face, match])
+                    cos.append(float(v[0] @ v[1]))
         n = len(paths)
         out[name] = {"n": n, "passes": dict(passes), "det_on_ms": on_cost / n * 1e3, "det_off_ms": off_cost / n * 1e3,
-                     "min_cos": min(cos) if cos else None}
+                     "min_cos": min(cos) if cos else None, "below_099": sum(c < 0.99 for c in cos),
+                     "diverged": diverged}
     return out
+
+
+def _iou(a, b) -> float:
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    return float(inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter))
 
 
 def print_coarse(coarse: dict, threads: int) -> None:
     print(f"\n### Coarse-to-fine on one-face requests (buffalo_sc passes; detector time on the proxies, {threads}T)\n")
     print("| photos | n | coarse accepted | close-up shortcut | full pass | full + close-up | det ms/request, "
-          "coarse on | off | min cosine one vs full |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "coarse on | off | cheap-path faces: min cosine vs full path | < 0.99 | full path has no face there |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, r in coarse.items():
         p = r["passes"]
         cos = "–" if r["min_cos"] is None else f"{r['min_cos']:.4f}"
+        div = ", ".join(r["diverged"]) or "0"
         print(f"| {name} | {r['n']} | {p.get('coarse', 0)} | {p.get('closeup', 0)} | {p.get('full', 0)} | "
-              f"{p.get('full+closeup', 0)} | {r['det_on_ms']:.0f} | {r['det_off_ms']:.0f} | {cos} |")
+              f"{p.get('full+closeup', 0)} | {r['det_on_ms']:.0f} | {r['det_off_ms']:.0f} | {cos} | {r['below_099']} | "
+              f"{div} |")
 
 
 # -- main ---------------------------------------------------------------------------------------------------------
@@ -464,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lfw-sample", type=int, default=100, help="LFW crops in the coarse-to-fine table")
     parser.add_argument("--quick", action="store_true", help="3 repeats, 2 init runs, 30 LFW crops (smoke test)")
     parser.add_argument("--only", choices=["init", "routes", "coarse"], action="append")
+    parser.add_argument("--from-json", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, default=None, help="write results here (default bench/results/)")
     parser.add_argument("--init-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--old-warmup", action="store_true", help=argparse.SUPPRESS)
@@ -473,6 +521,17 @@ def main(argv: list[str] | None = None) -> int:
         return init_child(args.model_dir, threads_list[0], args.old_warmup)
     if args.quick:
         args.repeats, args.init_runs, args.lfw_sample = 3, 2, 30
+    if args.from_json:  # reprint the tables of an earlier run
+        saved = json.loads(args.from_json.read_text())
+        if "init" in saved:
+            print_init(saved["init"])
+        if "routes" in saved:
+            routes = {int(t): r for t, r in saved["routes"].items()}
+            print_routes(routes)
+            print_cost(routes)
+        if "coarse" in saved:
+            print_coarse(saved["coarse"], max(saved["threads"]))
+        return 0
     sections = args.only or ["init", "routes", "coarse"]
     ensure_proxy_pack(args.model_dir, args.proxies)
     from function.models.bake import bake_buffalo_sc, is_baked
@@ -494,6 +553,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"routes: {t} thread(s) ...")
             results["routes"][t] = measure_routes(args.model_dir, t, args.repeats)
         print_routes(results["routes"])
+        print_cost(results["routes"])
     if "coarse" in sections:
         log("coarse-to-fine trade-off ...")
         t = max(threads_list)
