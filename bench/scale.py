@@ -249,7 +249,7 @@ INIT_FIELDS = [("imports_s", "imports (fastapi, numpy, cv2, onnxruntime, service
                ("read_verify_s", "read + sha256 verify (191 MB)"),
                ("detector_session_s", "detector session"),
                ("recognizer_session_s", "recognizer session"),
-               ("load_wall_s", "read + verify + sessions, wall (overlapped since #6)"),
+               ("load_wall_s", "read + verify + sessions, wall"),
                ("warmup_s", "warm-up inference"),
                ("init_s", "**init total** (script start -> engine ready)"),
                ("init_cpu_s", "init CPU time, user + sys (whole process up to ready)"),

@@ -11,7 +11,6 @@ Usable from a script:
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal, Sequence
 
@@ -60,7 +59,7 @@ class LoadReport:
     detector_session_s: float = 0.0
     recognizer_session_s: float = 0.0
     warmup_s: float = 0.0
-    load_wall_s: float = 0.0  # read + verify + both sessions, wall time (the steps overlap)
+    load_wall_s: float = 0.0  # read + verify + both sessions
     providers: list[str] = field(default_factory=list)
 
 
@@ -75,30 +74,28 @@ class FaceEngine:
 
     @classmethod
     def from_pack(cls, pack: ModelPack, config: EngineConfig, *, warmup: bool = True) -> "FaceEngine":
-        """Verify the pack's files, build both sessions and (by default) warm the detector up.
+        """Verify the pack's files, build both sessions and (by default) warm the detector up (see warmup()).
 
-        Start-up is the Lambda init phase, so the independent steps overlap (ONNX Runtime's session creation and
-        hashlib both release the GIL): the recognizer's session (the longest step) is built in a worker thread
-        while this thread hashes the recognizer's bytes and builds the detector's session. Nothing is trusted
-        unverified: a sha256 mismatch raises PackError before either session is used."""
+        The steps run one after the other: overlapping the recognizer's session creation with its sha256 check
+        and the detector's session (both release the GIL) was measured slower on 2 vCPUs (0.86 s vs 0.77 s wall,
+        bench/scale.py), and a Lambda at 1,769 MB has one vCPU of credit to overlap on."""
         report = LoadReport()
         sess_cfg = SessionConfig(threads=config.threads, execution_provider=config.execution_provider)
         t0 = time.perf_counter()
-        rec_bytes = pack.recognizer.read()
         det_bytes = pack.detector.read_verified()
         t1 = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-recognizer") as pool:
-            rec_future = pool.submit(_timed, create_session, rec_bytes, sess_cfg)
-            t2 = time.perf_counter()
-            pack.recognizer.verify(rec_bytes)  # raises on mismatch; the pool then waits for the session and drops it
-            t3 = time.perf_counter()
-            det_session = create_session(det_bytes, sess_cfg)
-            t4 = time.perf_counter()
-            rec_session, report.recognizer_session_s = rec_future.result()
-        del det_bytes, rec_bytes
+        det_session = create_session(det_bytes, sess_cfg)
+        del det_bytes
+        t2 = time.perf_counter()
+        rec_bytes = pack.recognizer.read_verified()
+        t3 = time.perf_counter()
+        rec_session = create_session(rec_bytes, sess_cfg)
+        del rec_bytes
+        t4 = time.perf_counter()
         report.read_verify_s = (t1 - t0) + (t3 - t2)
-        report.detector_session_s = t4 - t3
-        report.load_wall_s = time.perf_counter() - t0
+        report.detector_session_s = t2 - t1
+        report.recognizer_session_s = t4 - t3
+        report.load_wall_s = t4 - t0
         report.providers = list(det_session.get_providers())
         detector = ScrfdDetector(det_session, input_mean=pack.detector.input_mean, input_std=pack.detector.input_std,
                                  score_threshold=config.det_score_threshold, nms_threshold=config.nms_threshold,
@@ -180,12 +177,6 @@ class FaceEngine:
     @property
     def embedding_size(self) -> int:
         return self.recognizer.dim
-
-
-def _timed(fn, *args):  # noqa: ANN001, ANN202
-    t0 = time.perf_counter()
-    result = fn(*args)
-    return result, time.perf_counter() - t0
 
 
 def ensure_bgr(image: np.ndarray) -> np.ndarray:

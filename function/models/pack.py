@@ -54,10 +54,6 @@ class ModelFile:
 
     def read_verified(self) -> bytes:
         """The file's bytes, checked against the manifest; PackError if missing, truncated or altered."""
-        return self.verify(self.read())
-
-    def read(self) -> bytes:
-        """The file's bytes, size-checked only (pair with verify() before trusting them)."""
         try:
             data = self.path.read_bytes()
         except FileNotFoundError as exc:
@@ -65,11 +61,6 @@ class ModelFile:
         if len(data) != self.size:
             raise PackError(f"model file {self.path} has {len(data)} bytes, manifest says {self.size}: corrupt or "
                             "incomplete; bake the pack again")
-        return data
-
-    def verify(self, data: bytes) -> bytes:
-        """`data` itself if its sha256 matches the manifest; PackError otherwise. Hashing releases the GIL, so this
-        may run in a thread beside session creation."""
         actual = sha256_bytes(data)
         if actual != self.sha256:
             raise PackError(f"model file {self.path} sha256 {actual[:12]}… does not match the manifest's "
