@@ -42,8 +42,8 @@ class EngineConfig:
     coarse_min_score: float = 0.75
     # A coarse face whose box comes closer than this fraction of the long side to the frame is cut by the frame:
     # its box and landmarks are truncated, so it is never accepted as is. When it is also large (side >= half the
-    # short side: a close-up) the unpadded full pass is skipped, since it finds nothing there (0 of 296 LFW crops),
-    # and the padded close-up pass answers, exactly as the full path's own fallback would.
+    # short side: a close-up) the unpadded full pass is skipped, since it finds nothing there (all but a handful of
+    # the 7,286 LFW crops), and the padded close-up pass answers, as the full path's own fallback would.
     coarse_edge_margin: float = 0.03
     coarse_closeup_min_fraction: float = 0.5
     coarse_min_face_fraction: float = 0.08  # face side / image long side, for the coarse pass to be trusted
