@@ -28,6 +28,11 @@ install-dev: $(VENV)/.installed-dev
 bake: $(VENV)/.installed
 	$(BIN)/python -m function.models bake buffalo_sc --if-missing
 
+# make bench-scale - buffalo_l-scale latency, cold start and RSS on timing proxies (bench/scale.py; issue #6)
+.PHONY: bench-scale
+bench-scale: install-dev bake
+	$(BIN)/python bench/scale.py $(SCALE_ARGS)
+
 run: bake
 	$(BIN)/python -m function
 

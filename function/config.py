@@ -11,12 +11,24 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_DIR = REPO_ROOT / "model_cache"
 
 
-def available_cpus() -> int:
-    """CPUs this process may run on (affinity / cgroup-aware where the OS tells), at least 1."""
+# AWS Lambda credits CPU time in proportion to memory: "At 1,769 MB, a function has the equivalent of one vCPU".
+LAMBDA_MB_PER_VCPU = 1769
+
+
+def available_cpus(env: Mapping[str, str] | None = None) -> int:
+    """CPUs this process may run on (affinity / cgroup-aware where the OS tells), at least 1.
+
+    On Lambda (AWS_LAMBDA_FUNCTION_MEMORY_SIZE set) the visible vCPUs exceed the CPU time the function is credited
+    (2 are visible at any size up to 3,008 MB, 6 at 10,240 MB, but the credit is memory / 1,769 MB vCPUs), so the
+    count is capped at that credit, rounded: 1 thread at 1,769-2,653 MB, 2 at 2,654-4,422 MB, ... 6 at 10,240 MB."""
+    env = os.environ if env is None else env
     try:
         n = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         n = os.cpu_count() or 1
+    memory_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "").strip()
+    if memory_mb.isdigit():
+        n = min(n, max(1, round(int(memory_mb) / LAMBDA_MB_PER_VCPU)))
     return max(1, n)
 
 
@@ -81,6 +93,7 @@ class Settings:
     nms_threshold: float = 0.4
     coarse_det_size: int = 320  # 0 turns coarse-to-fine detection off
     coarse_min_score: float = 0.75
+    coarse_edge_margin: float = 0.03
     coarse_min_face_fraction: float = 0.08
     closeup_fallback: bool = True
     closeup_min_face_fraction: float = 0.25
@@ -122,6 +135,7 @@ class Settings:
             nms_threshold=_float(env, "NMS_THRESHOLD", 0.4),
             coarse_det_size=_int(env, "COARSE_DET_SIZE", 320),
             coarse_min_score=_float(env, "COARSE_MIN_SCORE", 0.75),
+            coarse_edge_margin=_float(env, "COARSE_EDGE_MARGIN", 0.03),
             coarse_min_face_fraction=_float(env, "COARSE_MIN_FACE_FRACTION", 0.08),
             closeup_fallback=_bool(env, "CLOSEUP_FALLBACK", True),
             closeup_min_face_fraction=_float(env, "CLOSEUP_MIN_FACE_FRACTION", 0.25),

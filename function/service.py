@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from function.engine import Face, FaceEngine, choose_face
-from function.errors import MultipleFaces, NoFace, ServiceError
+from function.errors import MultipleFaces, NoFace, PackError, ServiceError
 from function.imaging import DecodedImage, DecodeLimits, decode_image
 from function.observability import span
 from function.schemas import CompareResponse, DetectResponse, ExtractResponse, FaceBox, FaceChoice, FaceEmbedding
@@ -14,6 +14,9 @@ from function.schemas import CompareResponse, DetectResponse, ExtractResponse, F
 
 class FaceService:
     def __init__(self, engine: FaceEngine, limits: DecodeLimits, threshold: float) -> None:
+        if engine.pack is not None and engine.pack.timing_proxy:
+            # Second line of defence after load_pack: a benchmark's proxy engine (random weights) never serves.
+            raise PackError(f"model pack {engine.pack.name!r} is a timing proxy (random weights) and is never served")
         self.engine = engine
         self.limits = limits
         self.threshold = threshold

@@ -36,6 +36,7 @@ def engine_config(settings: Settings) -> EngineConfig:
                         det_size=settings.det_size, det_score_threshold=settings.det_score_threshold,
                         nms_threshold=settings.nms_threshold, coarse_det_size=settings.coarse_det_size,
                         coarse_min_score=settings.coarse_min_score,
+                        coarse_edge_margin=settings.coarse_edge_margin,
                         coarse_min_face_fraction=settings.coarse_min_face_fraction,
                         closeup_fallback=settings.closeup_fallback,
                         closeup_min_face_fraction=settings.closeup_min_face_fraction)

@@ -25,6 +25,10 @@ from function.engine.types import Face
 from function.models.pack import ModelPack
 
 Purpose = Literal["all", "one"]
+# Which detector passes settled a request (FaceEngine.detect_traced): "coarse" = the small first pass alone;
+# "closeup" = coarse pass, then straight to the padded close-up pass; "full" = the full-size pass;
+# "full+closeup" = full-size pass found nothing, then the padded close-up pass.
+DetectPass = Literal["coarse", "closeup", "full", "full+closeup"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,12 @@ class EngineConfig:
     nms_threshold: float = 0.4
     coarse_det_size: int = 320  # 0 = off
     coarse_min_score: float = 0.75
+    # A coarse face whose box comes closer than this fraction of the long side to the frame is cut by the frame:
+    # its box and landmarks are truncated, so it is never accepted as is. When it is also large (side >= half the
+    # short side: a close-up) the unpadded full pass is skipped, since it finds nothing there (all but a handful of
+    # the 7,286 LFW crops), and the padded close-up pass answers, as the full path's own fallback would.
+    coarse_edge_margin: float = 0.03
+    coarse_closeup_min_fraction: float = 0.5
     coarse_min_face_fraction: float = 0.08  # face side / image long side, for the coarse pass to be trusted
     closeup_fallback: bool = True
     closeup_min_face_fraction: float = 0.25  # face side / image short side for a face found by the close-up pass
@@ -50,6 +60,7 @@ class LoadReport:
     detector_session_s: float = 0.0
     recognizer_session_s: float = 0.0
     warmup_s: float = 0.0
+    load_wall_s: float = 0.0  # read + verify + both sessions
     providers: list[str] = field(default_factory=list)
 
 
@@ -64,8 +75,11 @@ class FaceEngine:
 
     @classmethod
     def from_pack(cls, pack: ModelPack, config: EngineConfig, *, warmup: bool = True) -> "FaceEngine":
-        """Verify the pack's files, build both sessions and (by default) run each once so the first request
-        does not pay ONNX Runtime's first-run allocation."""
+        """Verify the pack's files, build both sessions and (by default) warm the detector up (see warmup()).
+
+        The steps run one after the other: overlapping the recognizer's session creation with its sha256 check
+        and the detector's session (both release the GIL) was measured slower on 2 vCPUs (0.86 s vs 0.77 s wall,
+        bench/scale.py), and a Lambda at 1,769 MB has one vCPU of credit to overlap on."""
         report = LoadReport()
         sess_cfg = SessionConfig(threads=config.threads, execution_provider=config.execution_provider)
         t0 = time.perf_counter()
@@ -82,6 +96,7 @@ class FaceEngine:
         report.read_verify_s = (t1 - t0) + (t3 - t2)
         report.detector_session_s = t2 - t1
         report.recognizer_session_s = t4 - t3
+        report.load_wall_s = t4 - t0
         report.providers = list(det_session.get_providers())
         detector = ScrfdDetector(det_session, input_mean=pack.detector.input_mean, input_std=pack.detector.input_std,
                                  score_threshold=config.det_score_threshold, nms_threshold=config.nms_threshold,
@@ -96,35 +111,54 @@ class FaceEngine:
         return engine
 
     def warmup(self) -> None:
-        blank = np.zeros((self.config.det_size, self.config.det_size, 3), dtype=np.uint8)
-        self.detector.detect(blank, self.config.det_size)
-        if self.config.coarse_det_size:
-            self.detector.detect(blank[: self.config.coarse_det_size, : self.config.coarse_det_size],
-                                 self.config.coarse_det_size)
-        self.recognizer.embed([blank[:112, :112]])
+        """Run the detector once at its smallest canvas: starts ONNX Runtime's thread pool and proves the graph runs.
+        A full-size warm-up (640 + 320 detector, one recognizer batch) cost ~0.3 s of init at buffalo_l scale and
+        bought nothing: the first real request's model calls measure the same as warm ones without it
+        (bench/scale.py, "first request's model calls" vs "same calls, warm")."""
+        self.detector.detect(np.zeros((32, 32, 3), dtype=np.uint8), 32)
 
     # -- detection --------------------------------------------------------------------------------------------
     def detect(self, image: np.ndarray, purpose: Purpose = "all") -> list[Face]:
         """All faces (purpose="all": full recall), or the cheapest pass that settles a one-face request
         (purpose="one": coarse pass first, accepted only when unambiguous). Boxes in `image` pixels."""
+        return self.detect_traced(image, purpose)[0]
+
+    def detect_traced(self, image: np.ndarray, purpose: Purpose = "all") -> tuple[list[Face], DetectPass]:
+        """detect(), plus which passes answered (for tests and benchmarks)."""
         image = ensure_bgr(image)
         cfg = self.config
+        closeup_tried = False
         if purpose == "one" and cfg.coarse_det_size and cfg.coarse_det_size < cfg.det_size:
             faces = self.detector.detect(image, cfg.coarse_det_size)
-            if self._coarse_is_unambiguous(faces, image.shape):
-                return faces
+            verdict = self._coarse_verdict(faces, image.shape)
+            if verdict == "accept":
+                return faces, "coarse"
+            if verdict == "closeup" and cfg.closeup_fallback:
+                faces = self._detect_closeup(image)
+                if faces:
+                    return faces, "closeup"
+                closeup_tried = True
         faces = self.detector.detect(image, cfg.det_size)
-        if not faces and cfg.closeup_fallback:
-            faces = self._detect_closeup(image)
-        return faces
+        if faces or not cfg.closeup_fallback or closeup_tried:
+            return faces, "full"
+        return self._detect_closeup(image), "full+closeup"
 
-    def _coarse_is_unambiguous(self, faces: list[Face], shape: tuple[int, ...]) -> bool:
+    def _coarse_verdict(self, faces: list[Face], shape: tuple[int, ...]) -> Literal["accept", "closeup", "full"]:
+        """accept: exactly one face, confident, large enough and inside the frame; closeup: one face cut by the
+        frame and filling it; full: anything else (none, several, small or unsure)."""
         if len(faces) != 1:
-            return False
+            return "full"
+        cfg = self.config
         face = faces[0]
-        side = min(face.box[2] - face.box[0], face.box[3] - face.box[1])
-        return (face.score >= self.config.coarse_min_score
-                and side >= self.config.coarse_min_face_fraction * max(shape[0], shape[1]))
+        height, width = shape[0], shape[1]
+        x1, y1, x2, y2 = (float(v) for v in face.box)
+        side = min(x2 - x1, y2 - y1)
+        margin = min(x1, y1, width - x2, height - y2)
+        if margin < cfg.coarse_edge_margin * max(height, width):
+            return "closeup" if side >= cfg.coarse_closeup_min_fraction * min(height, width) else "full"
+        if face.score >= cfg.coarse_min_score and side >= cfg.coarse_min_face_fraction * max(height, width):
+            return "accept"
+        return "full"
 
     def _detect_closeup(self, image: np.ndarray) -> list[Face]:
         """A face that fills the frame (selfie, ID photo, tight crop) is too large for SCRFD's anchors: pad the

@@ -1,4 +1,4 @@
-"""python -m function.models {bake,verify,list} — manage model packs (see README: Model packs)."""
+"""python -m function.models {bake,bake-proxy,verify,list} — manage model packs (see README: Model packs)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from function.config import DEFAULT_MODEL_DIR
 from function.errors import PackError
-from function.models.bake import SPECS, bake, is_baked
+from function.models.bake import PROXY_PACK, SPECS, bake, bake_timing_proxy, is_baked
 from function.models.pack import ROLES, available_packs, load_pack
 
 
@@ -20,6 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     p_bake.add_argument("name", choices=sorted(SPECS))
     p_bake.add_argument("--source", default="", help="URL, local .zip, local folder or s3://bucket/key (default: official release)")
     p_bake.add_argument("--if-missing", action="store_true", help="do nothing when the pack is already baked")
+    p_proxy = sub.add_parser("bake-proxy", help="pack buffalo_l-scale timing proxies (random weights; benchmarks only, "
+                                                "never served)")
+    p_proxy.add_argument("--from", dest="source", type=Path, required=True,
+                         help="folder with det_10g.onnx and w600k_r50.onnx from ../shared/tools/make_timing_proxies.py")
+    p_proxy.add_argument("--name", default=PROXY_PACK, help="pack name (default: %(default)s)")
     p_verify = sub.add_parser("verify", help="check a pack's files against its manifest")
     p_verify.add_argument("name")
     sub.add_parser("list", help="list baked packs")
@@ -31,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             path = bake(args.name, args.model_dir, args.source)
             print(f"baked {args.name} into {path}", file=sys.stderr)
+        elif args.command == "bake-proxy":
+            path = bake_timing_proxy(args.source, args.model_dir, args.name)
+            print(f"baked timing proxy {args.name} into {path} (refused by the service; for bench/scale.py)",
+                  file=sys.stderr)
         elif args.command == "verify":
             pack = load_pack(args.model_dir, args.name, allow_timing_proxy=True)
             for role in ROLES:

@@ -212,6 +212,28 @@ def bake(name: str, out_dir: Path, source: str = "", *, progress: Progress = _sa
     return bake_from_source(SPECS[name], source, out_dir, progress=progress)
 
 
+PROXY_PACK = "buffalo_l-proxy"
+PROXY_SOURCE = ("timing proxy: buffalo_l's architectures with random weights, built by "
+                "../shared/tools/make_timing_proxies.py; for benchmarks only, never served")
+
+
+def bake_timing_proxy(source_dir: Path, out_dir: Path, name: str = PROXY_PACK, *, progress: Progress = _say) -> Path:
+    """A pack of buffalo_l-scale timing proxies (det_10g.onnx + w600k_r50.onnx with random weights, same sizes and
+    FLOPs as the real files). Its manifest says "timing_proxy": true, so load_pack refuses it unless a benchmark
+    asks for it explicitly (allow_timing_proxy=True): its outputs are noise and must never answer a request."""
+    source_dir = Path(source_dir)
+    files = {role: source_dir / BUFFALO_L.file(role).member for role in ROLES}
+    missing = [str(p) for p in files.values() if not p.is_file()]
+    if missing:
+        raise PackError(f"timing proxy files not found: {', '.join(missing)}; build them with "
+                        "python ../shared/tools/make_timing_proxies.py DIR (needs torch + onnx)")
+    progress(f"baking timing-proxy pack {name} from {source_dir}")
+    spec = PackSpec(name=name, detector=FileSpec(BUFFALO_L.detector.member, "", "scrfd", 127.5, 128.0),
+                    recognizer=FileSpec(BUFFALO_L.recognizer.member, "", "arcface", 127.5, 127.5),
+                    extra={"licence": "random weights generated locally (no pretrained weights inside)"})
+    return write_pack(spec, files, out_dir, source=PROXY_SOURCE, timing_proxy=True, verify=False)
+
+
 def is_baked(out_dir: Path, name: str) -> bool:
     try:
         read_manifest(Path(out_dir) / name)

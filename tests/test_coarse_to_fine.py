@@ -1,0 +1,113 @@
+"""Coarse-to-fine detection (issue #6) costs nothing in accuracy: on the shared photos, every face a one-face
+request gets from the cheap path (coarse pass, or the close-up shortcut) matches the full path's face (cosine of
+the embeddings >= 0.99); where the full pass runs, the answer is the full path's; /detect is untouched."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from function.api.app import create_app
+from function.engine import Face, FaceEngine, ensure_bgr
+from function.imaging import DecodeLimits, decode_image
+from tests.photos import GROUP, group_counts, lfw_pairs, noface_photos, wheel_photo
+
+LFW_SAMPLE = 40
+MIN_COSINE = 0.99
+
+
+def lfw_sample() -> list[Path]:
+    images = sorted({p for _, a, b, _ in lfw_pairs() for p in (a, b)})
+    return images[:: len(images) // LFW_SAMPLE][:LFW_SAMPLE]
+
+
+def group_photos() -> list[Path]:
+    return sorted(GROUP.glob("*.jpg"))
+
+
+def wheel_photos() -> list[Path]:
+    return [wheel_photo(n) for n in ("players.jpg", "gdp.jpg", "yaoming.jpg")]
+
+
+ALL_PHOTOS = group_photos() + wheel_photos() + lfw_sample() + noface_photos()
+
+
+@lru_cache(maxsize=None)
+def pixels(path: Path) -> np.ndarray:
+    return ensure_bgr(decode_image(path.read_bytes(), DecodeLimits()).pixels)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    return float(inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter))
+
+
+def same_faces(a: list[Face], b: list[Face]) -> bool:
+    return len(a) == len(b) and all(np.allclose(f.box, g.box) and np.allclose(f.landmarks, g.landmarks)
+                                    for f, g in zip(a, b))
+
+
+@pytest.fixture(scope="module")
+def coarse_off(engine: FaceEngine) -> FaceEngine:
+    """The same sessions with coarse-to-fine off (COARSE_DET_SIZE=0)."""
+    return FaceEngine(engine.detector, engine.recognizer, replace(engine.config, coarse_det_size=0), engine.pack,
+                      engine.report)
+
+
+@pytest.mark.parametrize("path", ALL_PHOTOS, ids=lambda p: p.name)
+def test_one_face_path_matches_full_path(engine: FaceEngine, coarse_off: FaceEngine, path: Path) -> None:
+    image = pixels(path)
+    one, how = engine.detect_traced(image, "one")
+    full = coarse_off.detect(image, "one")
+    assert same_faces(full, engine.detect(image, "all")), "with coarse off, purpose='one' is the full path"
+    if how in ("full", "full+closeup"):
+        assert same_faces(one, full)
+        return
+    assert full, f"the {how} pass found a face the full path does not"
+    for face in one:
+        match = max(full, key=lambda g: iou(face.box, g.box))
+        assert iou(face.box, match.box) >= 0.5
+        v = engine.embed(image, [face, match])
+        assert float(v[0] @ v[1]) >= MIN_COSINE, f"{how} pass embedding drifts from the full path's"
+
+
+def test_cheap_paths_are_taken(engine: FaceEngine) -> None:
+    """The parity above is not vacuous: the portrait is settled by the coarse pass alone, the LFW close-ups by the
+    close-up shortcut, and a photo of several faces is never taken from the coarse pass."""
+    assert engine.detect_traced(pixels(wheel_photo("yaoming.jpg")), "one")[1] == "coarse"
+    shortcut = [engine.detect_traced(pixels(p), "one")[1] == "closeup" for p in lfw_sample()]
+    assert sum(shortcut) >= 0.9 * len(shortcut)
+    for path in group_photos() + wheel_photos()[:2] + noface_photos():
+        assert engine.detect_traced(pixels(path), "one")[1] != "coarse", path.name
+
+
+def test_detect_route_counts_unchanged(settings, engine: FaceEngine, coarse_off: FaceEngine, client: TestClient) -> None:
+    counts = group_counts()
+    with TestClient(create_app(settings, engine=coarse_off)) as off:
+        for path in group_photos() + wheel_photos():
+            files = {"image": (path.name, path.read_bytes(), "image/jpeg")}
+            on_count = client.post("/detect", files=files).json()["face_count"]
+            assert on_count == off.post("/detect", files=files).json()["face_count"], path.name
+            if path.name in counts:
+                assert on_count >= counts[path.name], path.name
+
+
+def test_routes_agree_with_coarse_off(settings, coarse_off: FaceEngine, client: TestClient) -> None:
+    portrait = wheel_photo("yaoming.jpg")
+    a, b = next((a, b) for _, a, b, same in lfw_pairs() if same)
+    with TestClient(create_app(settings, engine=coarse_off)) as off:
+        for path in (portrait, a):
+            files = {"image": (path.name, path.read_bytes(), "image/jpeg")}
+            v_on = np.array(client.post("/extract-embedding", files=files).json()["embedding"])
+            v_off = np.array(off.post("/extract-embedding", files=files).json()["embedding"])
+            assert float(v_on @ v_off) >= MIN_COSINE, path.name
+        files = {"image1": (a.name, a.read_bytes(), "image/jpeg"), "image2": (b.name, b.read_bytes(), "image/jpeg")}
+        on = client.post("/compare", files=files).json()
+        assert on["similarity"] == pytest.approx(off.post("/compare", files=files).json()["similarity"], abs=0.01)

@@ -1,0 +1,27 @@
+"""ONNX Runtime threads follow the CPU time Lambda credits (memory / 1,769 MB), not the vCPUs it shows."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from function.config import Settings, available_cpus
+
+VISIBLE = len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize("memory_mb, credited", [("128", 1), ("1769", 1), ("2048", 1), ("3008", 2), ("3538", 2),
+                                                 ("5307", 3), ("10240", 6)])
+def test_lambda_memory_caps_threads(memory_mb: str, credited: int) -> None:
+    assert available_cpus({"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": memory_mb}) == min(VISIBLE, credited)
+
+
+def test_outside_lambda_all_visible_cpus() -> None:
+    assert available_cpus({}) == VISIBLE
+
+
+def test_ort_threads_overrides(monkeypatch) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1769")
+    assert Settings.from_env({"ORT_THREADS": "2"}).threads == 2
+    assert Settings.from_env({}).threads == 1
