@@ -126,7 +126,7 @@ def test_sam_translation_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     (fn,) = by_type(t, "AWS::Lambda::Function").values()
     props = fn["Properties"]
     assert props["PackageType"] == "Image" and props["Architectures"] == ["x86_64"]
-    assert load_template()["Parameters"]["MemorySize"]["Default"] == 3008
+    assert load_template()["Parameters"]["MemorySize"]["Default"] == 1769
     assert props["MemorySize"] == {"Ref": "MemorySize"} and props["Timeout"] <= 29
     env = props["Environment"]["Variables"]
     assert env["MODEL_PACK"] == {"Ref": "ModelPack"} and env["ALLOWED_S3_BUCKETS"] == ""
