@@ -73,6 +73,7 @@ class Settings:
     coarse_min_score: float = 0.75
     coarse_min_face_fraction: float = 0.08
     closeup_fallback: bool = True
+    closeup_min_face_fraction: float = 0.3
     similarity_threshold: float | None = None  # None = the measured default of the served pack
     max_upload_bytes: int = 10 * 1024 * 1024
     max_image_pixels: int = 40_000_000
@@ -106,6 +107,7 @@ class Settings:
             coarse_min_score=_float(env, "COARSE_MIN_SCORE", 0.75),
             coarse_min_face_fraction=_float(env, "COARSE_MIN_FACE_FRACTION", 0.08),
             closeup_fallback=_bool(env, "CLOSEUP_FALLBACK", True),
+            closeup_min_face_fraction=_float(env, "CLOSEUP_MIN_FACE_FRACTION", 0.3),
             similarity_threshold=float(raw_threshold) if raw_threshold else None,
             max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
             max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", 40_000_000),

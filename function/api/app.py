@@ -34,7 +34,8 @@ def engine_config(settings: Settings) -> EngineConfig:
                         nms_threshold=settings.nms_threshold, coarse_det_size=settings.coarse_det_size,
                         coarse_min_score=settings.coarse_min_score,
                         coarse_min_face_fraction=settings.coarse_min_face_fraction,
-                        closeup_fallback=settings.closeup_fallback)
+                        closeup_fallback=settings.closeup_fallback,
+                        closeup_min_face_fraction=settings.closeup_min_face_fraction)
 
 
 def load_engine(settings: Settings, pack_name: str) -> FaceEngine:

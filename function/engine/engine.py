@@ -38,6 +38,7 @@ class EngineConfig:
     coarse_min_score: float = 0.75
     coarse_min_face_fraction: float = 0.08  # face side / image long side, for the coarse pass to be trusted
     closeup_fallback: bool = True
+    closeup_min_face_fraction: float = 0.3  # a face found only in the padded image must be this large (long sides)
     fit_canvas: bool = True
 
 
@@ -127,11 +128,16 @@ class FaceEngine:
 
     def _detect_closeup(self, image: np.ndarray) -> list[Face]:
         """A face that fills the frame (selfie, ID photo, tight crop) is too large for SCRFD's anchors: pad the
-        image by half its longer side on every edge, detect again, and shift the results back."""
-        pad = max(image.shape[0], image.shape[1]) // 2
+        image by half its longer side on every edge, detect again, and shift the results back. Only faces large
+        enough to have been missed for their size are kept: a small one the padded (so shrunk) pass finds is not a
+        close-up, and the full-size pass already said no to it (this keeps noface/'s dog from becoming a face)."""
+        long_side = max(image.shape[0], image.shape[1])
+        pad = long_side // 2
         padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
         faces = self.detector.detect(padded, self.config.det_size)
-        return [f.shifted(pad, pad) for f in faces]
+        min_side = self.config.closeup_min_face_fraction * long_side
+        return [f.shifted(pad, pad) for f in faces
+                if max(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= min_side]
 
     # -- recognition ------------------------------------------------------------------------------------------
     def embed(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
