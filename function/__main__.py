@@ -6,16 +6,23 @@ import logging
 import os
 import sys
 
-import uvicorn
-
-from function.api.app import create_app
 from function.config import Settings
+from function.errors import PackError
+from function.loading import EngineLoader
 
 
 def main() -> int:
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app(settings)
+    loader = EngineLoader(settings)  # the models load on a thread while the web stack imports (cold start)
+    import uvicorn
+
+    from function.api.app import create_app
+
+    try:
+        app = create_app(settings, engine=loader.result())
+    except PackError:
+        app = create_app(settings)  # loads again and records the reason; exits below
     if app.state.service is None:
         print(f"error: {app.state.load_error}", file=sys.stderr)
         return 1
