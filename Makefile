@@ -34,5 +34,13 @@ run: bake
 test: install-dev bake
 	$(BIN)/python -m pytest
 
+# make bench    - ours vs the seed-style reference (bench/seed_reference.py): cold start, latency, floor, RSS, throughput
+# make accuracy - LFW 10-fold accuracy / AUC / TAR@FAR, group/ and noface/ detection, ours vs insightface
+bench: install-dev bake
+	$(BIN)/python -m bench.bench $(BENCH_ARGS)
+
+accuracy: install-dev bake
+	$(BIN)/python -m bench.accuracy $(ACCURACY_ARGS)
+
 clean:
 	rm -rf $(VENV) model_cache/buffalo_sc .pytest_cache

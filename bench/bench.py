@@ -187,14 +187,16 @@ def cold_start(n: int, ready: Request) -> dict:
             server.start()
             try:
                 t = server.wait_ready(ready)
-                rec = out.setdefault(server.name, {"s": [], "peak_rss_mb": []})
+                rec = out.setdefault(server.name, {"s": [], "cpu_s": [], "peak_rss_mb": []})
                 rec["s"].append(t)
+                rec["cpu_s"].append(server.cpu_s())
                 rec["peak_rss_mb"].append(server.peak_rss_mb())
             finally:
                 server.stop()
         log(f"  cold start {i + 1}/{n}: " + ", ".join(f"{k} {v['s'][-1]:.3f}s" for k, v in out.items()))
     for rec in out.values():
         rec["median_s"], rec["min_s"], rec["max_s"] = med(rec["s"]), min(rec["s"]), max(rec["s"])
+        rec["median_cpu_s"] = med(rec["cpu_s"])
     return out
 
 
@@ -218,6 +220,7 @@ def warm(ours: Server, ref: Server, case_list, rounds: int) -> dict:
     conns: dict[str, http.client.HTTPConnection | None] = {"ours": None, "reference": None}
     times = {label: {"ours": [], "reference": []} for label, _, _ in case_list}
     status = {label: {"ours": set(), "reference": set()} for label, _, _ in case_list}
+    cpu = {label: {"ours": 0.0, "reference": 0.0} for label, _, _ in case_list}
 
     def call(server: Server, req: Request) -> tuple[int, float]:
         st, dt, conns[server.name] = post(server.port, req, conns[server.name])
@@ -230,7 +233,9 @@ def warm(ours: Server, ref: Server, case_list, rounds: int) -> dict:
         for label, r_ours, r_ref in case_list:
             order = ((ours, r_ours), (ref, r_ref)) if i % 2 == 0 else ((ref, r_ref), (ours, r_ours))
             for server, req in order:
+                c0 = server.cpu_s()
                 st, dt = call(server, req)
+                cpu[label][server.name] += server.cpu_s() - c0
                 times[label][server.name].append(dt)
                 status[label][server.name].add(st)
         if (i + 1) % 10 == 0:
@@ -238,10 +243,12 @@ def warm(ours: Server, ref: Server, case_list, rounds: int) -> dict:
     out = {}
     for label in times:
         o, r = times[label]["ours"], times[label]["reference"]
-        out[label] = {"ours": {"median_ms": 1e3 * med(o), "p90_ms": 1e3 * p90(o), "status": sorted(status[label]["ours"])},
-                      "reference": {"median_ms": 1e3 * med(r), "p90_ms": 1e3 * p90(r),
+        co, cr = 1e3 * cpu[label]["ours"] / len(o), 1e3 * cpu[label]["reference"] / len(r)
+        out[label] = {"ours": {"median_ms": 1e3 * med(o), "p90_ms": 1e3 * p90(o), "cpu_ms": co,
+                               "status": sorted(status[label]["ours"])},
+                      "reference": {"median_ms": 1e3 * med(r), "p90_ms": 1e3 * p90(r), "cpu_ms": cr,
                                     "status": sorted(status[label]["reference"])},
-                      "ratio": med(r) / med(o)}
+                      "ratio": med(r) / med(o), "cpu_ratio": cr / co if co else float("nan")}
     return out
 
 
@@ -281,13 +288,16 @@ def throughput(server: Server, req: Request, clients: int, total: int) -> dict:
             conn.close()
 
     threads = [threading.Thread(target=worker) for _ in range(clients)]
+    c0 = server.cpu_s()
     t0 = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
+    cores = (server.cpu_s() - c0) / wall
     return {"clients": clients, "requests": total, "ok": state["ok"], "errors": state["errors"], "wall_s": wall,
+            "server_cores_used": cores,
             "rps": state["ok"] / wall, "median_ms": 1e3 * med(lat), "p90_ms": 1e3 * p90(lat)}
 
 
@@ -363,17 +373,20 @@ def report(res: dict) -> list[str]:
     add(f"machine: {res['machine']}; {res['date']}; pack {PACK}")
     cs = res["cold_start"]
     add("\ncold start (spawn -> first 200 from /extract-embedding 1face), fresh processes, interleaved")
-    add(f"{'server':<10} {'n':>3} {'median s':>9} {'min s':>7} {'max s':>7} {'peak RSS MB':>12}")
+    add(f"{'server':<10} {'n':>3} {'median s':>9} {'min s':>7} {'max s':>7} {'CPU s (median)':>15} {'peak RSS MB':>12}")
     for k, v in cs.items():
         add(f"{k:<10} {len(v['s']):>3} {v['median_s']:>9.3f} {v['min_s']:>7.3f} {v['max_s']:>7.3f} "
-            f"{max(v['peak_rss_mb']):>12.0f}")
-    add(f"ratio reference/ours: {cs['reference']['median_s'] / cs['ours']['median_s']:.2f}x")
+            f"{v['median_cpu_s']:>15.3f} {max(v['peak_rss_mb']):>12.0f}")
+    add(f"ratio reference/ours: {cs['reference']['median_s'] / cs['ours']['median_s']:.2f}x wall, "
+        f"{cs['reference']['median_cpu_s'] / cs['ours']['median_cpu_s']:.2f}x CPU")
     add(f"\nwarm latency over HTTP, {res['rounds']} calls each, interleaved (ms)")
-    add(f"{'route photo':<36} {'ours med':>9} {'p90':>7} {'ref med':>9} {'p90':>7} {'ref/ours':>9}  status o/r")
+    add(f"{'route photo':<32} {'ours med':>8} {'p90':>6} {'ref med':>8} {'p90':>7} {'ref/ours':>8} "
+        f"{'CPU ours':>8} {'CPU ref':>8} {'ref/ours':>8}  status o/r")
     for label, v in res["warm"].items():
         o, r = v["ours"], v["reference"]
-        add(f"{label:<36} {o['median_ms']:>9.1f} {o['p90_ms']:>7.1f} {r['median_ms']:>9.1f} {r['p90_ms']:>7.1f} "
-            f"{v['ratio']:>8.1f}x  {','.join(map(str, o['status']))}/{','.join(map(str, r['status']))}")
+        add(f"{label:<32} {o['median_ms']:>8.1f} {o['p90_ms']:>6.1f} {r['median_ms']:>8.1f} {r['p90_ms']:>7.1f} "
+            f"{v['ratio']:>7.1f}x {o['cpu_ms']:>8.1f} {r['cpu_ms']:>8.1f} {v['cpu_ratio']:>7.1f}x  "
+            f"{','.join(map(str, o['status']))}/{','.join(map(str, r['status']))}")
     fl = res["floor"]
     add(f"\nfloor: raw ONNX Runtime ({fl['threads']} intra-op threads), median ms; classic det 640x640 "
         f"{fl['det640_ms']:.1f} + rec 1 face {fl['rec1_ms']:.1f} = {fl['det640_ms'] + fl['rec1_ms']:.1f}")
@@ -387,13 +400,13 @@ def report(res: dict) -> list[str]:
             f"{v['detect_floor_ms']:>13.1f} {hd:>12.1f} {hd / fd:>8.2f}x  {v['extract_calls']}")
     add(f"\nthroughput, /extract-embedding 1face, ceiling = {res['cpus']} CPUs / server CPU per request")
     add(f"{'server':<10} {'CPU ms/req':>10} {'ceiling r/s':>11} {'clients':>7} {'req':>5} {'r/s':>7} "
-        f"{'of ceiling':>10} {'errors':>6} {'med ms':>7} {'p90 ms':>7}")
+        f"{'of ceiling':>10} {'errors':>6} {'med ms':>7} {'p90 ms':>7} {'cores got':>9}")
     for name, v in res["throughput"].items():
         ceiling = res["cpus"] / v["cpu_s_per_request"]
         for t in v["runs"]:
             add(f"{name:<10} {1e3 * v['cpu_s_per_request']:>10.1f} {ceiling:>11.1f} {t['clients']:>7} "
                 f"{t['requests']:>5} {t['rps']:>7.1f} {100 * t['rps'] / ceiling:>9.0f}% {t['errors']:>6} "
-                f"{t['median_ms']:>7.1f} {t['p90_ms']:>7.1f}")
+                f"{t['median_ms']:>7.1f} {t['p90_ms']:>7.1f} {t['server_cores_used']:>9.2f}")
     add("\npeak RSS of the warm servers (after every route, photo and the throughput runs): " +
         ", ".join(f"{k} {v:.0f} MB" for k, v in res["peak_rss_mb"].items()))
     add("\ntargets")
