@@ -74,6 +74,7 @@ class Settings:
     coarse_min_face_fraction: float = 0.08
     closeup_fallback: bool = True
     closeup_min_face_fraction: float = 0.3
+    closeup_redetect_fraction: float = 0.75
     max_concurrent_runs: int = 0  # 0 = the ONNX Runtime threads (CPUs)
     similarity_threshold: float | None = None  # None = the measured default of the served pack
     max_upload_bytes: int = 10 * 1024 * 1024
@@ -109,6 +110,7 @@ class Settings:
             coarse_min_face_fraction=_float(env, "COARSE_MIN_FACE_FRACTION", 0.08),
             closeup_fallback=_bool(env, "CLOSEUP_FALLBACK", True),
             closeup_min_face_fraction=_float(env, "CLOSEUP_MIN_FACE_FRACTION", 0.3),
+            closeup_redetect_fraction=_float(env, "CLOSEUP_REDETECT_FRACTION", 0.75),
             max_concurrent_runs=_int(env, "MAX_CONCURRENT_RUNS", 0),
             similarity_threshold=float(raw_threshold) if raw_threshold else None,
             max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),

@@ -28,6 +28,7 @@ def engine_config(settings: Settings) -> EngineConfig:
                         coarse_min_face_fraction=settings.coarse_min_face_fraction,
                         closeup_fallback=settings.closeup_fallback,
                         closeup_min_face_fraction=settings.closeup_min_face_fraction,
+                        closeup_redetect_fraction=settings.closeup_redetect_fraction,
                         max_concurrent_runs=settings.max_concurrent_runs)
 
 

@@ -44,3 +44,17 @@ def test_engine_loader_loads_on_a_thread_and_reports_pack_errors(settings: Setti
     assert engine.pack is not None and engine.pack.name == "buffalo_sc"
     with pytest.raises(PackError):
         EngineLoader(dataclasses.replace(settings, model_dir=tmp_path, model_pack="buffalo_sc")).result()
+
+
+def test_a_face_filling_the_frame_takes_its_landmarks_from_the_padded_pass(engine: FaceEngine) -> None:
+    lfw = decode_image(lfw_pairs()[0][1].read_bytes()).pixels
+    coarse = engine.detector.detect(lfw, engine.config.coarse_det_size)
+    assert len(coarse) == 1 and engine._fills_frame(coarse[0], lfw.shape)  # the coarse pass does see this crop
+    padded = engine._detect_closeup(lfw)
+    chosen = engine.detect(lfw, purpose="one")
+    assert len(chosen) == 1
+    np.testing.assert_allclose(chosen[0].landmarks, padded[0].landmarks)
+    one_face = decode_image(wheel_photo("yaoming.jpg").read_bytes()).pixels  # an ordinary portrait keeps the fast path
+    fast = engine.detector.detect(one_face, engine.config.coarse_det_size)
+    assert not engine._fills_frame(fast[0], one_face.shape)
+    np.testing.assert_allclose(engine.detect(one_face, purpose="one")[0].landmarks, fast[0].landmarks)

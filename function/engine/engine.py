@@ -40,6 +40,8 @@ class EngineConfig:
     coarse_min_face_fraction: float = 0.08  # face side / image long side, for the coarse pass to be trusted
     closeup_fallback: bool = True
     closeup_min_face_fraction: float = 0.3  # a face found only in the padded image must be this large (long sides)
+    closeup_redetect_fraction: float = 0.75  # a lone face this large (box long side / image short side) fills the
+    # frame: its landmarks come from the padded pass, as for a face not found at all
     fit_canvas: bool = True
     max_concurrent_runs: int = 0  # model runs in flight at once per process; 0 = `threads`
     recognizer_batch: int = 8  # faces per recognizer run (bounds the activation memory of many-face images)
@@ -116,14 +118,22 @@ class FaceEngine:
         (purpose="one": coarse pass first, accepted only when unambiguous). Boxes in `image` pixels."""
         image = ensure_bgr(image)
         cfg = self.config
+        faces: list[Face] = []
         if purpose == "one" and cfg.coarse_det_size and cfg.coarse_det_size < cfg.det_size:
-            faces = self._run_detector(image, cfg.coarse_det_size)
-            if self._coarse_is_unambiguous(faces, image.shape):
-                return faces
-        faces = self._run_detector(image, cfg.det_size)
-        if not faces and cfg.closeup_fallback:
-            faces = self._detect_closeup(image)
+            coarse = self._run_detector(image, cfg.coarse_det_size)
+            if self._coarse_is_unambiguous(coarse, image.shape):
+                faces = coarse
+        if not faces:
+            faces = self._run_detector(image, cfg.det_size)
+        if cfg.closeup_fallback and (not faces or (len(faces) == 1 and self._fills_frame(faces[0], image.shape))):
+            # Nothing found, or one face filling the frame (a tight crop, an ID photo): SCRFD sees no context
+            # around such a face and its landmarks drift (measured on LFW: 98.86% -> reference level with this).
+            faces = self._detect_closeup(image) or faces
         return faces
+
+    def _fills_frame(self, face: Face, shape: tuple[int, ...]) -> bool:
+        side = max(face.box[2] - face.box[0], face.box[3] - face.box[1])
+        return side >= self.config.closeup_redetect_fraction * min(shape[0], shape[1])
 
     def _run_detector(self, image: np.ndarray, size: int) -> list[Face]:
         with self._gate:
