@@ -163,12 +163,14 @@ def main(argv: list[str] | None = None) -> int:
     labels = np.array([same for _, _, _, same in pairs])
     folds = np.array([fold for fold, _, _, _ in pairs])
     results: dict[str, dict] = {}
+    ours_scores = np.zeros(0)
     pack = ""
     if args.only in (None, "ours"):
         embed, count, pack = ours(settings)
         used = {k: v for k, v in asdict(engine_config(settings)).items()}
         print(f"ours: pack {pack}, engine {used}")
         scores, missing, per = lfw_scores(embed, pairs, "ours")
+        ours_scores = scores
         results[f"ours ({pack}, raw photos)"] = {"lfw": summarize(scores, labels, folds), "missing": missing,
                                                 "s_per_image": per, "detection": detection(count),
                                                 "settings": used}
@@ -185,14 +187,17 @@ def main(argv: list[str] | None = None) -> int:
     if pack:
         r = results[f"ours ({pack}, raw photos)"]["lfw"]
         chosen = metrics.round_up(r[f"threshold_at_far_{TARGET_FAR:g}"])
+        far, tar = metrics.far_tar(ours_scores, labels, chosen)
         print(f"\nsame_person threshold for {pack} at FAR <= {TARGET_FAR:g} on LFW: {chosen:.2f} "
-              f"(configured default: {DEFAULT_SIMILARITY_THRESHOLDS.get(pack, 'none')})")
+              f"(FAR {100 * far:.3f}%, TAR {100 * tar:.2f}%, accuracy {100 * metrics.accuracy(ours_scores, labels, chosen):.2f}%; "
+              f"configured default: {DEFAULT_SIMILARITY_THRESHOLDS.get(pack, 'none')})")
         if "insightface reference (padded)" in results:
             ref = results["insightface reference (padded)"]["lfw"]["accuracy_mean"]
             delta = 100 * (r["accuracy_mean"] - ref)
             verdict = "OK" if delta >= -0.1 else "BELOW the reference - 0.1 point"
             print(f"ours - reference: {delta:+.2f} points of 10-fold accuracy: {verdict}")
-        results["chosen_threshold"] = {"pack": pack, "target_far": TARGET_FAR, "threshold": chosen}
+        results["chosen_threshold"] = {"pack": pack, "target_far": TARGET_FAR, "threshold": chosen, "far": far,
+                                       "tar": tar}
 
     out = args.json or Path(__file__).resolve().parent / "results" / f"accuracy-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
