@@ -39,13 +39,13 @@ run: bake
 test: install-dev bake
 	$(BIN)/python -m pytest
 
-# make load  - 1,000 mixed requests at concurrency 8 against uvicorn on 127.0.0.1 (bench/load.py; README: Security)
-load: install-dev bake
-	$(BIN)/python bench/load.py
+# make bench    - ours vs the seed-style reference (bench/seed_reference.py): cold start, latency, floor, RSS, throughput
+# make accuracy - LFW 10-fold accuracy / AUC / TAR@FAR, group/ and noface/ detection, ours vs insightface
+bench: install-dev bake
+	$(BIN)/python -m bench.bench $(BENCH_ARGS)
 
-# make audit - pip-audit over the pinned runtime requirements (README: Security)
-audit: install-dev
-	$(BIN)/pip-audit -r requirements.txt --progress-spinner off --desc on
+accuracy: install-dev bake
+	$(BIN)/python -m bench.accuracy $(ACCURACY_ARGS)
 
 clean:
 	rm -rf $(VENV) model_cache/buffalo_sc .pytest_cache

@@ -6,19 +6,25 @@ import logging
 import os
 import sys
 
-import uvicorn
-
-from function.api.app import create_app
 from function.config import Settings
+from function.errors import PackError
+from function.loading import EngineLoader
 
 
 def main() -> int:
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app(settings)
-    if app.state.service is None:
-        print(f"error: {app.state.load_error}", file=sys.stderr)
+    loader = EngineLoader(settings)  # the models load on a thread while the web stack imports (cold start)
+    import uvicorn
+
+    from function.api.app import create_app
+
+    try:
+        engine = loader.result()
+    except PackError as exc:
+        print(f"error: model pack {loader.pack_name!r} not loaded: {exc}", file=sys.stderr)
         return 1
+    app = create_app(settings, engine=engine)
     uvicorn.run(app, host=os.environ.get("HOST", "0.0.0.0"), port=int(os.environ.get("PORT", "8000")),
                 log_level=settings.log_level.lower(), access_log=False)
     return 0

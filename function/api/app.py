@@ -4,7 +4,6 @@ Lambda that is the init phase, reused by every warm invocation)."""
 from __future__ import annotations
 
 import logging
-import time
 
 from fastapi import FastAPI
 
@@ -14,10 +13,11 @@ from function.api.middleware import RequestMiddleware
 from function.api.routes import router
 from function.api.s3 import S3Reader
 from function.config import Settings
-from function.engine import EngineConfig, FaceEngine
+from function.engine import FaceEngine
 from function.errors import PackError
 from function.imaging import DecodeLimits
-from function.models import load_pack, resolve_pack_name
+from function.loading import engine_config, load_engine  # noqa: F401 (engine_config: re-exported for callers)
+from function.models import resolve_pack_name
 from function.observability import Telemetry
 from function.service import FaceService
 
@@ -29,27 +29,6 @@ Images go as `multipart/form-data` files (`image`, or `image1` + `image2`) or as
 Every error answers `{"success": false, "error": "...", "code": "..."}`. Codes:
 
 """ + "\n".join(f"* `{code}` ({status}): {text}" for code, (status, text) in ERROR_CODES.items())
-
-
-def engine_config(settings: Settings) -> EngineConfig:
-    return EngineConfig(threads=settings.threads, execution_provider=settings.execution_provider,
-                        det_size=settings.det_size, det_score_threshold=settings.det_score_threshold,
-                        nms_threshold=settings.nms_threshold, coarse_det_size=settings.coarse_det_size,
-                        coarse_min_score=settings.coarse_min_score,
-                        coarse_edge_margin=settings.coarse_edge_margin,
-                        coarse_min_face_fraction=settings.coarse_min_face_fraction,
-                        closeup_fallback=settings.closeup_fallback,
-                        closeup_min_face_fraction=settings.closeup_min_face_fraction)
-
-
-def load_engine(settings: Settings, pack_name: str) -> FaceEngine:
-    t0 = time.perf_counter()
-    engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack_name), engine_config(settings))
-    r = engine.report
-    log.info("model pack %s loaded in %.2fs (read+verify %.2fs, detector %.2fs, recognizer %.2fs, warm-up %.2fs) "
-             "on %s with %d threads", pack_name, time.perf_counter() - t0, r.read_verify_s, r.detector_session_s,
-             r.recognizer_session_s, r.warmup_s, ",".join(r.providers), settings.threads)
-    return engine
 
 
 def create_app(settings: Settings | None = None, engine: FaceEngine | None = None) -> FastAPI:

@@ -1,0 +1,210 @@
+"""make accuracy: LFW view-2 verification and group/noface detection, our pipeline vs the insightface reference.
+
+Our pipeline gets the RAW photos through the service's own path (function.imaging.decode_image, then the
+engine built from Settings.from_env(): COARSE_DET_SIZE=0 etc. change it). The reference (insightface
+FaceAnalysis, detection + recognition, det_size 640) gets each LFW photo padded by half its side with a black
+border, without which it finds almost none of these tight crops. When an image holds several faces, both use the
+one nearest the image centre (LFW's convention; function.engine.choose_face(..., "center", shape)). An image with
+no face found scores -1 against anything. Embeddings are kept in memory only, for the length of the run.
+
+    python -m bench.accuracy [--only ours|reference] [--limit N] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from bench import metrics
+from function.api.app import engine_config
+from function.config import DEFAULT_SIMILARITY_THRESHOLDS, Settings
+from function.engine import FaceEngine, choose_face
+from function.imaging import DecodeLimits, decode_image
+from function.models import load_pack, resolve_pack_name
+from tests.photos import GROUP, NOFACE, group_counts, lfw_pairs, noface_photos
+
+FARS = (1e-2, 1e-3)
+TABLE_THRESHOLDS = (0.15, 0.18, 0.20, 0.22, 0.24, 0.26, 0.28, 0.30, 0.35, 0.40)
+TARGET_FAR = 1e-3
+Embedder = Callable[[Path], "np.ndarray | None"]
+Counter = Callable[[Path], int]
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# -- the two pipelines ------------------------------------------------------------------------------------------
+def ours(settings: Settings) -> tuple[Embedder, Counter, str]:
+    pack = resolve_pack_name(settings.model_dir, settings.model_pack)
+    engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack), engine_config(settings))
+    limits = DecodeLimits(max_image_pixels=settings.max_image_pixels, min_image_side=settings.min_image_side,
+                          reduced_decode_min_side=settings.reduced_decode_min_side)
+
+    def embed(path: Path) -> np.ndarray | None:
+        pixels = decode_image(path.read_bytes(), limits).pixels
+        faces = engine.detect(pixels, purpose="one")  # what /compare does; several faces -> the centre one
+        if not faces:
+            return None
+        face = faces[0] if len(faces) == 1 else choose_face(faces, "center", pixels.shape)
+        return engine.embed(pixels, [face])[0]
+
+    def count(path: Path) -> int:
+        return len(engine.detect(decode_image(path.read_bytes(), limits).pixels, purpose="all"))
+
+    return embed, count, pack
+
+
+def reference() -> tuple[Embedder, Counter, Callable[[], None]]:
+    import shutil
+
+    from bench.seed_reference import load_face_analysis, make_pack_dir
+
+    pack_dir = make_pack_dir()
+    fa = load_face_analysis(pack_dir, allowed_modules=["detection", "recognition"])
+
+    def embed(path: Path) -> np.ndarray | None:
+        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        pad = max(img.shape[:2]) // 2
+        img = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+        faces = fa.get(img)
+        if not faces:
+            return None
+        cy, cx = img.shape[0] / 2, img.shape[1] / 2
+        face = min(faces, key=lambda f: ((f.bbox[0] + f.bbox[2]) / 2 - cx) ** 2 + ((f.bbox[1] + f.bbox[3]) / 2 - cy) ** 2)
+        return face.normed_embedding
+
+    def count(path: Path) -> int:
+        return len(fa.det_model.detect(cv2.imread(str(path), cv2.IMREAD_COLOR))[0])
+
+    return embed, count, lambda: shutil.rmtree(pack_dir, ignore_errors=True)
+
+
+# -- measurement --------------------------------------------------------------------------------------------------
+def lfw_scores(embed: Embedder, pairs, label: str) -> tuple[np.ndarray, int, float]:
+    cache: dict[Path, np.ndarray | None] = {}
+    images = sorted({p for _, a, b, _ in pairs for p in (a, b)})
+    t0 = time.perf_counter()
+    for i, path in enumerate(images, 1):
+        cache[path] = embed(path)
+        if i % 1000 == 0:
+            log(f"  {label}: {i}/{len(images)} images, {time.perf_counter() - t0:.0f}s")
+    elapsed = time.perf_counter() - t0
+    missing = sum(v is None for v in cache.values())
+    scores = np.array([-1.0 if cache[a] is None or cache[b] is None else float(np.dot(cache[a], cache[b]))
+                       for _, a, b, _ in pairs])
+    cache.clear()
+    return scores, missing, elapsed / max(len(images), 1)
+
+
+def summarize(scores: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> dict:
+    kf = metrics.kfold_accuracy(scores, labels, folds)
+    out = {"accuracy_mean": kf.mean, "accuracy_std": kf.std, "fold_thresholds": kf.thresholds,
+           "auc": metrics.roc_auc(scores, labels)}
+    for far in FARS:
+        tar, t = metrics.tar_at_far(scores, labels, far)
+        out[f"tar_at_far_{far:g}"] = tar
+        out[f"threshold_at_far_{far:g}"] = t
+    out["table"] = [dict(zip(("threshold", "far", "tar"), (t, *metrics.far_tar(scores, labels, t))))
+                    for t in TABLE_THRESHOLDS]
+    return out
+
+
+def detection(count: Counter) -> dict:
+    groups = {name: (count(GROUP / name), want) for name, want in group_counts().items()}
+    nofaces = {p.name: count(p) for p in noface_photos()}
+    return {"group": {k: {"found": f, "annotated": a} for k, (f, a) in groups.items()},
+            "group_ok": sum(f >= a for f, a in groups.values()), "group_total": len(groups),
+            "noface": nofaces, "noface_false_faces": sum(nofaces.values())}
+
+
+def print_report(results: dict, n_pairs: int, n_same: int) -> None:
+    print(f"\nLFW view-2: {n_pairs} pairs ({n_same} same, {n_pairs - n_same} different), 10 folds")
+    print(f"{'pipeline':<34} {'10-fold acc':>16} {'AUC':>8} {'TAR@FAR1e-3':>12} {'thr@1e-3':>9} "
+          f"{'no face':>8} {'ms/img':>7}")
+    for name, r in results.items():
+        s = r["lfw"]
+        print(f"{name:<34} {100 * s['accuracy_mean']:>9.2f}% ±{100 * s['accuracy_std']:.2f} {s['auc']:>8.5f} "
+              f"{100 * s['tar_at_far_0.001']:>11.2f}% {s['threshold_at_far_0.001']:>9.4f} {r['missing']:>8} "
+              f"{1000 * r['s_per_image']:>7.1f}")
+    for name, r in results.items():
+        print(f"\nthreshold -> FAR / TAR on LFW ({name})")
+        print(f"{'threshold':>10} {'FAR':>9} {'TAR':>9}")
+        for row in r["lfw"]["table"]:
+            print(f"{row['threshold']:>10.2f} {100 * row['far']:>8.3f}% {100 * row['tar']:>8.2f}%")
+    print("\ndetection (default score threshold)")
+    for name, r in results.items():
+        d = r["detection"]
+        found = ", ".join(f"{v['found']}/{v['annotated']}" for v in d["group"].values())
+        print(f"{name:<34} group/ {d['group_ok']}/{d['group_total']} photos with >= annotated faces ({found}); "
+              f"noface/ {d['noface_false_faces']} false faces in {len(d['noface'])} photos")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="LFW accuracy and detection, ours vs the insightface reference")
+    parser.add_argument("--only", choices=("ours", "reference"))
+    parser.add_argument("--limit", type=int, default=0, help="first N pairs of every fold (quick check)")
+    parser.add_argument("--json", type=Path, default=None, help="write results here (default bench/results/)")
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env()
+    pairs = lfw_pairs()
+    if args.limit:
+        pairs = [p for f in sorted({p[0] for p in pairs}) for same in (True, False)
+                 for p in [q for q in pairs if q[0] == f and q[3] == same][: args.limit]]
+    labels = np.array([same for _, _, _, same in pairs])
+    folds = np.array([fold for fold, _, _, _ in pairs])
+    results: dict[str, dict] = {}
+    ours_scores = np.zeros(0)
+    pack = ""
+    if args.only in (None, "ours"):
+        embed, count, pack = ours(settings)
+        used = {k: v for k, v in asdict(engine_config(settings)).items()}
+        print(f"ours: pack {pack}, engine {used}")
+        scores, missing, per = lfw_scores(embed, pairs, "ours")
+        ours_scores = scores
+        results[f"ours ({pack}, raw photos)"] = {"lfw": summarize(scores, labels, folds), "missing": missing,
+                                                "s_per_image": per, "detection": detection(count),
+                                                "settings": used}
+    if args.only in (None, "reference"):
+        embed, count, cleanup = reference()
+        try:
+            scores, missing, per = lfw_scores(embed, pairs, "reference")
+            results["insightface reference (padded)"] = {"lfw": summarize(scores, labels, folds), "missing": missing,
+                                                          "s_per_image": per, "detection": detection(count)}
+        finally:
+            cleanup()
+    print_report(results, len(pairs), int(labels.sum()))
+
+    if pack:
+        r = results[f"ours ({pack}, raw photos)"]["lfw"]
+        chosen = metrics.round_up(r[f"threshold_at_far_{TARGET_FAR:g}"])
+        far, tar = metrics.far_tar(ours_scores, labels, chosen)
+        print(f"\nsame_person threshold for {pack} at FAR <= {TARGET_FAR:g} on LFW: {chosen:.2f} "
+              f"(FAR {100 * far:.3f}%, TAR {100 * tar:.2f}%, accuracy {100 * metrics.accuracy(ours_scores, labels, chosen):.2f}%; "
+              f"configured default: {DEFAULT_SIMILARITY_THRESHOLDS.get(pack, 'none')})")
+        if "insightface reference (padded)" in results:
+            ref = results["insightface reference (padded)"]["lfw"]["accuracy_mean"]
+            delta = 100 * (r["accuracy_mean"] - ref)
+            verdict = "OK" if delta >= -0.1 else "BELOW the reference - 0.1 point"
+            print(f"ours - reference: {delta:+.2f} points of 10-fold accuracy: {verdict}")
+        results["chosen_threshold"] = {"pack": pack, "target_far": TARGET_FAR, "threshold": chosen, "far": far,
+                                       "tar": tar}
+
+    out = args.json or Path(__file__).resolve().parent / "results" / f"accuracy-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=float) + "\n")
+    print(f"\nwrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
