@@ -186,29 +186,11 @@ def header_size(data: bytes, fmt: str) -> tuple[int, int] | None:
     return None
 
 
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
-    i, n = 2, len(data)
-    while i + 4 <= n:
-        if data[i] != 0xFF:
-            i += 1
-            continue
-        marker = data[i + 1]
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
-            i += 1 if marker == 0xFF else 2
-            continue
-        length = struct.unpack(">H", data[i + 2:i + 4])[0]
-        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-            h, w = struct.unpack(">HH", data[i + 5:i + 9])
-            return w, h
-        if marker == 0xDA:  # start of scan before any frame header
-            return None
-        i += 2 + length
-    return None
+_JPEG_SOF = frozenset((0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF))
 
 
-def _jpeg_complete(data: bytes) -> bool:
-    """True when an end-of-image marker follows the first start-of-scan. Entropy-coded data never holds FF D9
-    (FF is always stuffed), so its absence means the file was cut; bytes appended after it are ignored."""
+def _jpeg_segments(data: bytes):
+    """(marker, offset) of each JPEG marker segment, up to and including the first start-of-scan (0xDA)."""
     i, n = 2, len(data)
     while i + 4 <= n:
         if data[i] != 0xFF:
@@ -218,9 +200,27 @@ def _jpeg_complete(data: bytes) -> bool:
         if marker == 0xFF or marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
             i += 1 if marker == 0xFF else 2
             continue
+        yield marker, i
+        if marker == 0xDA:
+            return
+        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """From the first frame header; None when the scan starts before one (or the header is missing)."""
+    for marker, i in _jpeg_segments(data):
+        if marker in _JPEG_SOF:
+            h, w = struct.unpack(">HH", data[i + 5:i + 9])
+            return w, h
+    return None
+
+
+def _jpeg_complete(data: bytes) -> bool:
+    """True when an end-of-image marker follows the first start-of-scan. Entropy-coded data never holds FF D9
+    (FF is always stuffed), so its absence means the file was cut; bytes appended after it are ignored."""
+    for marker, i in _jpeg_segments(data):
         if marker == 0xDA:
             return data.find(b"\xff\xd9", i) != -1
-        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
     return False
 
 
