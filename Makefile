@@ -47,6 +47,14 @@ bench: install-dev bake
 accuracy: install-dev bake
 	$(BIN)/python -m bench.accuracy $(ACCURACY_ARGS)
 
+# make load  - 1,000 mixed requests at concurrency 8 against uvicorn on 127.0.0.1 (bench/load.py; README: Security)
+load: install-dev bake
+	$(BIN)/python bench/load.py
+
+# make audit - pip-audit over the pinned runtime requirements (README: Security)
+audit: install-dev
+	$(BIN)/pip-audit -r requirements.txt --progress-spinner off --desc on
+
 clean:
 	rm -rf $(VENV) model_cache/buffalo_sc .pytest_cache
 
