@@ -13,7 +13,6 @@ no face found scores -1 against anything. Embeddings are kept in memory only, fo
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from dataclasses import asdict
@@ -24,12 +23,13 @@ import cv2
 import numpy as np
 
 from bench import metrics
-from function.api.app import engine_config
+from bench.save import save_results
+from function.loading import engine_config
 from function.config import DEFAULT_SIMILARITY_THRESHOLDS, Settings
 from function.engine import FaceEngine, choose_face
 from function.imaging import DecodeLimits, decode_image
 from function.models import load_pack, resolve_pack_name
-from tests.photos import GROUP, NOFACE, group_counts, lfw_pairs, noface_photos
+from tests.photos import GROUP, group_counts, lfw_pairs, noface_photos
 
 FARS = (1e-2, 1e-3)
 TABLE_THRESHOLDS = (0.15, 0.18, 0.20, 0.22, 0.24, 0.26, 0.28, 0.30, 0.35, 0.40)
@@ -199,10 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         results["chosen_threshold"] = {"pack": pack, "target_far": TARGET_FAR, "threshold": chosen, "far": far,
                                        "tar": tar}
 
-    out = args.json or Path(__file__).resolve().parent / "results" / f"accuracy-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, default=float) + "\n")
-    print(f"\nwrote {out}")
+    print(f"\nwrote {save_results(results, 'accuracy', args.json, default=float)}")
     return 0
 
 

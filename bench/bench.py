@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import importlib.util
-import json
 import os
 import platform
 import socket
@@ -31,16 +30,16 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from function.config import REPO_ROOT, Settings, available_cpus
+from bench.save import save_results
 from tests.photos import lfw_pairs, wheel_photo
 
-RESULTS = Path(__file__).resolve().parent / "results"
 PACK = "buffalo_sc"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -547,10 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     res["targets"] = targets(res)
     lines = report(res)
     print("\n".join(lines))
-    out = args.json or RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=2, default=list) + "\n")
-    print(f"\nwrote {out}")
+    print(f"\nwrote {save_results(res, 'bench', args.json, default=list)}")
     return 0
 
 

@@ -33,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.photos import GROUP, LFW, NOFACE, lfw_pairs, wheel_photo  # noqa: E402
+from tests.photos import GROUP, NOFACE, lfw_pairs, wheel_photo  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench.save import save_results  # noqa: E402
+
 PROXY_PACK = "buffalo_l-proxy"
 SC_PACK = "buffalo_sc"
 DEFAULT_PROXIES = Path(os.environ.get("PROXY_DIR", "/tmp/proxies"))
@@ -559,10 +561,7 @@ def main(argv: list[str] | None = None) -> int:
         t = max(threads_list)
         results["coarse"] = measure_coarse(args.model_dir, t, args.lfw_sample)
         print_coarse(results["coarse"], t)
-    path = args.json or REPO / "bench" / "results" / f"scale-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=1, default=str))
-    log(f"results written to {path}")
+    log(f"results written to {save_results(results, 'scale', args.json)}")
     return 0
 
 

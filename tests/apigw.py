@@ -5,7 +5,6 @@ it the way API Gateway does: binary bodies base64-encoded with isBase64Encoded t
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import uuid
 from functools import lru_cache

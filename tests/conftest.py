@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from function.api.app import create_app, engine_config
+from function.api.app import create_app
 from function.config import DEFAULT_MODEL_DIR, Settings
 from function.engine import FaceEngine
+from function.loading import engine_config
 from function.models import load_pack
 from function.models.bake import bake_buffalo_sc, is_baked
 

@@ -14,7 +14,7 @@ import pytest
 
 from function.entry import DEFAULT_HANDLER, choose_mode, lambda_handler_name
 from tests import apigw
-from tests.photos import LFW, NOFACE, lfw_pairs, wheel_photo
+from tests.photos import NOFACE, lfw_pairs, wheel_photo
 from tests.services import entry_env, free_port, import_lambda_handler, start_entry, stop, wait_http
 
 # Headers the HTTP server adds itself (uvicorn); everything else must match the Lambda answer.

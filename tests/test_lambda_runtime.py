@@ -8,7 +8,6 @@ import json
 import time
 from pathlib import Path
 
-import pytest
 
 from function.entry import DEFAULT_HANDLER
 from tests import apigw

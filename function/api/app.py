@@ -16,7 +16,7 @@ from function.config import Settings
 from function.engine import FaceEngine
 from function.errors import PackError
 from function.imaging import DecodeLimits
-from function.loading import engine_config, load_engine  # noqa: F401 (engine_config: re-exported for callers)
+from function.loading import load_engine
 from function.models import resolve_pack_name
 from function.observability import Telemetry
 from function.service import FaceService
