@@ -49,7 +49,7 @@ def get_service(request: Request) -> FaceService:
     return service
 
 
-async def _images(request: Request, service: FaceService, *names: str) -> dict[str, bytes]:
+async def _images(request: Request, *names: str) -> dict[str, bytes]:
     settings = request.app.state.settings
     images = await read_images(request, names, settings.max_upload_bytes, getattr(request.app.state, "s3_fetch", None))
     note(image_bytes=sum(map(len, images.values())))
@@ -73,7 +73,7 @@ def health(request: Request) -> Any:
 @router.post("/detect", response_model=DetectResponse, openapi_extra=_body("image"), responses=error_responses(*_IMAGE_ERRORS),
              summary="Detect faces (detection only, no embeddings)")
 async def detect(request: Request, service: FaceService = Depends(get_service)) -> DetectResponse:
-    images = await _images(request, service, "image")
+    images = await _images(request, "image")
     result = await run_in_threadpool(service.detect, images["image"])
     note(faces=result.face_count)
     return result
@@ -85,7 +85,7 @@ async def detect(request: Request, service: FaceService = Depends(get_service)) 
 async def extract_embedding(request: Request, face: FaceChoice = FACE_QUERY,
                             all: bool = Query(False, description="embeddings for every face, batched"),  # noqa: A002
                             service: FaceService = Depends(get_service)) -> ExtractResponse:
-    images = await _images(request, service, "image")
+    images = await _images(request, "image")
     result = await run_in_threadpool(service.extract, images["image"], face, all)
     note(faces=len(result.faces) if result.faces is not None else 1)
     return result
@@ -95,7 +95,7 @@ async def extract_embedding(request: Request, face: FaceChoice = FACE_QUERY,
              responses=error_responses(*_FACE_ERRORS), summary="Are the faces in image1 and image2 the same person?")
 async def compare(request: Request, face: FaceChoice = FACE_QUERY,
                   service: FaceService = Depends(get_service)) -> CompareResponse:
-    images = await _images(request, service, "image1", "image2")
+    images = await _images(request, "image1", "image2")
     result = await run_in_threadpool(service.compare, images["image1"], images["image2"], face)
     note(faces=2)
     return result
