@@ -45,7 +45,8 @@ def log(msg: str) -> None:
 # -- the two pipelines ------------------------------------------------------------------------------------------
 def ours(settings: Settings) -> tuple[Embedder, Counter, str]:
     pack = resolve_pack_name(settings.model_dir, settings.model_pack)
-    engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack), engine_config(settings))
+    engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack, precision=settings.model_precision),
+                                  engine_config(settings))
     limits = DecodeLimits(max_image_pixels=settings.max_image_pixels, min_image_side=settings.min_image_side,
                           reduced_decode_min_side=settings.reduced_decode_min_side)
 

@@ -63,6 +63,14 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ValueError(f"{name} must be true or false, got {raw!r}")
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (case-insensitive); the first is the default."""
+    raw = env.get(name, "").strip().lower() or choices[0]
+    if raw not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
 
@@ -91,6 +99,9 @@ class Settings:
     model_pack: str = ""  # "" = buffalo_l when baked, else buffalo_sc
     model_dir: Path = DEFAULT_MODEL_DIR
     execution_provider: str = "cpu"  # cpu | cuda
+    model_precision: str = "fp32"  # fp32 | int8 (the pack's int8 variants: python -m function.models quantize)
+    stable_shapes: str = "auto"  # auto (= on with cuda) | on | off: square canvases, padded recognizer batches
+    cudnn_conv_algo_search: str = "heuristic"  # cuda only: heuristic | exhaustive | default (docs/gpu.md)
     ort_threads: int = 0  # 0 = the CPUs this process may use
     det_size: int = 640
     det_score_threshold: float = 0.5
@@ -121,6 +132,10 @@ class Settings:
     request_log: bool = True
 
     @property
+    def stable_shapes_on(self) -> bool:
+        return self.stable_shapes == "on" or (self.stable_shapes == "auto" and self.execution_provider == "cuda")
+
+    @property
     def threads(self) -> int:
         return self.ort_threads if self.ort_threads > 0 else available_cpus()
 
@@ -135,6 +150,9 @@ class Settings:
             model_pack=env.get("MODEL_PACK", "").strip(),
             model_dir=Path(env.get("MODEL_DIR", "").strip() or DEFAULT_MODEL_DIR),
             execution_provider=provider,
+            model_precision=_choice(env, "MODEL_PRECISION", ("fp32", "int8")),
+            stable_shapes=_choice(env, "STABLE_SHAPES", ("auto", "on", "off")),
+            cudnn_conv_algo_search=_choice(env, "CUDNN_CONV_ALGO_SEARCH", ("heuristic", "exhaustive", "default")),
             ort_threads=_int(env, "ORT_THREADS", 0),
             det_size=_int(env, "DET_SIZE", 640),
             det_score_threshold=_float(env, "DET_SCORE_THRESHOLD", 0.5),

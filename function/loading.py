@@ -20,8 +20,17 @@ from function.runtime import limit_heap_retention
 log = logging.getLogger("function")
 
 
+# Recognizer batch sizes under stable shapes: each is one cuDNN set-up at warm-up; a batch pads to the next one
+# (at most 2x the rows for 5-32 faces, none for 1 face, the common case).
+RECOGNIZER_BUCKETS = (1, 4, 8, 16, 32)
+
+
 def engine_config(settings: Settings) -> EngineConfig:
+    stable = settings.stable_shapes_on
     return EngineConfig(threads=settings.threads, execution_provider=settings.execution_provider,
+                        fit_canvas=not stable, recognizer_buckets=RECOGNIZER_BUCKETS if stable else (),
+                        warm_all_shapes=stable and settings.execution_provider == "cuda",
+                        cudnn_conv_algo_search=settings.cudnn_conv_algo_search,
                         det_size=settings.det_size, det_score_threshold=settings.det_score_threshold,
                         nms_threshold=settings.nms_threshold, coarse_det_size=settings.coarse_det_size,
                         coarse_min_score=settings.coarse_min_score,
@@ -36,11 +45,13 @@ def engine_config(settings: Settings) -> EngineConfig:
 def load_engine(settings: Settings, pack_name: str) -> FaceEngine:
     limit_heap_retention()
     t0 = time.perf_counter()
-    engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack_name), engine_config(settings))
+    engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack_name, precision=settings.model_precision),
+                                  engine_config(settings))
     r = engine.report
     log.info("model pack %s loaded in %.2fs (read+verify %.2fs, detector %.2fs, recognizer %.2fs, warm-up %.2fs) "
-             "on %s with %d threads", pack_name, time.perf_counter() - t0, r.read_verify_s, r.detector_session_s,
-             r.recognizer_session_s, r.warmup_s, ",".join(r.providers), settings.threads)
+             "on %s with %d threads (%s)", pack_name, time.perf_counter() - t0, r.read_verify_s, r.detector_session_s,
+             r.recognizer_session_s, r.warmup_s, ",".join(r.providers), settings.threads,
+             ", ".join(f"{d['role']} {d['precision']}" for d in engine.pack.describe()) if engine.pack else "")
     return engine
 
 

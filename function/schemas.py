@@ -54,6 +54,7 @@ class ModelInfo(BaseModel):
     file: str
     bytes: int
     sha256: str = Field(description="first 12 hex digits")
+    precision: str = Field("fp32", description="fp32, or int8 for a variant quantized locally (MODEL_PRECISION)")
 
 
 class HealthResponse(BaseModel):

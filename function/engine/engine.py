@@ -55,6 +55,12 @@ class EngineConfig:
     fit_canvas: bool = True
     max_concurrent_runs: int = 0  # model runs in flight at once per process; 0 = `threads`
     recognizer_batch: int = 32  # faces per recognizer run: one run for up to 32 faces, bounded memory beyond
+    # Stable input shapes (on with EXECUTION_PROVIDER=cuda, where every new shape costs cuDNN set-up): recognizer
+    # runs padded to these batch sizes (() = unpadded), fit_canvas off (square canvases), and warm_all_shapes runs
+    # every canvas and bucket once at start. function.loading.engine_config sets them from STABLE_SHAPES.
+    recognizer_buckets: tuple[int, ...] = ()
+    warm_all_shapes: bool = False
+    cudnn_conv_algo_search: str = "heuristic"
 
 
 @dataclass
@@ -90,7 +96,8 @@ class FaceEngine:
         and the detector's session (both release the GIL) was measured slower on 2 vCPUs (0.86 s vs 0.77 s wall,
         bench/scale.py), and a Lambda at 1,769 MB has one vCPU of credit to overlap on."""
         report = LoadReport()
-        sess_cfg = SessionConfig(threads=config.threads, execution_provider=config.execution_provider)
+        sess_cfg = SessionConfig(threads=config.threads, execution_provider=config.execution_provider,
+                                 cudnn_conv_algo_search=config.cudnn_conv_algo_search)
         t0 = time.perf_counter()
         det_bytes = pack.detector.read_verified()
         t1 = time.perf_counter()
@@ -111,7 +118,7 @@ class FaceEngine:
                                  score_threshold=config.det_score_threshold, nms_threshold=config.nms_threshold,
                                  fit_canvas=config.fit_canvas)
         recognizer = ArcFaceRecognizer(rec_session, input_mean=pack.recognizer.input_mean,
-                                       input_std=pack.recognizer.input_std)
+                                       input_std=pack.recognizer.input_std, batch_buckets=config.recognizer_buckets)
         engine = cls(detector, recognizer, config, pack, report)
         if warmup:
             t5 = time.perf_counter()
@@ -123,8 +130,23 @@ class FaceEngine:
         """Run the detector once at its smallest canvas: starts ONNX Runtime's thread pool and proves the graph runs.
         A full-size warm-up (640 + 320 detector, one recognizer batch) cost ~0.3 s of init at buffalo_l scale and
         bought nothing: the first real request's model calls measure the same as warm ones without it
-        (bench/scale.py, "first request's model calls" vs "same calls, warm")."""
-        self.detector.detect(np.zeros((32, 32, 3), dtype=np.uint8), 32)
+        (bench/scale.py, "first request's model calls" vs "same calls, warm").
+        With warm_all_shapes (stable shapes on CUDA) it runs every shape the engine will feed instead: both
+        detector canvases and every recognizer bucket, so that no request pays a shape's first-call cost."""
+        if not self.config.warm_all_shapes:
+            self.detector.detect(np.zeros((32, 32, 3), dtype=np.uint8), 32)
+            return
+        for size in self.canvas_sizes():
+            self.detector.detect(np.zeros((size, size, 3), dtype=np.uint8), size)
+        crop = np.zeros((self.recognizer.input_size, self.recognizer.input_size, 3), dtype=np.uint8)
+        for n in self.recognizer.batch_buckets:
+            self.recognizer.embed([crop] * n)
+
+    def canvas_sizes(self) -> list[int]:
+        """The detector sizes this engine runs: the full pass (and the close-up pass) and the coarse pass."""
+        cfg = self.config
+        coarse = [cfg.coarse_det_size] if 0 < cfg.coarse_det_size < cfg.det_size else []
+        return [cfg.det_size] + coarse
 
     # -- detection --------------------------------------------------------------------------------------------
     def detect(self, image: np.ndarray, purpose: Purpose = "all") -> list[Face]:

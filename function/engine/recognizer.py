@@ -9,9 +9,18 @@ import numpy as np
 import onnxruntime as ort
 
 
+def bucket_for(n: int, buckets: Sequence[int]) -> int:
+    """The smallest bucket that holds n rows; n itself when there are no buckets or n exceeds the largest."""
+    return min((b for b in buckets if b >= n), default=n)
+
+
 class ArcFaceRecognizer:
-    def __init__(self, session: ort.InferenceSession, *, input_mean: float = 127.5, input_std: float = 127.5) -> None:
+    def __init__(self, session: ort.InferenceSession, *, input_mean: float = 127.5, input_std: float = 127.5,
+                 batch_buckets: Sequence[int] = ()) -> None:
         self.session = session
+        # Stable shapes (CUDA): a batch of n crops runs padded with zero crops to the smallest bucket >= n, so the
+        # session sees a few batch sizes only (each new one costs cuDNN set-up); the padding rows are dropped.
+        self.batch_buckets = tuple(sorted(set(batch_buckets)))
         inp = session.get_inputs()[0]
         self.input_name = inp.name
         self.output_name = session.get_outputs()[0].name
@@ -26,6 +35,10 @@ class ArcFaceRecognizer:
             return np.zeros((0, self.dim), dtype=np.float32)
         blob = cv2.dnn.blobFromImages(list(crops), 1.0 / self.input_std, (self.input_size, self.input_size),
                                       (self.input_mean,) * 3, swapRB=True)
-        feats = self.session.run([self.output_name], {self.input_name: blob})[0].astype(np.float32)
+        n = blob.shape[0]
+        padded = bucket_for(n, self.batch_buckets)
+        if padded > n:
+            blob = np.concatenate([blob, np.zeros((padded - n, *blob.shape[1:]), dtype=blob.dtype)])
+        feats = self.session.run([self.output_name], {self.input_name: blob})[0][:n].astype(np.float32)
         norms = np.linalg.norm(feats, axis=1, keepdims=True)
         return feats / np.maximum(norms, 1e-12)

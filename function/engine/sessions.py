@@ -11,6 +11,13 @@ log = logging.getLogger(__name__)
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
+# cuDNN's convolution algorithm choice, per new input shape (ONNX Runtime's CUDA provider option). EXHAUSTIVE (ONNX
+# Runtime's own default) benchmarks every algorithm the first time a shape is seen: ~1.4-1.6 s per new recognizer
+# batch size on an H100 (issue #13), paid again for every detector canvas. HEURISTIC asks cuDNN's heuristics, with
+# no benchmark run. Our default is HEURISTIC: it bounds the first call of any shape, including one that the shape
+# buckets did not foresee; EXHAUSTIVE may buy faster kernels for the few shapes the warm-up sees (bench/gpu.py
+# measures both; docs/gpu.md).
+CUDNN_CONV_ALGO_SEARCH = ("heuristic", "exhaustive", "default")
 
 
 @dataclass(frozen=True)
@@ -18,13 +25,24 @@ class SessionConfig:
     threads: int = 1
     execution_provider: str = "cpu"  # cpu | cuda
     optimized_model_path: str = ""  # where ORT may save the optimised graph (bench/bake only)
+    cudnn_conv_algo_search: str = "heuristic"  # CUDA only: heuristic | exhaustive | default
 
 
-def providers_for(execution_provider: str) -> list[str]:
-    """CPU always; CUDA first when asked for and this onnxruntime build has it (falls back to CPU with a warning)."""
-    if execution_provider == "cuda":
+def cuda_options(config: SessionConfig) -> dict[str, str]:
+    """The CUDA provider's options: the cuDNN algorithm search, in the provider's spelling."""
+    if config.cudnn_conv_algo_search not in CUDNN_CONV_ALGO_SEARCH:
+        raise ValueError(f"cudnn_conv_algo_search must be one of {', '.join(CUDNN_CONV_ALGO_SEARCH)}, "
+                         f"got {config.cudnn_conv_algo_search!r}")
+    return {"cudnn_conv_algo_search": config.cudnn_conv_algo_search.upper()}
+
+
+def providers_for(config: SessionConfig) -> list[str | tuple[str, dict[str, str]]]:
+    """CPU always; CUDA first (with its options) when asked for and this onnxruntime build has it (falls back to
+    CPU with a warning)."""
+    if config.execution_provider == "cuda":
+        options = cuda_options(config)
         if CUDA in ort.get_available_providers():
-            return [CUDA, CPU]
+            return [(CUDA, options), CPU]
         log.warning("EXECUTION_PROVIDER=cuda but this onnxruntime build has no CUDA provider; using CPU")
     return [CPU]
 
@@ -52,4 +70,4 @@ def session_options(config: SessionConfig) -> ort.SessionOptions:
 
 def create_session(model: bytes, config: SessionConfig) -> ort.InferenceSession:
     return ort.InferenceSession(model, sess_options=session_options(config),
-                                providers=providers_for(config.execution_provider))
+                                providers=providers_for(config))

