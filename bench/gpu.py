@@ -40,7 +40,6 @@ from function.engine import FaceEngine
 from function.engine.detector import ScrfdDetector
 from function.engine.recognizer import ArcFaceRecognizer
 from function.imaging import DecodeLimits, decode_image
-from function.loading import engine_config
 from function.models import load_pack
 from function.service import FaceService
 from tests.photos import GROUP, NOFACE, lfw_pairs, wheel_photo
@@ -62,7 +61,7 @@ def stats_ms(times_s: list[float]) -> dict[str, float]:
 
 def build(settings: Settings, *, warmup: bool = True, proxy: bool = False, pack: str = "") -> FaceEngine:
     name = pack or settings.model_pack
-    return FaceEngine.from_pack(load_pack(settings.model_dir, name, allow_timing_proxy=proxy), engine_config(settings),
+    return FaceEngine.from_pack(load_pack(settings.model_dir, name, allow_timing_proxy=proxy), settings.engine_config(),
                                 warmup=warmup)
 
 

@@ -17,7 +17,7 @@ from function.engine.detector import ScrfdDetector
 from function.engine.recognizer import ArcFaceRecognizer, bucket_for
 from function.engine.sessions import CPU, SessionConfig, cuda_options, providers_for
 from function.imaging import decode_image
-from function.loading import RECOGNIZER_BUCKETS, engine_config
+from function.engine.config import RECOGNIZER_BUCKETS
 from tests.photos import GROUP, lfw_pairs, wheel_photo
 
 Calls = list[tuple[str, tuple[int, ...], float]]
@@ -47,18 +47,18 @@ def recording(engine: FaceEngine, config: EngineConfig) -> tuple[FaceEngine, Cal
 
 def stable(engine: FaceEngine) -> EngineConfig:
     """The engine's configuration with STABLE_SHAPES=on (as on CUDA), on the CPU sessions."""
-    return dataclasses.replace(engine.config, **{k: getattr(engine_config(Settings(stable_shapes="on")), k)
+    return dataclasses.replace(engine.config, **{k: getattr(Settings(stable_shapes="on").engine_config(), k)
                                                  for k in ("fit_canvas", "recognizer_buckets")})
 
 
 def test_settings_choose_stable_shapes_with_cuda_only() -> None:
-    cpu = engine_config(Settings())
+    cpu = Settings().engine_config()
     assert cpu.fit_canvas and cpu.recognizer_buckets == () and not cpu.warm_all_shapes  # CPU default: unchanged
-    cuda = engine_config(Settings(execution_provider="cuda"))
+    cuda = Settings(execution_provider="cuda").engine_config()
     assert not cuda.fit_canvas and cuda.recognizer_buckets == RECOGNIZER_BUCKETS and cuda.warm_all_shapes
-    forced = engine_config(Settings(stable_shapes="on"))
+    forced = Settings(stable_shapes="on").engine_config()
     assert not forced.fit_canvas and forced.recognizer_buckets == RECOGNIZER_BUCKETS and not forced.warm_all_shapes
-    assert engine_config(Settings(execution_provider="cuda", stable_shapes="off")).fit_canvas
+    assert Settings(execution_provider="cuda", stable_shapes="off").engine_config().fit_canvas
     assert max(RECOGNIZER_BUCKETS) == EngineConfig().recognizer_batch  # every chunk of faces fits a bucket
     env = Settings.from_env({"STABLE_SHAPES": "ON", "CUDNN_CONV_ALGO_SEARCH": "Exhaustive", "MODEL_PRECISION": "int8"})
     assert (env.stable_shapes, env.cudnn_conv_algo_search, env.model_precision) == ("on", "exhaustive", "int8")

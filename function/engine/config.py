@@ -1,0 +1,42 @@
+"""EngineConfig: the engine's tunables and their defaults (written here once; function/config.py exposes them as
+settings). Imports nothing heavy, so that the settings can be read before onnxruntime and OpenCV load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Recognizer batch sizes under stable shapes (CUDA): each is one cuDNN set-up, paid at warm-up; a batch pads to the
+# next one (none for 1 face, the common case; at most 2x the rows for 5-32 faces). The largest is recognizer_batch.
+RECOGNIZER_BUCKETS = (1, 4, 8, 16, 32)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    threads: int = 1
+    execution_provider: str = "cpu"
+    det_size: int = 640
+    det_score_threshold: float = 0.5
+    nms_threshold: float = 0.4
+    coarse_det_size: int = 320  # 0 = off
+    coarse_min_score: float = 0.75
+    # A coarse face whose box comes closer than this fraction of the long side to the frame is cut by the frame:
+    # its box and landmarks are truncated, so it is never accepted as is. When it is also large (side >= half the
+    # short side: a close-up) the unpadded full pass is skipped, since it finds nothing there (all but a handful of
+    # the 7,286 LFW crops), and the padded close-up pass answers, as the full path's own fallback would.
+    coarse_edge_margin: float = 0.03
+    coarse_closeup_min_fraction: float = 0.5
+    coarse_min_face_fraction: float = 0.08  # face side / image long side, for the coarse pass to be trusted
+    closeup_fallback: bool = True
+    closeup_min_face_fraction: float = 0.3  # a face found only in the padded image must be this large (long sides)
+    closeup_redetect_fraction: float = 0.75  # a lone face this large (box long side / image short side) fills the
+    # frame: its landmarks come from the padded pass, as for a face not found at all
+    fit_canvas: bool = True
+    max_concurrent_runs: int = 0  # model runs in flight at once per process; 0 = `threads`
+    recognizer_batch: int = 32  # faces per recognizer run: one run for up to 32 faces, bounded memory beyond
+    # Stable input shapes (STABLE_SHAPES; on with EXECUTION_PROVIDER=cuda, where every new input shape costs cuDNN
+    # set-up): fit_canvas off (square canvases: the coarse and the full pass each always feed one size),
+    # recognizer runs padded to these batch sizes (() = unpadded), and warm_all_shapes runs every canvas and bucket
+    # once at start. Settings.engine_config() sets the three together.
+    recognizer_buckets: tuple[int, ...] = ()
+    warm_all_shapes: bool = False
+    cudnn_conv_algo_search: str = "heuristic"  # CUDA only; function/engine/sessions.py explains the default
