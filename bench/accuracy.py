@@ -167,10 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "ours"):
         embed, count, pack = ours(settings)
         used = {k: v for k, v in asdict(settings.engine_config()).items()}
-        print(f"ours: pack {pack}, engine {used}")
+        print(f"ours: pack {pack} ({settings.model_precision}), engine {used}")
         scores, missing, per = lfw_scores(embed, pairs, "ours")
         ours_scores = scores
-        results[f"ours ({pack}, raw photos)"] = {"lfw": summarize(scores, labels, folds), "missing": missing,
+        precision = "" if settings.model_precision == "fp32" else f", {settings.model_precision}"
+        results[f"ours ({pack}{precision}, raw photos)"] = {"lfw": summarize(scores, labels, folds), "missing": missing,
                                                 "s_per_image": per, "detection": detection(count),
                                                 "settings": used}
     if args.only in (None, "reference"):

@@ -23,13 +23,13 @@ CUDNN_CONV_ALGO_SEARCH) and reports:
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
@@ -68,10 +68,10 @@ def build(settings: Settings, *, warmup: bool = True, proxy: bool = False, pack:
 def recorded(engine: FaceEngine, calls: Calls) -> FaceEngine:
     """The same sessions and configuration, with every model call recorded (role, input shape, seconds)."""
     det, rec, cfg = engine.detector, engine.recognizer, engine.config
-    detector = ScrfdDetector(RecordingSession(det.session, "det", calls), input_mean=det.input_mean,  # type: ignore[arg-type]
+    detector = ScrfdDetector(RecordingSession(det.session, "det", calls), input_mean=det.input_mean,
                              input_std=det.input_std, score_threshold=cfg.det_score_threshold,
                              nms_threshold=cfg.nms_threshold, fit_canvas=cfg.fit_canvas)
-    recognizer = ArcFaceRecognizer(RecordingSession(rec.session, "rec", calls), input_mean=rec.input_mean,  # type: ignore[arg-type]
+    recognizer = ArcFaceRecognizer(RecordingSession(rec.session, "rec", calls), input_mean=rec.input_mean,
                                    input_std=rec.input_std, batch_buckets=rec.batch_buckets)
     return FaceEngine(detector, recognizer, cfg, engine.pack, engine.report)
 
@@ -89,11 +89,11 @@ def parity(target: FaceEngine, cpu: FaceEngine, lfw: int) -> dict[str, object]:
     for path in photos:
         image = decode_image(path.read_bytes()).pixels
         for purpose in ("all", "one"):
-            want, got = cpu.detect(image, purpose), target.detect(image, purpose)  # type: ignore[arg-type]
+            want, got = cpu.detect(image, purpose), target.detect(image, purpose)
             if len(want) != len(got):
                 count_diffs.append(f"{path.name} ({purpose}): cpu {len(want)}, target {len(got)}")
                 continue
-            ious += [_iou(a.box, b.box) for a, b in zip(want, got)]
+            ious += [_iou(a.box, b.box) for a, b in zip(want, got, strict=True)]
             if want:
                 cosines += list(np.sum(cpu.embed(image, want) * target.embed(image, got), axis=1).astype(float))
     return {"photos": len(photos), "count_differences": count_diffs, "faces": len(ious),
@@ -183,8 +183,8 @@ def proxies(settings: Settings, sc_engine: FaceEngine, repeats: int) -> dict[str
 
 
 # -- main ---------------------------------------------------------------------------------------------------------
-def print_tables(results: dict[str, object]) -> None:
-    for mode, r in results["modes"].items():  # type: ignore[union-attr]
+def print_tables(results: dict[str, Any]) -> None:
+    for mode, r in results["modes"].items():
         print(f"\n### {results['provider']}, cudnn_conv_algo_search={mode}, stable shapes {r['stable_shapes']}\n")
         print(f"start-up: sessions {r['startup']['sessions_s']:.2f} s, warm-up {r['startup']['warmup_s']:.2f} s, "
               f"providers {r['startup']['providers']}")
@@ -223,16 +223,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     t_start = time.perf_counter()
-    base = Settings(model_pack=args.pack, model_dir=args.model_dir, ort_threads=args.threads,
-                    execution_provider=args.provider, stable_shapes=args.stable_shapes)
+    env = {"MODEL_PACK": args.pack, "MODEL_DIR": str(args.model_dir), "ORT_THREADS": str(args.threads),
+           "EXECUTION_PROVIDER": args.provider, "STABLE_SHAPES": args.stable_shapes}  # as the service reads them
     modes = [m.strip() for m in args.algo_search.split(",") if m.strip()] if args.provider == "cuda" else ["heuristic"]
     if not args.no_proxies:
         ensure_proxy_pack(args.model_dir, args.proxies)
     log("CPU reference engine (default settings)")
-    cpu = build(dataclasses.replace(base, execution_provider="cpu", stable_shapes="auto"))
-    results: dict[str, object] = {"provider": args.provider, "pack": args.pack, "modes": {}}
+    cpu = build(Settings.from_env({**env, "EXECUTION_PROVIDER": "cpu", "STABLE_SHAPES": "auto"}))
+    results: dict[str, Any] = {"provider": args.provider, "pack": args.pack, "modes": {}}
     for mode in modes:
-        settings = dataclasses.replace(base, cudnn_conv_algo_search=mode)
+        settings = Settings.from_env({**env, "CUDNN_CONV_ALGO_SEARCH": mode})
         log(f"{args.provider} / {mode}: start-up")
         engine = build(settings)
         rep = engine.report
@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_proxies:
             log(f"{args.provider} / {mode}: buffalo_l proxies")
             entry["proxies"] = proxies(settings, engine, max(3, args.repeats // 2))
-        results["modes"][mode] = entry  # type: ignore[index]
+        results["modes"][mode] = entry
     results["wall_s"] = time.perf_counter() - t_start
     out = save_results(results, "gpu", args.json)
     print_tables(results)

@@ -18,10 +18,9 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable
 
-import cv2
 import numpy as np
 
 from bench.save import save_results
@@ -29,6 +28,7 @@ from bench.scale import _iou
 from function.config import DEFAULT_MODEL_DIR
 from function.engine import EngineConfig, FaceEngine
 from function.engine.aligner import align_face
+from function.imaging import decode_image
 from function.models import load_pack
 from function.models.pack import ModelPack
 from tests.photos import GROUP, NOFACE, lfw_pairs, wheel_photo
@@ -47,7 +47,7 @@ def _stats(times: list[float]) -> dict[str, float]:
             "p90_ms": times[(len(times) * 9) // 10], "runs": len(times)}
 
 
-def timed_pair(calls: dict[str, Callable[[], object]], runs: int) -> dict[str, dict[str, float]]:
+def timed_pair(calls: Mapping[str, Callable[[], object]], runs: int) -> dict[str, dict[str, float]]:
     """Each call once untimed, then `runs` rounds of all calls in turn: a load change on the (shared) machine hits
     fp32 and int8 alike."""
     times: dict[str, list[float]] = {k: [] for k in calls}
@@ -74,7 +74,7 @@ def sizes(pack: ModelPack) -> dict[str, dict[str, object]]:
 
 def latency(pair: dict[str, FaceEngine], runs: int, proxy: bool) -> dict[str, dict[str, dict[str, float]]]:
     """precision -> "model, input" -> stats."""
-    image = cv2.imread(str(wheel_photo("players.jpg")), cv2.IMREAD_COLOR)
+    image = decode_image(wheel_photo("players.jpg").read_bytes()).pixels
     fp32 = pair["fp32"]
     if proxy:
         crops = [np.random.default_rng(i).integers(0, 255, (112, 112, 3), dtype=np.uint8) for i in range(8)]
@@ -101,7 +101,7 @@ def agreement(fp32: FaceEngine, int8: FaceEngine, lfw_sample: int) -> dict[str, 
     images += sorted(GROUP.glob("*.jpg")) + sorted(NOFACE.glob("*.jpg"))
     cosines, ious, count_diff, faces_fp32 = [], [], 0, 0
     for path in images:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        image = decode_image(path.read_bytes()).pixels
         faces = fp32.detect(image, purpose="all")
         faces8 = int8.detect(image, purpose="all")
         faces_fp32 += len(faces)
@@ -144,16 +144,16 @@ def main(argv: list[str] | None = None) -> int:
             entry["agreement"] = agreement(pair["fp32"], pair["int8"], args.lfw_sample)
         results[name] = entry
     out = save_results(results, "int8", args.json)
-    print(f"\n| pack | model, input | fp32 median (p10-p90) ms | int8 median (p10-p90) ms | int8/fp32 |\n|---|---|---|---|---|")
+    print("\n| pack | model, input | fp32 median (p10-p90) ms | int8 median (p10-p90) ms | int8/fp32 |\n|---|---|---|---|---|")
     for name, what, a, b in rows:
         print(f"| {name} | {what} | {a['median_ms']:.2f} ({a['p10_ms']:.2f}-{a['p90_ms']:.2f}) | "
               f"{b['median_ms']:.2f} ({b['p10_ms']:.2f}-{b['p90_ms']:.2f}) | {b['median_ms'] / a['median_ms']:.2f} |")
     for name in (args.pack, args.proxy_pack):
-        entry = results.get(name)
-        if isinstance(entry, dict):
-            print(f"{name} sizes: {entry['sizes']}")
-            if "agreement" in entry:
-                print(f"{name} agreement: {entry['agreement']}")
+        found = results.get(name)
+        if isinstance(found, dict):
+            print(f"{name} sizes: {found['sizes']}")
+            if "agreement" in found:
+                print(f"{name} agreement: {found['agreement']}")
     log(f"wrote {out}")
     return 0
 

@@ -61,12 +61,12 @@ def test_precision_picks_the_files_and_verification_covers_the_variant(int8_dir:
     data = bytearray(variant.read_bytes())
     data[len(data) // 2] ^= 0xFF
     variant.write_bytes(bytes(data))
-    with pytest.raises(PackError, match="sha256 .* does not match"):
+    with pytest.raises(PackError, match=r"sha256 .* does not match"):
         load_pack(tmp_path, "buffalo_sc", precision="int8").recognizer.read_verified()
 
 
 def test_a_pack_without_int8_variants_refuses_int8(model_dir: Path) -> None:
-    with pytest.raises(PackError, match="no int8 variant.*quantize"):
+    with pytest.raises(PackError, match=r"no int8 variant.*quantize"):
         load_pack(model_dir, "buffalo_sc", precision="int8")
     with pytest.raises(PackError, match="MODEL_PRECISION"):
         load_pack(model_dir, "buffalo_sc", precision="fp16")

@@ -13,11 +13,11 @@ from bench.scale import RecordingSession
 from bench.scale import _iou as iou
 from function.config import Settings
 from function.engine import EngineConfig, FaceEngine
+from function.engine.config import RECOGNIZER_BUCKETS
 from function.engine.detector import ScrfdDetector
 from function.engine.recognizer import ArcFaceRecognizer, bucket_for
 from function.engine.sessions import CPU, SessionConfig, cuda_options, providers_for
 from function.imaging import decode_image
-from function.engine.config import RECOGNIZER_BUCKETS
 from tests.photos import GROUP, lfw_pairs, wheel_photo
 
 Calls = list[tuple[str, tuple[int, ...], float]]
@@ -37,10 +37,10 @@ def recording(engine: FaceEngine, config: EngineConfig) -> tuple[FaceEngine, Cal
     """An engine on the same real sessions, configured by `config`, whose model calls are recorded."""
     calls: Calls = []
     det, rec = engine.detector, engine.recognizer
-    detector = ScrfdDetector(RecordingSession(det.session, "det", calls), input_mean=det.input_mean,  # type: ignore[arg-type]
+    detector = ScrfdDetector(RecordingSession(det.session, "det", calls), input_mean=det.input_mean,
                              input_std=det.input_std, score_threshold=config.det_score_threshold,
                              nms_threshold=config.nms_threshold, fit_canvas=config.fit_canvas)
-    recognizer = ArcFaceRecognizer(RecordingSession(rec.session, "rec", calls), input_mean=rec.input_mean,  # type: ignore[arg-type]
+    recognizer = ArcFaceRecognizer(RecordingSession(rec.session, "rec", calls), input_mean=rec.input_mean,
                                    input_std=rec.input_std, batch_buckets=config.recognizer_buckets)
     return FaceEngine(detector, recognizer, config, engine.pack), calls
 
@@ -110,10 +110,10 @@ def test_fixed_canvases_feed_two_shapes_and_find_the_same_faces(engine: FaceEngi
     default, default_calls = recording(engine, engine.config)
     for image in photos():
         for purpose in ("all", "one"):
-            want = default.detect(image, purpose=purpose)  # type: ignore[arg-type]
-            got = fixed.detect(image, purpose=purpose)  # type: ignore[arg-type]
+            want = default.detect(image, purpose=purpose)
+            got = fixed.detect(image, purpose=purpose)
             assert len(got) == len(want)
-            for a, b in zip(want, got):  # the square canvas adds only blank rows/columns past the fitted one
+            for a, b in zip(want, got, strict=True):  # the square canvas adds only blank rows/columns past the fitted one
                 assert iou(a.box, b.box) >= 0.99
                 side = max(a.box[2] - a.box[0], a.box[3] - a.box[1])
                 assert np.abs(a.landmarks - b.landmarks).max() <= 0.01 * side

@@ -4,6 +4,7 @@ settings). Imports nothing heavy, so that the settings can be read before onnxru
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 # Recognizer batch sizes under stable shapes (CUDA): each is one cuDNN set-up, paid at warm-up; a batch pads to the
 # next one (none for 1 face, the common case; at most 2x the rows for 5-32 faces). The largest is recognizer_batch.
@@ -39,4 +40,5 @@ class EngineConfig:
     # once at start. Settings.engine_config() sets the three together.
     recognizer_buckets: tuple[int, ...] = ()
     warm_all_shapes: bool = False
-    cudnn_conv_algo_search: str = "heuristic"  # CUDA only; function/engine/sessions.py explains the default
+    cudnn_conv_algo_search: Literal["heuristic", "exhaustive", "default"] = "heuristic"  # CUDA only; sessions.py
+    # explains the default

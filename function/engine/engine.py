@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -59,7 +60,7 @@ class FaceEngine:
         self._gate = threading.BoundedSemaphore(max(1, config.max_concurrent_runs or config.threads))
 
     @classmethod
-    def from_pack(cls, pack: ModelPack, config: EngineConfig, *, warmup: bool = True) -> "FaceEngine":
+    def from_pack(cls, pack: ModelPack, config: EngineConfig, *, warmup: bool = True) -> FaceEngine:
         """Verify the pack's files, build both sessions and (by default) warm the detector up (see warmup()).
 
         The steps run one after the other: overlapping the recognizer's session creation with its sha256 check
@@ -116,7 +117,7 @@ class FaceEngine:
         """The detector sizes this engine runs: the full pass (and the close-up pass) and the coarse pass."""
         cfg = self.config
         coarse = [cfg.coarse_det_size] if 0 < cfg.coarse_det_size < cfg.det_size else []
-        return [cfg.det_size] + coarse
+        return [cfg.det_size, *coarse]
 
     # -- detection --------------------------------------------------------------------------------------------
     def detect(self, image: np.ndarray, purpose: Purpose = "all") -> list[Face]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -36,12 +37,27 @@ def cuda_options(config: SessionConfig) -> dict[str, str]:
     return {"cudnn_conv_algo_search": config.cudnn_conv_algo_search.upper()}
 
 
+@functools.cache
+def _preload_cuda_libraries() -> None:
+    """onnxruntime-gpu installed with its [cuda,cudnn] extras (the GPU image, docs/gpu.md) takes CUDA and cuDNN from
+    the nvidia-* wheels, which onnxruntime.preload_dlls() (ONNX Runtime >= 1.21) loads; with a system CUDA it finds
+    nothing to add. Once per process, CUDA path only; a failure is logged and session creation says the rest."""
+    preload = getattr(ort, "preload_dlls", None)
+    if preload is None:
+        return
+    try:
+        preload()
+    except Exception as exc:  # a missing wheel is not fatal here: the CUDA provider reports what it lacks
+        log.warning("onnxruntime.preload_dlls() failed: %s", exc)
+
+
 def providers_for(config: SessionConfig) -> list[str | tuple[str, dict[str, str]]]:
     """CPU always; CUDA first (with its options) when asked for and this onnxruntime build has it (falls back to
     CPU with a warning)."""
     if config.execution_provider == "cuda":
         options = cuda_options(config)
         if CUDA in ort.get_available_providers():
+            _preload_cuda_libraries()
             return [(CUDA, options), CPU]
         log.warning("EXECUTION_PROVIDER=cuda but this onnxruntime build has no CUDA provider; using CPU")
     return [CPU]

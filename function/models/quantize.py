@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -75,8 +75,14 @@ def calibration_inputs(pack: ModelPack, photos: Sequence[Path]) -> dict[str, lis
 
 
 def _quantize_file(src: Path, dest: Path, method: str, blobs: list[np.ndarray], input_name: str) -> None:
-    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
-                                          quantize_dynamic, quantize_static)
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_dynamic,
+        quantize_static,
+    )
 
     _upgrade_opset(src)
     if method == "dynamic":
