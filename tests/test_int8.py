@@ -40,7 +40,7 @@ def test_quantize_records_the_variant_with_its_own_sha256(int8_dir: Path, model_
     assert variant["sha256"] == sha256_file(path) != rec["sha256"]
     assert variant["bytes"] == path.stat().st_size < rec["bytes"] / 3  # int8 weights: under a third of fp32
     assert variant["from_sha256"] == rec["sha256"] and variant["calibration_inputs"] > 20
-    assert "int8" not in manifest["models"]["detector"]  # the detector stays fp32 by default (docs/int8.md)
+    assert "int8" not in manifest["models"]["detector"]  # only the roles asked for
     original = json.loads((model_dir / "buffalo_sc" / MANIFEST).read_text())["models"]
     assert {k: v for k, v in rec.items() if k != "int8"} == original["recognizer"]  # fp32 entries untouched
 

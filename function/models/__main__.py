@@ -31,8 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     p_quant = sub.add_parser("quantize", help="add int8 variants of a baked pack's models (needs the onnx package; "
                                               "docs/int8.md)")
     p_quant.add_argument("name")
-    p_quant.add_argument("--roles", default="recognizer", help="comma-separated: recognizer, detector "
-                                                               "(default: %(default)s)")
+    p_quant.add_argument("--roles", default="recognizer,detector", help="comma-separated (default: %(default)s)")
     p_quant.add_argument("--method", choices=QUANTIZE_METHODS, default="static", help="default: %(default)s")
     p_quant.add_argument("--calibration", type=Path, default=None,
                          help="folder of extra calibration photos (static; default: the wheel's three photos)")
@@ -48,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             path = bake(args.name, args.model_dir, args.source)
             print(f"baked {args.name} into {path}", file=sys.stderr)
             if args.int8:
-                _quantize(args.model_dir, args.name, ("recognizer",), "static", None)
+                _quantize(args.model_dir, args.name, ("recognizer", "detector"), "static", None)
         elif args.command == "bake-proxy":
             path = bake_timing_proxy(args.source, args.model_dir, args.name)
             print(f"baked timing proxy {args.name} into {path} (refused by the service; for bench/scale.py)",
