@@ -111,6 +111,11 @@ class Settings:
     api_key: str = ""
     allowed_s3_buckets: tuple[str, ...] = field(default_factory=tuple)
     max_s3_bytes: int = 15 * 1024 * 1024
+    # Per-request envelope (README: Limits): the deadline (on Lambda also capped by the invocation's remaining time),
+    # faces per answer and the answer's JSON size; past the last two the largest faces are kept, flagged.
+    request_deadline_s: float = 10.0
+    max_faces: int = 100
+    max_answer_bytes: int = 4_000_000
     log_level: str = "INFO"
     # Observability (README: Observability). On Lambda = AWS_LAMBDA_FUNCTION_NAME is set.
     on_lambda: bool = False
@@ -155,6 +160,9 @@ class Settings:
             api_key=env.get("API_KEY", ""),
             allowed_s3_buckets=_list(env, "ALLOWED_S3_BUCKETS"),
             max_s3_bytes=_int(env, "MAX_S3_BYTES", 15 * 1024 * 1024),
+            request_deadline_s=_float(env, "REQUEST_DEADLINE_S", 10.0),
+            max_faces=_int(env, "MAX_FACES", 100),
+            max_answer_bytes=_int(env, "MAX_ANSWER_BYTES", 4_000_000),
             log_level=env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO",
             **_observability(env),
         )

@@ -110,3 +110,25 @@ class S3ObjectTooLarge(ServiceError):
 class S3Unavailable(ServiceError):
     code = "S3_UNAVAILABLE"
     status = 502
+
+
+class DeadlineExceeded(ServiceError):
+    """The request could not be finished within its deadline (REQUEST_DEADLINE_S, or the Lambda invocation's
+    remaining time): the service is busy, or the work outgrew the time left. Nothing is half-answered."""
+
+    code = "DEADLINE_EXCEEDED"
+    status = 503
+
+
+class RequestTimeout(ServiceError):
+    """The request body did not arrive within the deadline (a stalled or very slow upload)."""
+
+    code = "REQUEST_TIMEOUT"
+    status = 408
+
+
+class ClientClosedRequest(ServiceError):
+    """The client went away before its body arrived: logged as a client abort (one line), answered to nobody."""
+
+    code = "CLIENT_CLOSED_REQUEST"
+    status = 499

@@ -27,6 +27,9 @@ class DetectResponse(BaseModel):
     faces: list[FaceBox] = Field(default_factory=list)
     image_width: int
     image_height: int
+    faces_truncated: bool = Field(default=False, description="true when more faces were found than one answer "
+                                  "carries (MAX_FACES, MAX_ANSWER_BYTES): `faces` then holds the largest ones and "
+                                  "`face_count` all that were found")
 
 
 class ExtractResponse(BaseModel):
@@ -37,6 +40,10 @@ class ExtractResponse(BaseModel):
     box: list[float] = Field(description="[x1, y1, x2, y2] of the face embedded, original image pixels")
     landmarks: list[list[float]]
     faces: list[FaceEmbedding] | None = Field(default=None, description="every face with its embedding (only with ?all=true)")
+    faces_truncated: bool | None = Field(default=None, description="with ?all=true: true when more faces were found "
+                                         "than one answer carries (MAX_FACES, MAX_ANSWER_BYTES); `faces` then holds "
+                                         "the largest ones")
+    face_count: int | None = Field(default=None, description="with ?all=true: the number of faces found")
 
 
 class CompareResponse(BaseModel):

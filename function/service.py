@@ -1,28 +1,75 @@
 """The use cases behind the routes: bytes in, response models out. Decoding, face choice and the
-same-person decision live here; the routes only read the request and the engine only does the models."""
+same-person decision live here; the routes only read the request and the engine only does the models.
+
+Every use case runs inside the engine's RunGate (the bound on concurrent model runs), decoding included, and
+within the request's Deadline: the gate is waited for only as long as the deadline allows, and the deadline is
+checked between steps. Answers carry at most `AnswerLimits.max_faces` faces and stay under `max_answer_bytes`:
+past either, the largest faces are kept and the answer says `faces_truncated: true` (never an error: a crowd photo
+still gets its answer)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
 import numpy as np
 
+from function.deadline import Deadline
 from function.engine import Face, FaceEngine, choose_face
-from function.errors import MultipleFaces, NoFace, PackError, ServiceError
+from function.errors import (
+    DeadlineExceeded,
+    MultipleFaces,
+    NoFace,
+    PackError,
+    ServiceError,
+)
 from function.imaging import DecodedImage, DecodeLimits, decode_image
 from function.observability import span
-from function.schemas import CompareResponse, DetectResponse, ExtractResponse, FaceBox, FaceChoice, FaceEmbedding
+from function.schemas import (
+    CompareResponse,
+    DetectResponse,
+    ExtractResponse,
+    FaceBox,
+    FaceChoice,
+    FaceEmbedding,
+)
+
+
+@dataclass(frozen=True)
+class AnswerLimits:
+    max_faces: int = 100  # faces per answer (/detect, /extract-embedding?all=true)
+    max_answer_bytes: int = 4_000_000  # JSON; Lambda's response limit is 6 MB with its envelope and escaping
 
 
 class FaceService:
-    def __init__(self, engine: FaceEngine, limits: DecodeLimits, threshold: float) -> None:
+    def __init__(self, engine: FaceEngine, limits: DecodeLimits, threshold: float,
+                 answer: AnswerLimits = AnswerLimits()) -> None:
         if engine.pack is not None and engine.pack.timing_proxy:
             # Second line of defence after load_pack: a benchmark's proxy engine (random weights) never serves.
             raise PackError(f"model pack {engine.pack.name!r} is a timing proxy (random weights) and is never served")
         self.engine = engine
         self.limits = limits
         self.threshold = threshold
+        self.answer = answer
 
     # -- helpers ----------------------------------------------------------------------------------------------
-    def _decode(self, data: bytes, field: str) -> DecodedImage:
+    @contextmanager
+    def _work(self, deadline: Deadline | None) -> Iterator[Deadline]:
+        """Hold the engine's gate for the whole use case, waiting for it no longer than the deadline allows."""
+        deadline = deadline or Deadline.never()
+        deadline.check("the work started")
+        wait = deadline.remaining()
+        if not self.engine.gate.acquire(timeout=None if wait == float("inf") else wait):
+            raise DeadlineExceeded(f"The service is busy: no slot came free within the {deadline.budget_s:.1f} s "
+                                   "deadline; retry.")
+        try:
+            yield deadline
+        finally:
+            self.engine.gate.release()
+
+    def _decode(self, data: bytes, field: str, deadline: Deadline) -> DecodedImage:
+        deadline.check("decoding")
         try:
             with span("decode"):
                 return decode_image(data, self.limits)
@@ -30,11 +77,13 @@ class FaceService:
             exc.field = field
             raise
 
-    def _detect(self, pixels: np.ndarray, purpose: str) -> list[Face]:
+    def _detect(self, pixels: np.ndarray, purpose: str, deadline: Deadline) -> list[Face]:
+        deadline.check("detection")
         with span("detect"):
             return self.engine.detect(pixels, purpose=purpose)  # type: ignore[arg-type]
 
-    def _embed(self, pixels: np.ndarray, faces: list[Face]) -> np.ndarray:
+    def _embed(self, pixels: np.ndarray, faces: list[Face], deadline: Deadline) -> np.ndarray:
+        deadline.check("embedding")
         with span("embed"):
             return self.engine.embed(pixels, faces)
 
@@ -45,8 +94,26 @@ class FaceService:
         return FaceBox(box=[round(float(v), 2) for v in box], score=round(face.score, 5),
                        landmarks=[[round(float(x), 2), round(float(y), 2)] for x, y in f.landmarks])
 
-    def _one_face(self, image: DecodedImage, choice: FaceChoice, field: str) -> Face:
-        faces = self._detect(image.pixels, purpose="one" if choice == "single" else "all")
+    def _largest(self, faces: list[Face]) -> list[Face]:
+        """At most max_faces faces, the largest, in their detection order (best score first)."""
+        if len(faces) <= self.answer.max_faces:
+            return faces
+        keep = set(sorted(range(len(faces)), key=lambda i: -faces[i].area)[: self.answer.max_faces])
+        return [f for i, f in enumerate(faces) if i in keep]
+
+    def _fit(self, items: list[FaceBox], faces: list[Face], reserve: int = 0) -> list[int]:
+        """Indices (ascending: detection order) of the items, one per face, whose JSON fits max_answer_bytes less
+        `reserve`, taken largest face first."""
+        budget, keep = self.answer.max_answer_bytes - reserve - 1024, []
+        for i in sorted(range(len(items)), key=lambda k: -faces[k].area):
+            budget -= len(items[i].model_dump_json()) + 1
+            if budget < 0:
+                break
+            keep.append(i)
+        return sorted(keep)
+
+    def _one_face(self, image: DecodedImage, choice: FaceChoice, field: str, deadline: Deadline) -> Face:
+        faces = self._detect(image.pixels, "one" if choice == "single" else "all", deadline)
         if not faces:
             raise NoFace(f"No face detected in {field}.", field=field)
         if len(faces) > 1:
@@ -57,42 +124,56 @@ class FaceService:
         return faces[0]
 
     # -- use cases --------------------------------------------------------------------------------------------
-    def detect(self, data: bytes) -> DetectResponse:
-        image = self._decode(data, "image")
-        faces = self._detect(image.pixels, purpose="all")
+    def detect(self, data: bytes, deadline: Deadline | None = None) -> DetectResponse:
+        with self._work(deadline) as dl:
+            image = self._decode(data, "image", dl)
+            faces = self._detect(image.pixels, "all", dl)
         n = len(faces)
+        kept = self._largest(faces)
+        all_boxes = [self._face_box(f, image) for f in kept]
+        boxes = [all_boxes[i] for i in self._fit(all_boxes, kept)]
         message = ("No face detected" if n == 0 else "Single face detected successfully" if n == 1
                    else f"Multiple faces detected ({n})")
         return DetectResponse(detected=n > 0, face_count=n, confidence=round(max((f.score for f in faces), default=0.0), 5),
-                              message=message, faces=[self._face_box(f, image) for f in faces],
-                              image_width=image.width, image_height=image.height)
+                              message=message, faces=boxes, image_width=image.width, image_height=image.height,
+                              faces_truncated=len(boxes) < n)
 
-    def extract(self, data: bytes, choice: FaceChoice = "single", all_faces: bool = False) -> ExtractResponse:
-        image = self._decode(data, "image")
-        if all_faces:
-            faces = self._detect(image.pixels, purpose="all")
-            if not faces:
-                raise NoFace("No face detected in image.", field="image")
-            vectors = self._embed(image.pixels, faces)
-            items = [FaceEmbedding(**self._face_box(f, image).model_dump(), embedding=v.tolist())
-                     for f, v in zip(faces, vectors)]
-            main = max(range(len(faces)), key=lambda i: faces[i].area)
-            first = items[main]
-            return ExtractResponse(embedding=first.embedding, confidence=first.score, embedding_size=len(first.embedding),
-                                   box=first.box, landmarks=first.landmarks, faces=items)
-        face = self._one_face(image, choice, "image")
-        vector = self._embed(image.pixels, [face])[0]
-        box = self._face_box(face, image)
-        return ExtractResponse(embedding=vector.tolist(), confidence=box.score, embedding_size=int(vector.shape[0]),
-                               box=box.box, landmarks=box.landmarks)
+    def extract(self, data: bytes, choice: FaceChoice = "single", all_faces: bool = False,
+                deadline: Deadline | None = None) -> ExtractResponse:
+        with self._work(deadline) as dl:
+            image = self._decode(data, "image", dl)
+            if all_faces:
+                faces = self._detect(image.pixels, "all", dl)
+                if not faces:
+                    raise NoFace("No face detected in image.", field="image")
+                kept = self._largest(faces)
+                vectors = self._embed(image.pixels, kept, dl)
+            else:
+                face = self._one_face(image, choice, "image", dl)
+                vector = self._embed(image.pixels, [face], dl)[0]
+        if not all_faces:
+            box = self._face_box(face, image)
+            return ExtractResponse(embedding=vector.tolist(), confidence=box.score, embedding_size=int(vector.shape[0]),
+                                   box=box.box, landmarks=box.landmarks)
+        items = [FaceEmbedding(**self._face_box(f, image).model_dump(), embedding=v.tolist())
+                 for f, v in zip(kept, vectors)]
+        reserve = max(len(item.model_dump_json()) for item in items)  # the main face is repeated at the top level
+        ids = self._fit(items, kept, reserve)
+        fitted = [items[i] for i in ids]
+        main = items[max(ids, key=lambda i: kept[i].area)]
+        return ExtractResponse(embedding=main.embedding, confidence=main.score, embedding_size=len(main.embedding),
+                               box=main.box, landmarks=main.landmarks, faces=fitted,
+                               faces_truncated=len(fitted) < len(faces), face_count=len(faces))
 
-    def compare(self, data1: bytes, data2: bytes, choice: FaceChoice = "single") -> CompareResponse:
-        image1 = self._decode(data1, "image1")
-        image2 = self._decode(data2, "image2")
-        face1 = self._one_face(image1, choice, "image1")
-        face2 = self._one_face(image2, choice, "image2")
-        v1 = self._embed(image1.pixels, [face1])[0]
-        v2 = self._embed(image2.pixels, [face2])[0]
+    def compare(self, data1: bytes, data2: bytes, choice: FaceChoice = "single",
+                deadline: Deadline | None = None) -> CompareResponse:
+        with self._work(deadline) as dl:
+            image1 = self._decode(data1, "image1", dl)
+            image2 = self._decode(data2, "image2", dl)
+            face1 = self._one_face(image1, choice, "image1", dl)
+            face2 = self._one_face(image2, choice, "image2", dl)
+            v1 = self._embed(image1.pixels, [face1], dl)[0]
+            v2 = self._embed(image2.pixels, [face2], dl)[0]
         similarity = float(np.clip(np.dot(v1, v2), -1.0, 1.0))
         return CompareResponse(similarity=round(similarity, 6), confidence=round(50.0 * (1.0 + similarity), 4),
                                same_person=similarity >= self.threshold, threshold=self.threshold,

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from function.errors import ServiceError
+from function.errors import DeadlineExceeded, ServiceError
 from function.schemas import ErrorResponse
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "S3_OBJECT_NOT_FOUND": (404, "the s3:// object does not exist"),
     "NOT_FOUND": (404, "no such route"),
     "METHOD_NOT_ALLOWED": (405, "wrong HTTP method for the route"),
+    "REQUEST_TIMEOUT": (408, "the request body did not arrive within the deadline (REQUEST_DEADLINE_S)"),
     "PAYLOAD_TOO_LARGE": (413, "request body over MAX_UPLOAD_BYTES"),
     "IMAGE_TOO_LARGE": (413, "image declares more than MAX_IMAGE_PIXELS pixels (refused from its header)"),
     "S3_OBJECT_TOO_LARGE": (413, "the s3:// object is larger than MAX_S3_BYTES (refused from HeadObject)"),
@@ -38,9 +39,12 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "MISSING_FIELD": (422, "a required field (image, image1, image2) is absent"),
     "NO_FACE": (422, "no face found where one is required"),
     "MULTIPLE_FACES": (422, "several faces where one is required (use ?face=largest)"),
+    "CLIENT_CLOSED_REQUEST": (499, "the client disconnected before its body arrived (logged only; nobody receives it)"),
     "INTERNAL_ERROR": (500, "a bug: reported without request data"),
     "S3_UNAVAILABLE": (502, "S3 could not be reached or refused the read for another reason"),
     "MODEL_NOT_READY": (503, "the model pack failed to load"),
+    "DEADLINE_EXCEEDED": (503, ("not finished within the request deadline (REQUEST_DEADLINE_S; on Lambda also the "
+                                "invocation's remaining time): busy, or too costly an input; retry")),
 }
 
 
@@ -50,7 +54,10 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 
 
 def service_error_response(exc: ServiceError) -> JSONResponse:
-    return error_response(exc.status, exc.code, exc.message, exc.field)
+    response = error_response(exc.status, exc.code, exc.message, exc.field)
+    if isinstance(exc, DeadlineExceeded):
+        response.headers["retry-after"] = "1"
+    return response
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
@@ -74,17 +81,30 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
-    if exc.status_code == 404:
-        message = f"No route {request.url.path!r}. Routes: GET /health, POST /detect, POST /extract-embedding, POST /compare."
+    if exc.status_code == 404:  # the path is not echoed: it is user input, of any length
+        message = "No such route. Routes: GET /health, POST /detect, POST /extract-embedding, POST /compare."
     response = error_response(exc.status_code, code, message)
     if exc.headers:
         response.headers.update(exc.headers)
     return response
 
 
+_LOGGED = "_service_logged"
+
+
+def is_logged(exc: BaseException) -> bool:
+    """True when _unexpected has logged this exception (function/api/app.py then stops it there)."""
+    return bool(getattr(exc, _LOGGED, False))
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # Never log request data: type and route only.
-    log.error("unhandled %s on %s", type(exc).__name__, request.url.path, exc_info=exc)
+    # Never log request data: type and route only. Logged here once; ServiceApp keeps the server from logging it again.
+    route = getattr(request.scope.get("route"), "path", "unmatched")
+    log.error("unhandled %s on %s", type(exc).__name__, route, exc_info=exc)
+    try:
+        setattr(exc, _LOGGED, True)
+    except AttributeError:  # an exception type with __slots__: the server logs it too
+        pass
     return error_response(500, "INTERNAL_ERROR", "Internal error; the request was not processed.")
 
 
