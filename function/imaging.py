@@ -448,7 +448,9 @@ def _decode_reduced(buf: np.ndarray, header: Header, limits: DecodeLimits, fmt: 
     return pixels, max(width, height) / max(pixels.shape[:2]), width, height
 
 
-def decode_image(data: bytes, limits: DecodeLimits = DecodeLimits()) -> DecodedImage:
+def precheck(data: bytes, limits: DecodeLimits = DecodeLimits()) -> tuple[str, Header]:
+    """(format, header) of bytes that may be decoded; every refusal that needs no pixel is raised here (cheap:
+    callers run it before waiting for a decoding slot)."""
     if not data:
         raise InvalidImage("The image is empty (0 bytes).")
     fmt = sniff_format(data)
@@ -456,7 +458,11 @@ def decode_image(data: bytes, limits: DecodeLimits = DecodeLimits()) -> DecodedI
         raise UnsupportedMediaType(f"{fmt.upper()} images are not supported; send JPEG, PNG, WebP, BMP or TIFF.")
     if fmt not in SUPPORTED:
         raise InvalidImage("The file is not a decodable image (JPEG, PNG, WebP, BMP or TIFF expected).")
-    header = check_header(data, fmt, limits)
+    return fmt, check_header(data, fmt, limits)
+
+
+def decode_image(data: bytes, limits: DecodeLimits = DecodeLimits()) -> DecodedImage:
+    fmt, header = precheck(data, limits)
     declared = (header.width, header.height)
     buf = np.frombuffer(data, dtype=np.uint8)
     try:

@@ -24,7 +24,7 @@ from function.errors import (
     PackError,
     ServiceError,
 )
-from function.imaging import DecodedImage, DecodeLimits, decode_image
+from function.imaging import DecodedImage, DecodeLimits, decode_image, precheck
 from function.observability import span
 from function.schemas import (
     CompareResponse,
@@ -67,6 +67,14 @@ class FaceService:
             yield deadline
         finally:
             self.engine.gate.release()
+
+    def _precheck(self, field: str, data: bytes) -> None:
+        """Refusals that need no pixel (format, header, size, scans), answered without waiting for the gate."""
+        try:
+            precheck(data, self.limits)
+        except ServiceError as exc:
+            exc.field = field
+            raise
 
     def _decode(self, data: bytes, field: str, deadline: Deadline) -> DecodedImage:
         deadline.check("decoding")
@@ -125,6 +133,7 @@ class FaceService:
 
     # -- use cases --------------------------------------------------------------------------------------------
     def detect(self, data: bytes, deadline: Deadline | None = None) -> DetectResponse:
+        self._precheck("image", data)
         with self._work(deadline) as dl:
             image = self._decode(data, "image", dl)
             faces = self._detect(image.pixels, "all", dl)
@@ -140,6 +149,7 @@ class FaceService:
 
     def extract(self, data: bytes, choice: FaceChoice = "single", all_faces: bool = False,
                 deadline: Deadline | None = None) -> ExtractResponse:
+        self._precheck("image", data)
         with self._work(deadline) as dl:
             image = self._decode(data, "image", dl)
             if all_faces:
@@ -167,6 +177,8 @@ class FaceService:
 
     def compare(self, data1: bytes, data2: bytes, choice: FaceChoice = "single",
                 deadline: Deadline | None = None) -> CompareResponse:
+        self._precheck("image1", data1)
+        self._precheck("image2", data2)
         with self._work(deadline) as dl:
             image1 = self._decode(data1, "image1", dl)
             image2 = self._decode(data2, "image2", dl)
