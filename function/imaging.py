@@ -45,9 +45,11 @@ class DecodeLimits:
 
     @property
     def decode_budget_bytes(self) -> int:
-        """What one decoder may hold: an 8-bit RGBA frame at the pixel limit (160 MB at 40 MP). A 16-bit RGBA PNG
-        therefore gets half the pixels, a progressive 4:4:4 JPEG (6 bytes of coefficients per pixel) two thirds."""
-        return self.max_image_pixels * 4
+        """What one decode may hold: 6 bytes per pixel at the pixel limit (240 MB at 40 MP). OpenCV 5's imdecode
+        holds a full-size frame twice at its peak (measured for PNG, WebP, TIFF, BMP and unreduced JPEG), so a PNG,
+        WebP, BMP or TIFF fits when 2 x its decoded samples do: 8-bit RGB up to 40 MP, RGBA 30 MP, 16-bit RGBA
+        15 MP. A JPEG is decoded reduced; a progressive one buffers its coefficients (2-6 bytes per pixel)."""
+        return self.max_image_pixels * 6
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class Header:
 
     width: int
     height: int
-    decoder_bytes: int  # the most the decoder holds for this image (frame at full size, or JPEG coefficients)
+    decoder_bytes: int  # the most the decoder holds: 2 x the full-size frame, or a JPEG's coefficient buffer
     scans: int = 1  # JPEG: start-of-scan markers
     complete: bool = True  # JPEG: an end-of-image marker follows the image data
 
@@ -199,6 +201,7 @@ def apply_orientation(img: np.ndarray, orientation: int) -> np.ndarray:
 
 
 # -- headers ----------------------------------------------------------------------------------------------------
+_TWICE = 2  # OpenCV 5's imdecode holds a full-size frame twice at its peak (see DecodeLimits.decode_budget_bytes)
 _PNG_SAMPLES = {0: 1, 2: 3, 3: 4, 4: 4, 6: 4}  # colour type -> samples OpenCV holds (palette may expand to BGRA)
 _BMP_INFO_SIZES = frozenset((16, 40, 52, 56, 64, 108, 124))  # OS/2 v2 (16/64), info, v2, v3, v4, v5; core is 12
 # TIFF compressions decoded here: none, LZW, Deflate (both codes), PackBits. JPEG-in-TIFF (6, 7) is refused: each
@@ -212,7 +215,7 @@ def _png_header(data: bytes) -> Header | None:
     w, h, depth, colour = struct.unpack(">IIBB", data[16:26])
     if colour not in _PNG_SAMPLES or depth not in (1, 2, 4, 8, 16):
         raise InvalidImage("The PNG header is invalid.")
-    return Header(w, h, w * h * _PNG_SAMPLES[colour] * (2 if depth == 16 else 1))
+    return Header(w, h, _TWICE * w * h * _PNG_SAMPLES[colour] * (2 if depth == 16 else 1))
 
 
 def _bmp_header(data: bytes) -> Header | None:
@@ -226,21 +229,24 @@ def _bmp_header(data: bytes) -> Header | None:
         h = abs(h)  # negative: rows stored top-down
     else:
         return None
-    return Header(w, h, w * h * 3)  # decoded straight to 8-bit BGR
+    return Header(w, h, _TWICE * w * h * 3)  # decoded straight to 8-bit BGR
 
 
 def _webp_header(data: bytes) -> Header | None:
     """The largest size any of the canvas (VP8X) and the image chunks (VP8, VP8L) declares."""
     sizes: list[tuple[int, int]] = []
+    samples = 3
     for kind, at, _ in _riff_chunks(data):
         chunk = data[at:at + 10]
         if kind == b"VP8X":
             sizes.append((int.from_bytes(chunk[4:7], "little") + 1, int.from_bytes(chunk[7:10], "little") + 1))
+            samples = 4 if chunk[0] & 0x10 else samples  # alpha flag
         elif kind == b"VP8L":
             if chunk[:1] != b"\x2f":
                 raise InvalidImage("The WebP lossless header is invalid.")
             bits = int.from_bytes(chunk[1:5], "little")
             sizes.append(((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1))
+            samples = 4 if bits >> 28 & 1 else samples  # alpha_is_used
         elif kind == b"VP8 ":
             if chunk[3:6] != b"\x9d\x01\x2a":
                 raise InvalidImage("The WebP lossy header is invalid.")
@@ -251,7 +257,7 @@ def _webp_header(data: bytes) -> Header | None:
     if not sizes:
         return None
     w, h = max(s[0] for s in sizes), max(s[1] for s in sizes)
-    return Header(w, h, w * h * 4)
+    return Header(w, h, _TWICE * w * h * samples)
 
 
 def _tiff_header(data: bytes) -> Header | None:
@@ -266,7 +272,7 @@ def _tiff_header(data: bytes) -> Header | None:
     samples, bits = tags.get(277, 1), tags.get(258, 1)
     if not 1 <= samples <= 4 or bits not in (1, 2, 4, 8, 16, 32, 64):
         raise InvalidImage("The TIFF header declares an unsupported sample layout.")
-    frame = w * h * max(samples, 3) * max(1, bits // 8)
+    frame = _TWICE * w * h * max(samples, 3) * max(1, bits // 8)
     tile = tags.get(322, 0) * tags.get(323, 0) * samples * max(1, bits // 8)  # libtiff's tile buffer
     return Header(w, h, frame + tile)
 
@@ -345,7 +351,7 @@ def read_header(data: bytes, fmt: str, limits: DecodeLimits = DecodeLimits()) ->
             return _jpeg_header(data, limits.max_jpeg_scans)
         if fmt == "gif":
             w, h = struct.unpack("<HH", data[6:10])
-            return Header(w, h, w * h * 4)
+            return Header(w, h, _TWICE * w * h * 4)
         reader = readers.get(fmt)
         return reader(data) if reader else None
     except (struct.error, IndexError):
@@ -360,7 +366,8 @@ def header_size(data: bytes, fmt: str) -> tuple[int, int] | None:
 
 # -- decoding ---------------------------------------------------------------------------------------------------
 # A progressive JPEG's scans each re-walk its whole coefficient buffer: scans x buffer is bounded at this many
-# full-budget buffers (~20 ms per scan of a 6 MP frame on this machine; a libjpeg progressive file has 10 scans).
+# full-budget buffers (~20 ms per scan of a 6 MP frame on this machine; a libjpeg progressive file has 10 scans):
+# 32 scans up to ~90 MB of coefficients (15 MP 4:4:4, 30 MP 4:2:0), 12 at the 240 MB budget.
 _SCAN_WORK = 12
 
 

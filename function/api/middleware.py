@@ -34,6 +34,7 @@ DRAIN_MAX_BYTES = 64 * 1024 * 1024
 DRAIN_MAX_S = 5.0
 # On Lambda, the deadline leaves this much of the invocation's remaining time for the answer to get out.
 LAMBDA_MARGIN_S = 1.0
+_NO_DRAIN = frozenset((408, 499))  # the body stalled or the client left: nothing to drain
 
 
 def request_deadline(scope: Scope, budget_s: float) -> Deadline:
@@ -133,7 +134,8 @@ class RequestMiddleware:
             elif message["type"] == "http.response.body" and record.status >= 400:
                 if sum(map(len, error_body)) < _MAX_ERROR_BODY:
                     error_body.append(bytes(message.get("body", b""))[:_MAX_ERROR_BODY])
-            if drain and message["type"] == "http.response.body" and not message.get("more_body", False):
+            if drain and record.status not in _NO_DRAIN and message["type"] == "http.response.body" \
+                    and not message.get("more_body", False):
                 await body.drain()  # before the last byte: once the answer is complete the server stops reading
             await send(message)
 
