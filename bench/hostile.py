@@ -14,7 +14,6 @@ no class adds more than the envelope (300 MB) to the server's peak. Writes bench
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import signal
@@ -25,16 +24,17 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 import cv2
 import httpx
 import numpy as np
 
-from bench.load import free_port, rss_mib
+from bench.load import free_port
 from bench.save import save_results
 from tests import hostile as h
 from tests.photos import wheel_photo
@@ -334,7 +334,7 @@ def main() -> int:
     log = ROOT / "bench" / "results" / "hostile-server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     proc = start_server(port, s3_port, log)
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     try:
         wait_ready(base, proc)
         for _ in range(3):  # warm: first-request allocations out of the way

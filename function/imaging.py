@@ -14,42 +14,24 @@ Knows nothing of HTTP or of the models; raises function.errors on bad input.
 
 from __future__ import annotations
 
-import os
 import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-# OpenCV's own guard against decompression bombs, read when cv2 is imported; ours below runs first from the header.
-os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(1 << 27))
+import cv2
+import numpy as np
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+from function.errors import ImageTooLarge, ImageTooSmall, InvalidImage, UnsupportedMediaType
+from function.limits import DecodeLimits
 
-from function.errors import (  # noqa: E402
-    ImageTooLarge,
-    ImageTooSmall,
-    InvalidImage,
-    UnsupportedMediaType,
-)
+__all__ = ["SUPPORTED", "DecodeLimits", "DecodedImage", "Header", "decode_image", "header_size", "precheck",
+           "read_header", "sniff_format"]
 
 SUPPORTED = ("jpeg", "png", "webp", "bmp", "tiff")
-
-
-@dataclass(frozen=True)
-class DecodeLimits:
-    max_image_pixels: int = 40_000_000
-    min_image_side: int = 32
-    reduced_decode_min_side: int = 960  # a large image is decoded/reduced at 1/2, 1/4 or 1/8 while its long side stays >= this
-    max_jpeg_scans: int = 32  # libjpeg writes 10 for a progressive colour JPEG; each scan re-walks the whole frame
-
-    @property
-    def decode_budget_bytes(self) -> int:
-        """What one decode may hold: 6 bytes per pixel at the pixel limit (240 MB at 40 MP). OpenCV 5's imdecode
-        holds a full-size frame twice at its peak (measured for PNG, WebP, TIFF, BMP and unreduced JPEG), so a PNG,
-        WebP, BMP or TIFF fits when 2 x its decoded samples do: 8-bit RGB up to 40 MP, RGBA 30 MP, 16-bit RGBA
-        15 MP. A JPEG is decoded reduced; a progressive one buffers its coefficients (2-6 bytes per pixel)."""
-        return self.max_image_pixels * 6
+# libjpeg writes 10 scans for a progressive colour JPEG; each scan re-walks the whole coefficient buffer.
+MAX_JPEG_SCANS = 32
+_DEFAULT_LIMITS = DecodeLimits()
 
 
 @dataclass(frozen=True)
@@ -343,12 +325,12 @@ def _jpeg_header(data: bytes, max_scans: int) -> Header | None:
     return Header(width, height, coefficients if buffered else 0, scans, complete)
 
 
-def read_header(data: bytes, fmt: str, limits: DecodeLimits = DecodeLimits()) -> Header | None:
+def read_header(data: bytes, fmt: str) -> Header | None:
     """The header's declarations, without decoding pixels; None where the header can't be read."""
     readers = {"png": _png_header, "bmp": _bmp_header, "webp": _webp_header, "tiff": _tiff_header}
     try:
         if fmt == "jpeg":
-            return _jpeg_header(data, limits.max_jpeg_scans)
+            return _jpeg_header(data, MAX_JPEG_SCANS)
         if fmt == "gif":
             w, h = struct.unpack("<HH", data[6:10])
             return Header(w, h, _TWICE * w * h * 4)
@@ -374,7 +356,7 @@ _SCAN_WORK = 12
 def check_header(data: bytes, fmt: str, limits: DecodeLimits) -> Header:
     """The header, refused before any pixel is decoded when it is unreadable, empty, too large for the pixel limit
     or the decoder budget, too small, a JPEG with too many scans, or a truncated JPEG."""
-    header = read_header(data, fmt, limits)
+    header = read_header(data, fmt)
     if header is None:
         raise InvalidImage(f"The {fmt.upper()} header could not be read (corrupt or truncated).")
     w, h = header.width, header.height
@@ -390,7 +372,7 @@ def check_header(data: bytes, fmt: str, limits: DecodeLimits) -> Header:
     if min(w, h) < limits.min_image_side:
         raise ImageTooSmall(f"The image is {w}x{h} pixels; each side must be at least "
                             f"{limits.min_image_side} pixels.")
-    max_scans = min(limits.max_jpeg_scans, _SCAN_WORK * limits.decode_budget_bytes // max(1, header.decoder_bytes))
+    max_scans = min(MAX_JPEG_SCANS, _SCAN_WORK * limits.decode_budget_bytes // max(1, header.decoder_bytes))
     if header.scans > max_scans:
         raise InvalidImage(f"The JPEG has more than {max_scans} scans (at {w}x{h}); a camera or editor writes at "
                            "most a dozen.")
@@ -416,12 +398,11 @@ def _to_bgr8(img: np.ndarray) -> np.ndarray:
     if img.dtype == np.uint16:
         img = (img >> 8).astype(np.uint8)
     elif img.dtype != np.uint8:
-        img = cv2.normalize(img, None, 0, 255, cv2.NORM_MINMAX, dtype=cv2.CV_8U)
+        img = np.asarray(cv2.normalize(img, np.empty(img.shape, np.uint8), 0, 255, cv2.NORM_MINMAX, dtype=cv2.CV_8U))
     if img.ndim == 2 or img.shape[2] == 1:
         return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
     if img.shape[2] == 2:  # gray + alpha
-        img = cv2.cvtColor(img[:, :, 0], cv2.COLOR_GRAY2BGR), img[:, :, 1]
-        return _over_white(*img)
+        return _over_white(cv2.cvtColor(img[:, :, 0], cv2.COLOR_GRAY2BGR), img[:, :, 1])
     if img.shape[2] == 4:
         return _over_white(img[:, :, :3], img[:, :, 3])
     return img
@@ -455,7 +436,7 @@ def _decode_reduced(buf: np.ndarray, header: Header, limits: DecodeLimits, fmt: 
     return pixels, max(width, height) / max(pixels.shape[:2]), width, height
 
 
-def precheck(data: bytes, limits: DecodeLimits = DecodeLimits()) -> tuple[str, Header]:
+def precheck(data: bytes, limits: DecodeLimits = _DEFAULT_LIMITS) -> tuple[str, Header]:
     """(format, header) of bytes that may be decoded; every refusal that needs no pixel is raised here (cheap:
     callers run it before waiting for a decoding slot)."""
     if not data:
@@ -468,7 +449,7 @@ def precheck(data: bytes, limits: DecodeLimits = DecodeLimits()) -> tuple[str, H
     return fmt, check_header(data, fmt, limits)
 
 
-def decode_image(data: bytes, limits: DecodeLimits = DecodeLimits()) -> DecodedImage:
+def decode_image(data: bytes, limits: DecodeLimits = _DEFAULT_LIMITS) -> DecodedImage:
     fmt, header = precheck(data, limits)
     declared = (header.width, header.height)
     buf = np.frombuffer(data, dtype=np.uint8)

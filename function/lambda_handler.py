@@ -8,6 +8,7 @@ Nothing is written to disk: uploads are parsed in memory and the packs are read 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -124,6 +125,15 @@ def malformed(event: Any) -> str | None:
     return None
 
 
+def _ensure_event_loop() -> None:
+    """Mangum runs the app on the thread's current event loop; give the thread one if something (asyncio.run) left
+    it without."""
+    try:
+        asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 def bad_event(reason: str) -> dict[str, Any]:
     """The 400 answer (API Gateway proxy shape) for an event that cannot be read as a request."""
     body = {"success": False, "error": f"Malformed event: {reason}.", "code": "INVALID_REQUEST"}
@@ -139,10 +149,15 @@ class StageAwareMangum(Mangum):
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         reason = malformed(event)
         if reason is None:
+            _ensure_event_loop()
             try:
                 return super().__call__(stage_relative(event), context)
-            except Exception as exc:  # noqa: BLE001 - Mangum could not map the event: the caller's mistake
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # Mangum could not map it
                 reason = f"it could not be read as an HTTP request ({type(exc).__name__})"
+            except RuntimeError as exc:
+                if "infer a handler" not in str(exc):
+                    raise
+                reason = "it is not an API Gateway or ALB proxy event"
         log.warning("malformed Lambda event refused: %s", reason)
         return bad_event(reason)
 

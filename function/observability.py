@@ -15,8 +15,9 @@ import contextlib
 import contextvars
 import importlib.util
 import logging
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from function.config import Settings
 

@@ -27,9 +27,9 @@ class DetectResponse(BaseModel):
     faces: list[FaceBox] = Field(default_factory=list)
     image_width: int
     image_height: int
-    faces_truncated: bool = Field(default=False, description="true when more faces were found than one answer "
-                                  "carries (MAX_FACES, MAX_ANSWER_BYTES): `faces` then holds the largest ones and "
-                                  "`face_count` all that were found")
+    faces_truncated: bool | None = Field(default=None, description="present (true) only when more faces were found "
+                                         "than one answer carries (MAX_FACES, MAX_ANSWER_BYTES): `faces` then holds "
+                                         "the largest ones and `face_count` all that were found")
 
 
 class ExtractResponse(BaseModel):

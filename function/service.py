@@ -10,7 +10,7 @@ still gets its answer)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -35,9 +35,6 @@ from function.schemas import (
     FaceChoice,
     FaceEmbedding,
 )
-
-EMBED_BATCH = 16  # faces per recognizer run in ?all=true: the deadline is checked between runs
-
 
 @dataclass(frozen=True)
 class AnswerLimits:
@@ -99,11 +96,11 @@ class FaceService:
             return self.engine.embed(pixels, faces)
 
     def _embed_in_time(self, pixels: np.ndarray, faces: list[Face], deadline: Deadline) -> tuple[list[Face], np.ndarray]:
-        """Embeddings of `faces`, largest first, in batches of at most EMBED_BATCH, stopping before a batch the
+        """Embeddings of `faces`, largest first, in recognizer runs of `recognizer_batch` (32) faces, stopping before a run the
         deadline would not leave time for (1.5 x the last batch's time + 0.25 s): (faces embedded, in detection
         order; their vectors). The largest face is always embedded (or the deadline refuses the request)."""
         order = sorted(range(len(faces)), key=lambda i: -faces[i].area)
-        step = max(1, min(EMBED_BATCH, self.engine.config.recognizer_batch))
+        step = max(1, self.engine.config.recognizer_batch)
         done: list[int] = []
         parts: list[np.ndarray] = []
         last = 0.0
@@ -133,7 +130,7 @@ class FaceService:
         keep = set(sorted(range(len(faces)), key=lambda i: -faces[i].area)[: self.answer.max_faces])
         return [f for i, f in enumerate(faces) if i in keep]
 
-    def _fit(self, items: list[FaceBox], faces: list[Face], reserve: int = 0) -> list[int]:
+    def _fit(self, items: Sequence[FaceBox], faces: list[Face], reserve: int = 0) -> list[int]:
         """Indices (ascending: detection order) of the items, one per face, whose JSON fits max_answer_bytes less
         `reserve`, taken largest face first."""
         budget, keep = self.answer.max_answer_bytes - reserve - 1024, []
@@ -169,7 +166,7 @@ class FaceService:
                    else f"Multiple faces detected ({n})")
         return DetectResponse(detected=n > 0, face_count=n, confidence=round(max((f.score for f in faces), default=0.0), 5),
                               message=message, faces=boxes, image_width=image.width, image_height=image.height,
-                              faces_truncated=len(boxes) < n)
+                              faces_truncated=True if len(boxes) < n else None)
 
     def extract(self, data: bytes, choice: FaceChoice = "single", all_faces: bool = False,
                 deadline: Deadline | None = None) -> ExtractResponse:
@@ -189,7 +186,7 @@ class FaceService:
             return ExtractResponse(embedding=vector.tolist(), confidence=box.score, embedding_size=int(vector.shape[0]),
                                    box=box.box, landmarks=box.landmarks)
         items = [FaceEmbedding(**self._face_box(f, image).model_dump(), embedding=v.tolist())
-                 for f, v in zip(kept, vectors)]
+                 for f, v in zip(kept, vectors, strict=True)]
         reserve = max(len(item.model_dump_json()) for item in items)  # the main face is repeated at the top level
         ids = self._fit(items, kept, reserve)
         fitted = [items[i] for i in ids]

@@ -197,7 +197,7 @@ def capped(settings, engine):
 def test_faces_capped_largest_kept_and_flagged(client: TestClient, capped: TestClient) -> None:
     gdp = wheel_photo("gdp.jpg").read_bytes()
     full = post_image(client, gdp).json()
-    assert full["face_count"] == 5 and full["faces_truncated"] is False
+    assert full["face_count"] == 5 and "faces_truncated" not in full
     cut = post_image(capped, gdp).json()
     assert cut["face_count"] == 5 and len(cut["faces"]) == 2 and cut["faces_truncated"] is True
 

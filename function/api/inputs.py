@@ -9,8 +9,8 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 from python_multipart import MultipartParser
 from python_multipart.exceptions import MultipartParseError
@@ -20,6 +20,7 @@ from starlette.requests import ClientDisconnect, Request
 from function.deadline import Deadline
 from function.errors import (
     ClientClosedRequest,
+    DuplicateField,
     InvalidRequest,
     MissingField,
     PayloadTooLarge,
@@ -162,8 +163,7 @@ async def read_images(request: Request, names: tuple[str, ...], max_bytes: int,
             if not matching:
                 raise MissingField(_missing(name, [p.name for p in parts]), field=name)
             if len(matching) > 1:
-                raise InvalidRequest(f"Field {name!r} holds {len(matching)} files; send exactly one.",
-                                     code="DUPLICATE_FIELD", field=name)
+                raise DuplicateField(f"Field {name!r} holds {len(matching)} files; send exactly one.", field=name)
             found[name] = matching[0].data
         return found
     if mime == b"application/json":

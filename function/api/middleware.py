@@ -10,6 +10,7 @@ reset -> status, error code (read from the small JSON error body), latency -> Te
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import re
@@ -17,15 +18,15 @@ import time
 import uuid
 from typing import Any
 
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from function.api.errors import service_error_response
 from function.deadline import Deadline
-from function.errors import Unauthorized
+from function.errors import ServiceError, Unauthorized
 from function.observability import Telemetry, end_request, start_request
 
 OPEN_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
-_KNOWN_PATHS = OPEN_PATHS | {"/detect", "/extract-embedding", "/compare"}
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _MAX_ERROR_BODY = 4096
 # Draining an unread request body before answering (plain HTTP): at most this much, for at most this long; a body
@@ -42,10 +43,8 @@ def request_deadline(scope: Scope, budget_s: float) -> Deadline:
     context = scope.get("aws.context")
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if callable(remaining):
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             budget_s = min(budget_s, max(0.0, int(remaining()) / 1000.0 - LAMBDA_MARGIN_S))
-        except (TypeError, ValueError):
-            pass
     return Deadline.after(budget_s)
 
 
@@ -147,7 +146,7 @@ class RequestMiddleware:
             else:
                 await self.app(scope, body, send_wrapper)
         except Exception:
-            record.status, record.code = 500, "INTERNAL_ERROR"
+            record.status, record.code = ServiceError.status, ServiceError.code
             raise
         finally:
             record.route = _route(scope)
@@ -164,7 +163,10 @@ def _route(scope: Scope) -> str:
     path = getattr(route, "path", None)
     if isinstance(path, str):
         return path
-    return scope["path"] if scope.get("path") in _KNOWN_PATHS else "unmatched"
+    path = scope.get("path")
+    app = scope.get("app")
+    known = OPEN_PATHS | (set(app.openapi()["paths"]) if isinstance(app, FastAPI) else set())
+    return path if path in known else "unmatched"
 
 
 def _error_code(body: bytes) -> str | None:

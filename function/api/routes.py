@@ -26,7 +26,7 @@ from function.service import FaceService
 
 router = APIRouter()
 
-_IMAGE_ERRORS = ("INVALID_IMAGE", "IMAGE_TOO_SMALL", "INVALID_REQUEST", "DUPLICATE_FIELD", "UNAUTHORIZED",
+_IMAGE_ERRORS: tuple[str, ...] = ("INVALID_IMAGE", "IMAGE_TOO_SMALL", "INVALID_REQUEST", "DUPLICATE_FIELD", "UNAUTHORIZED",
                  "PAYLOAD_TOO_LARGE", "IMAGE_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "MISSING_FIELD", "MODEL_NOT_READY")
 _IMAGE_ERRORS += ("S3_BUCKET_NOT_ALLOWED", "S3_ACCESS_DENIED", "S3_OBJECT_NOT_FOUND", "S3_OBJECT_TOO_LARGE",
                   "S3_UNAVAILABLE", "NOT_FOUND", "METHOD_NOT_ALLOWED", "INTERNAL_ERROR", "REQUEST_TIMEOUT",
@@ -91,7 +91,7 @@ def health(request: Request) -> Any:
                           threads=engine.config.threads, similarity_threshold=service.threshold)
 
 
-@router.post("/detect", response_model=DetectResponse, openapi_extra=_body("image"), responses=error_responses(*_IMAGE_ERRORS),
+@router.post("/detect", response_model=DetectResponse, response_model_exclude_none=True, openapi_extra=_body("image"), responses=error_responses(*_IMAGE_ERRORS),
              summary="Detect faces (detection only, no embeddings)")
 async def detect(request: Request, service: FaceService = Depends(get_service)) -> DetectResponse:
     images = await _images(request, "image")
@@ -104,7 +104,7 @@ async def detect(request: Request, service: FaceService = Depends(get_service)) 
              openapi_extra=_body("image"), responses=error_responses(*_FACE_ERRORS),
              summary="512-D L2-normalised embedding of the face in the image")
 async def extract_embedding(request: Request, face: FaceChoice = FACE_QUERY,
-                            all: bool = Query(False, description="embeddings for every face, batched"),  # noqa: A002
+                            all: bool = Query(False, description="embeddings for every face, batched"),
                             service: FaceService = Depends(get_service)) -> ExtractResponse:
     images = await _images(request, "image")
     result = await run_in_threadpool(service.extract, images["image"], face, all, deadline_of(request))

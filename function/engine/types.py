@@ -19,12 +19,12 @@ class Face:
     def area(self) -> float:
         return float(max(0.0, self.box[2] - self.box[0]) * max(0.0, self.box[3] - self.box[1]))
 
-    def scaled(self, factor: float) -> "Face":
+    def scaled(self, factor: float) -> Face:
         """The same face with coordinates multiplied by `factor` (e.g. back to original pixels after a reduced decode)."""
         if factor == 1.0:
             return self
         return Face(self.box * factor, self.score, self.landmarks * factor)
 
-    def shifted(self, dx: float, dy: float) -> "Face":
+    def shifted(self, dx: float, dy: float) -> Face:
         offset = np.array([dx, dy], dtype=np.float32)
         return Face(self.box - np.tile(offset, 2), self.score, self.landmarks - offset)
