@@ -36,6 +36,7 @@ from function.schemas import (
     FaceEmbedding,
 )
 
+
 @dataclass(frozen=True)
 class AnswerLimits:
     max_faces: int = 100  # faces per answer (/detect, /extract-embedding?all=true)

@@ -386,3 +386,19 @@ def test_malformed_lambda_events_get_a_400(lambda_handler, name: str) -> None:
 def test_well_formed_lambda_event_still_answers(lambda_handler) -> None:
     answer = lambda_handler(_event(), None)
     assert answer["statusCode"] == 200 and json.loads(answer["body"])["face_count"] == 1
+
+
+def test_lambda_deadline_comes_from_the_remaining_time() -> None:
+    from function.api.middleware import LAMBDA_MARGIN_S, request_deadline
+
+    class Context:
+        def __init__(self, ms: int) -> None:
+            self.ms = ms
+
+        def get_remaining_time_in_millis(self) -> int:
+            return self.ms
+
+    short = request_deadline({"aws.context": Context(5_000)}, 10.0)
+    assert short.budget_s == pytest.approx(5.0 - LAMBDA_MARGIN_S)
+    assert request_deadline({"aws.context": Context(60_000)}, 10.0).budget_s == 10.0
+    assert request_deadline({}, 10.0).budget_s == 10.0
