@@ -119,6 +119,15 @@ class Settings:
     emf_metrics: bool = False  # default: on Lambda only
     tracing: bool = False  # default: on Lambda only (needs aws-xray-sdk)
     request_log: bool = True
+    # Face quality gate (docs/quality.md): `usable` on every face, and /extract-embedding?min_quality=enrol.
+    quality_min_face_size: float = 64.0  # px, the box's shorter side in the image as sent
+    quality_min_sharpness: float = 40.0  # variance of the Laplacian over the aligned 112x112 crop's inner face
+    quality_min_brightness: float = 50.0  # mean grey 0..255 over the same region
+    quality_max_brightness: float = 215.0
+    quality_max_yaw: float = 35.0  # degrees, from the five landmarks
+    quality_max_pitch: float = 30.0
+    quality_max_roll: float = 45.0
+    max_gallery_size: int = 1000  # /search inline gallery entries (docs/search.md: fits Lambda's 6 MB request)
 
     @property
     def threads(self) -> int:
@@ -156,6 +165,14 @@ class Settings:
             allowed_s3_buckets=_list(env, "ALLOWED_S3_BUCKETS"),
             max_s3_bytes=_int(env, "MAX_S3_BYTES", 15 * 1024 * 1024),
             log_level=env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO",
+            quality_min_face_size=_float(env, "QUALITY_MIN_FACE_SIZE", 64.0),
+            quality_min_sharpness=_float(env, "QUALITY_MIN_SHARPNESS", 40.0),
+            quality_min_brightness=_float(env, "QUALITY_MIN_BRIGHTNESS", 50.0),
+            quality_max_brightness=_float(env, "QUALITY_MAX_BRIGHTNESS", 215.0),
+            quality_max_yaw=_float(env, "QUALITY_MAX_YAW", 35.0),
+            quality_max_pitch=_float(env, "QUALITY_MAX_PITCH", 30.0),
+            quality_max_roll=_float(env, "QUALITY_MAX_ROLL", 45.0),
+            max_gallery_size=_int(env, "MAX_GALLERY_SIZE", 1000),
             **_observability(env),
         )
 

@@ -110,3 +110,33 @@ class S3ObjectTooLarge(ServiceError):
 class S3Unavailable(ServiceError):
     code = "S3_UNAVAILABLE"
     status = 502
+
+
+class FaceQualityError(ServiceError):
+    """?min_quality=enrol and the face fails the quality thresholds; `reasons` says which."""
+
+    code = "FACE_QUALITY"
+    status = 422
+
+    def __init__(self, message: str, reasons: tuple[str, ...] | list[str], *, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.reasons = list(reasons)
+
+
+class InvalidEmbedding(ServiceError):
+    """A stored embedding sent to /verify or /search is malformed: wrong length, NaN/inf, all zeros, bad encoding."""
+
+    code = "INVALID_EMBEDDING"
+    status = 400
+
+
+class InvalidGallery(ServiceError):
+    """The /search gallery is not a non-empty list of {"id", "embedding"} entries."""
+
+    code = "INVALID_GALLERY"
+    status = 400
+
+
+class GalleryTooLarge(ServiceError):
+    code = "GALLERY_TOO_LARGE"
+    status = 413

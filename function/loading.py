@@ -13,6 +13,7 @@ import time
 
 from function.config import Settings
 from function.engine import EngineConfig, FaceEngine
+from function.engine.quality import QualityThresholds
 from function.errors import PackError
 from function.models import load_pack, resolve_pack_name
 from function.runtime import limit_heap_retention
@@ -31,6 +32,13 @@ def engine_config(settings: Settings) -> EngineConfig:
                         closeup_min_face_fraction=settings.closeup_min_face_fraction,
                         closeup_redetect_fraction=settings.closeup_redetect_fraction,
                         max_concurrent_runs=settings.max_concurrent_runs)
+
+
+def quality_thresholds(settings: Settings) -> QualityThresholds:
+    return QualityThresholds(min_face_size=settings.quality_min_face_size, min_sharpness=settings.quality_min_sharpness,
+                             min_brightness=settings.quality_min_brightness,
+                             max_brightness=settings.quality_max_brightness, max_yaw=settings.quality_max_yaw,
+                             max_pitch=settings.quality_max_pitch, max_roll=settings.quality_max_roll)
 
 
 def load_engine(settings: Settings, pack_name: str) -> FaceEngine:

@@ -16,7 +16,7 @@ from function.config import Settings
 from function.engine import FaceEngine
 from function.errors import PackError
 from function.imaging import DecodeLimits
-from function.loading import load_engine
+from function.loading import load_engine, quality_thresholds
 from function.models import resolve_pack_name
 from function.observability import Telemetry
 from function.service import FaceService
@@ -26,6 +26,8 @@ log = logging.getLogger("function")
 DESCRIPTION = """Face detection, 512-D ArcFace embeddings and face comparison on InsightFace models (ONNX Runtime).
 
 Images go as `multipart/form-data` files (`image`, or `image1` + `image2`) or as JSON with base64 strings.
+Every face carries `quality` (size, sharpness, brightness, `usable` + `reasons`) and `pose` (yaw, pitch, roll).
+`/verify` and `/search` take stored embeddings (JSON list of 512 floats, or base64 of little-endian float32).
 Every error answers `{"success": false, "error": "...", "code": "..."}`. Codes:
 
 """ + "\n".join(f"* `{code}` ({status}): {text}" for code, (status, text) in ERROR_CODES.items())
@@ -52,7 +54,8 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
             app.state.pack_name = engine.pack.name
         limits = DecodeLimits(max_image_pixels=settings.max_image_pixels, min_image_side=settings.min_image_side,
                               reduced_decode_min_side=settings.reduced_decode_min_side)
-        app.state.service = FaceService(engine, limits, settings.threshold_for(app.state.pack_name))
+        app.state.service = FaceService(engine, limits, settings.threshold_for(app.state.pack_name),
+                                        quality_thresholds(settings))
     app.state.s3_fetch = S3Reader(settings.allowed_s3_buckets, settings.max_s3_bytes)  # boto3 imported on first use
     install_error_handlers(app)
     app.include_router(router)

@@ -23,6 +23,9 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "IMAGE_TOO_SMALL": (400, "an image side is below MIN_IMAGE_SIDE"),
     "INVALID_REQUEST": (400, "malformed body or parameter (bad multipart, bad JSON, bad base64, bad query value)"),
     "DUPLICATE_FIELD": (400, "one field holds several files"),
+    "INVALID_EMBEDDING": (400, "a stored embedding (/verify, /search) is not 512 finite numbers (JSON list or base64 "
+                               "of little-endian float32) or is all zeros"),
+    "INVALID_GALLERY": (400, "the /search gallery is not a non-empty list of {id, embedding} entries"),
     "UNAUTHORIZED": (401, "API_KEY is set and x-api-key is missing or wrong"),
     "S3_BUCKET_NOT_ALLOWED": (403, "S3 input is off (ALLOWED_S3_BUCKETS empty) or the bucket is not in ALLOWED_S3_BUCKETS"),
     "S3_ACCESS_DENIED": (403, "the bucket is allowed but S3 denied the read (IAM); S3 also answers this for a "
@@ -32,25 +35,28 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "METHOD_NOT_ALLOWED": (405, "wrong HTTP method for the route"),
     "PAYLOAD_TOO_LARGE": (413, "request body over MAX_UPLOAD_BYTES"),
     "IMAGE_TOO_LARGE": (413, "image declares more than MAX_IMAGE_PIXELS pixels (refused from its header)"),
+    "GALLERY_TOO_LARGE": (413, "the /search gallery has more than MAX_GALLERY_SIZE entries"),
     "S3_OBJECT_TOO_LARGE": (413, "the s3:// object is larger than MAX_S3_BYTES (refused from HeadObject)"),
     "UNSUPPORTED_MEDIA_TYPE": (415, "Content-Type not multipart/form-data or application/json, or an image format "
                                     "not supported (GIF, HEIC, AVIF, SVG)"),
     "MISSING_FIELD": (422, "a required field (image, image1, image2) is absent"),
     "NO_FACE": (422, "no face found where one is required"),
     "MULTIPLE_FACES": (422, "several faces where one is required (use ?face=largest)"),
+    "FACE_QUALITY": (422, "?min_quality=enrol and the face is not usable; `reasons` lists why"),
     "INTERNAL_ERROR": (500, "a bug: reported without request data"),
     "S3_UNAVAILABLE": (502, "S3 could not be reached or refused the read for another reason"),
     "MODEL_NOT_READY": (503, "the model pack failed to load"),
 }
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
-    body = ErrorResponse(error=message, code=code, field=field).model_dump(exclude_none=True)
+def error_response(status: int, code: str, message: str, field: str | None = None,
+                   reasons: list[str] | None = None) -> JSONResponse:
+    body = ErrorResponse(error=message, code=code, field=field, reasons=reasons).model_dump(exclude_none=True)  # type: ignore[arg-type]
     return JSONResponse(status_code=status, content=body)
 
 
 def service_error_response(exc: ServiceError) -> JSONResponse:
-    return error_response(exc.status, exc.code, exc.message, exc.field)
+    return error_response(exc.status, exc.code, exc.message, exc.field, getattr(exc, "reasons", None))
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
@@ -75,7 +81,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
     if exc.status_code == 404:
-        message = f"No route {request.url.path!r}. Routes: GET /health, POST /detect, POST /extract-embedding, POST /compare."
+        message = (f"No route {request.url.path!r}. Routes: GET /health, POST /detect, POST /extract-embedding, "
+                   "POST /compare, POST /verify, POST /search.")
     response = error_response(exc.status_code, code, message)
     if exc.headers:
         response.headers.update(exc.headers)

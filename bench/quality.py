@@ -1,0 +1,114 @@
+"""The quality gate's effect on accuracy: LFW view-2 pairs where both faces pass the gate vs the rest.
+
+Every LFW image of the pairs goes through the service's path (decode_image, engine.detect(purpose="one"), the
+centre face when several, embed) and through function.engine.quality.assess with the thresholds of
+Settings.from_env() (QUALITY_* variables change them). Per group (both usable / at least one not) it prints pairs,
+accuracy and FAR/TAR at the served threshold, and the distribution of each measure over all images, so that the
+defaults can be read against it (docs/quality.md). Embeddings stay in memory for the run only.
+
+    python -m bench.quality [--limit N] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from bench import metrics
+from bench.save import save_results
+from function.config import Settings
+from function.engine import FaceEngine, choose_face
+from function.engine.quality import REASONS, Quality, assess
+from function.imaging import DecodeLimits, decode_image
+from function.loading import engine_config, quality_thresholds
+from function.models import load_pack, resolve_pack_name
+from tests.photos import lfw_pairs
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def measure(paths: list[Path], settings: Settings) -> dict[Path, tuple[np.ndarray, Quality] | None]:
+    pack = resolve_pack_name(settings.model_dir, settings.model_pack)
+    engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack), engine_config(settings))
+    limits = DecodeLimits(max_image_pixels=settings.max_image_pixels, min_image_side=settings.min_image_side,
+                          reduced_decode_min_side=settings.reduced_decode_min_side)
+    out: dict[Path, tuple[np.ndarray, Quality] | None] = {}
+    t0 = time.perf_counter()
+    for i, path in enumerate(paths):
+        image = decode_image(path.read_bytes(), limits)
+        faces = engine.detect(image.pixels, purpose="one")
+        if not faces:
+            out[path] = None
+            continue
+        face = faces[0] if len(faces) == 1 else choose_face(faces, "center", image.pixels.shape)
+        out[path] = (engine.embed(image.pixels, [face])[0],
+                     assess(image.pixels, face, quality_thresholds(settings), image.scale))
+        if (i + 1) % 500 == 0:
+            log(f"{i + 1}/{len(paths)} images, {time.perf_counter() - t0:.0f} s")
+    return out
+
+
+def group_figures(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, float]:
+    far, tar = metrics.far_tar(scores, labels, threshold)
+    return {"pairs": int(len(scores)), "same": int(labels.sum()), "different": int((~labels).sum()),
+            "accuracy": metrics.accuracy(scores, labels, threshold) if len(scores) else float("nan"),
+            "far": far, "tar": tar}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit", type=int, default=0, help="first N pairs only (0 = all 6,000)")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    pack = resolve_pack_name(settings.model_dir, settings.model_pack)
+    threshold = settings.threshold_for(pack)
+    pairs = lfw_pairs()[: args.limit or None]
+    paths = sorted({p for _, a, b, _ in pairs for p in (a, b)})
+    log(f"{len(pairs)} pairs, {len(paths)} images, thresholds {quality_thresholds(settings)}")
+    results = measure(paths, settings)
+
+    qualities = [r[1] for r in results.values() if r is not None]
+    reasons = Counter(reason for q in qualities for reason in q.reasons)
+    distribution = {}
+    for name, values in (("face_size", [q.face_size for q in qualities]), ("sharpness", [q.sharpness for q in qualities]),
+                         ("brightness", [q.brightness for q in qualities]),
+                         ("yaw", [q.pose.yaw for q in qualities]), ("pitch", [q.pose.pitch for q in qualities]),
+                         ("roll", [q.pose.roll for q in qualities])):
+        distribution[name] = {f"p{p}": round(float(np.percentile(values, p)), 2) for p in (1, 5, 25, 50, 75, 95, 99)}
+
+    scores, labels, both = [], [], []
+    for _, a, b, same in pairs:
+        ra, rb = results[a], results[b]
+        scores.append(float(np.dot(ra[0], rb[0])) if ra is not None and rb is not None else -1.0)
+        labels.append(same)
+        both.append(ra is not None and rb is not None and ra[1].usable and rb[1].usable)
+    s, y, m = np.array(scores), np.array(labels, dtype=bool), np.array(both, dtype=bool)
+    report = {
+        "threshold": threshold, "thresholds": vars(quality_thresholds(settings)), "images": len(paths),
+        "images_without_face": sum(r is None for r in results.values()),
+        "images_usable": sum(q.usable for q in qualities),
+        "reasons": {r: reasons.get(r, 0) for r in REASONS}, "distribution": distribution,
+        "all_pairs": group_figures(s, y, threshold), "both_usable": group_figures(s[m], y[m], threshold),
+        "rest": group_figures(s[~m], y[~m], threshold),
+    }
+    for key in ("all_pairs", "both_usable", "rest"):
+        g = report[key]
+        print(f"{key:12s} pairs {g['pairs']:5d} (same {g['same']}, different {g['different']})  accuracy "
+              f"{100 * g['accuracy']:.2f}%  TAR {100 * g['tar']:.2f}%  FAR {100 * g['far']:.3f}%  at {threshold}")
+    print(f"images {len(paths)}: usable {report['images_usable']}, no face {report['images_without_face']}, "
+          f"reasons {report['reasons']}")
+    for name, d in distribution.items():
+        print(f"{name:10s} " + "  ".join(f"{k} {v}" for k, v in d.items()))
+    log(f"saved {save_results(report, 'quality', args.json)}")
+
+
+if __name__ == "__main__":
+    main()
