@@ -13,8 +13,10 @@ Pose comes from the five landmarks alone, with a weak-perspective model of a gen
   NOSE_DEPTH inter-ocular distances in front of the eye-mouth plane moves sideways by depth x sin(yaw) while the
   half eye distance shrinks by cos(yaw), so tan(yaw) = offset / (half eye distance) / (2 x NOSE_DEPTH). Positive =
   the face turned towards the image's right (the subject's left);
-- pitch: where the nose tip sits between the eye line and the mouth line, against the frontal template's 0.495:
-  tan(pitch) = (0.495 - t) x (eye-mouth height / nose depth). Positive = face tilted up.
+- pitch: how far the nose tip sits below the eye line, in (yaw-corrected) eye distances, against the frontal
+  template's 0.571: a drop r = 0.571 cos(pitch) - NOSE_DEPTH sin(pitch), solved for pitch. Positive = face tilted
+  up. The mouth is left out on purpose: a smile lifts the mouth corners and read as 20-25 degrees "down" when the
+  mouth line was used (docs/quality.md).
 The magnitudes rest on that generic depth (not calibrated per person): trust signs and ordering, and treat yaw and
 pitch beyond ~45 degrees as "large", since the landmarks themselves degrade there.
 """
@@ -30,11 +32,9 @@ import numpy as np
 from function.engine.aligner import ARCFACE_TEMPLATE, align_face
 from function.engine.types import Face
 
-# Frontal ratios of the ArcFace template: nose between eye line and mouth line, eye-mouth height / eye distance.
-_EYES_Y = (ARCFACE_TEMPLATE[0, 1] + ARCFACE_TEMPLATE[1, 1]) / 2
-_MOUTH_Y = (ARCFACE_TEMPLATE[3, 1] + ARCFACE_TEMPLATE[4, 1]) / 2
-NOSE_T0 = float((ARCFACE_TEMPLATE[2, 1] - _EYES_Y) / (_MOUTH_Y - _EYES_Y))  # 0.495
-HEIGHT_PER_EYE_DISTANCE = float((_MOUTH_Y - _EYES_Y) / (ARCFACE_TEMPLATE[1, 0] - ARCFACE_TEMPLATE[0, 0]))  # 1.154
+# Frontal ArcFace template: the nose tip's drop below the eye line, in eye distances.
+NOSE_DROP = float((ARCFACE_TEMPLATE[2, 1] - (ARCFACE_TEMPLATE[0, 1] + ARCFACE_TEMPLATE[1, 1]) / 2)
+                  / (ARCFACE_TEMPLATE[1, 0] - ARCFACE_TEMPLATE[0, 0]))  # 0.571
 # Nose tip in front of the eye-mouth plane, in inter-ocular distances (adult average: ~38 mm for ~63 mm).
 NOSE_DEPTH = 0.6
 # Inner face region of the 112x112 aligned crop: rows 24..104 (brows to chin), columns 20..92 (cheek to cheek).
@@ -90,12 +90,12 @@ def estimate_pose(landmarks: np.ndarray) -> Pose:
     eyes_mid = (left_eye + right_eye) / 2
     p = (pts - eyes_mid) @ rot.T
     eye_half = max(abs(p[1, 0] - p[0, 0]) / 2, 1e-6)
-    mouth_mid = (p[3] + p[4]) / 2
-    midline_x = mouth_mid[0] / 2  # eye midpoint is the origin
+    midline_x = (p[3, 0] + p[4, 0]) / 4  # halfway between the eye midpoint (the origin) and the mouth midpoint
     yaw = math.atan((p[2, 0] - midline_x) / eye_half / (2 * NOSE_DEPTH))
-    height = mouth_mid[1]
-    t = p[2, 1] / height if abs(height) > 1e-6 else NOSE_T0
-    pitch = math.atan((NOSE_T0 - t) * HEIGHT_PER_EYE_DISTANCE / NOSE_DEPTH)
+    eye_distance = 2 * eye_half / max(math.cos(yaw), 0.2)  # what it would be facing the camera
+    drop = p[2, 1] / eye_distance
+    radius, phase = math.hypot(NOSE_DROP, NOSE_DEPTH), math.atan2(NOSE_DEPTH, NOSE_DROP)
+    pitch = math.acos(max(-1.0, min(1.0, drop / radius))) - phase
     return Pose(yaw=math.degrees(yaw), pitch=math.degrees(pitch), roll=math.degrees(roll))
 
 
