@@ -115,7 +115,7 @@ async def detect(request: Request, service: FaceService = Depends(get_service)) 
 
 
 @router.post("/extract-embedding", response_model=ExtractResponse, response_model_exclude_none=True,
-             openapi_extra=_body("image"), responses=error_responses(*_FACE_ERRORS),
+             openapi_extra=_body("image"), responses=error_responses(*_FACE_ERRORS, "FACE_QUALITY"),
              summary="512-D L2-normalised embedding of the face in the image")
 async def extract_embedding(request: Request, face: FaceChoice = FACE_QUERY,
                             all: bool = Query(False, description="embeddings for every face, batched"),  # noqa: A002
