@@ -6,12 +6,18 @@ Settings.from_env() (QUALITY_* variables change them). Per group (both usable / 
 accuracy and FAR/TAR at the served threshold, and the distribution of each measure over all images, so that the
 defaults can be read against it (docs/quality.md). Embeddings stay in memory for the run only.
 
+With --pose it runs the pose checks instead (seconds): roll on copies of real photos rotated by -40..40 degrees
+(the error against the rotation), yaw/pitch/roll on mirrored copies (yaw and roll must change sign, pitch stay), and
+the hand-labelled LFW faces of tests/test_quality.py (signs and group means).
+
     python -m bench.quality [--limit N] [--json PATH]
+    python -m bench.quality --pose
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections import Counter
@@ -55,6 +61,58 @@ def measure(paths: list[Path], settings: Settings) -> dict[Path, tuple[np.ndarra
     return out
 
 
+def pose_checks(settings: Settings) -> dict[str, object]:
+    import cv2
+
+    from function.engine.quality import estimate_pose
+    from tests.photos import LFW, wheel_photo
+    from tests.test_quality import PITCH_LABELS, YAW_LABELS, rotated
+
+    pack = resolve_pack_name(settings.model_dir, settings.model_pack)
+    engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack), engine_config(settings))
+
+    def poses(pixels: np.ndarray, min_size: float = 60.0) -> list[tuple[np.ndarray, object]]:
+        faces = engine.detect(pixels, purpose="all")
+        return [(f.box, estimate_pose(f.landmarks)) for f in faces if min(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= min_size]
+
+    photos = [cv2.imread(str(wheel_photo(n))) for n in ("yaoming.jpg", "gdp.jpg")]
+    photos += [cv2.imread(str(LFW / n.rsplit("_", 1)[0] / f"{n}.jpg")) for n in list(YAW_LABELS)[:6]] if LFW.is_dir() else []
+    roll_errors, mirror = [], {"yaw": [], "pitch": [], "roll": []}
+    for image in photos:
+        base = poses(image)
+        for degrees in (-40, -30, -20, -10, 10, 20, 30, 40):
+            turned = poses(rotated(image, degrees))
+            if len(base) == 1 and len(turned) == 1:  # one face each: no matching needed
+                roll_errors.append(turned[0][1].roll - base[0][1].roll + degrees)
+        flipped = poses(cv2.flip(image, 1))
+        w = image.shape[1]
+        for box, p in base:
+            cx = (box[0] + box[2]) / 2
+            twin = min(flipped, key=lambda t: abs(w - (t[0][0] + t[0][2]) / 2 - cx))[1]
+            mirror["yaw"].append(twin.yaw + p.yaw)
+            mirror["roll"].append(twin.roll + p.roll)
+            mirror["pitch"].append(twin.pitch - p.pitch)
+    out: dict[str, object] = {
+        "roll_on_rotation": {"n": len(roll_errors), "median_abs": float(np.median(np.abs(roll_errors))),
+                             "max_abs": float(np.max(np.abs(roll_errors)))},
+        "mirror": {k: {"n": len(v), "median_abs": float(np.median(np.abs(v))), "max_abs": float(np.max(np.abs(v)))}
+                   for k, v in mirror.items()},
+    }
+    if LFW.is_dir():
+        def measured(name: str) -> object:
+            image = decode_image((LFW / name.rsplit("_", 1)[0] / f"{name}.jpg").read_bytes(), DecodeLimits())
+            faces = engine.detect(image.pixels, purpose="one")
+            face = faces[0] if len(faces) == 1 else choose_face(faces, "center", image.pixels.shape)
+            return estimate_pose(face.landmarks)
+        yaw = {n: measured(n).yaw for n in YAW_LABELS}
+        pitch = {n: measured(n).pitch for n in PITCH_LABELS}
+        out["yaw_labels"] = {"n": len(yaw), "sign_agrees": sum((v > 0) == (YAW_LABELS[n] == "R") for n, v in yaw.items()),
+                             "values": {n: round(v, 1) for n, v in yaw.items()}}
+        out["pitch_labels"] = {"up": sorted(round(v, 1) for n, v in pitch.items() if PITCH_LABELS[n] == "U"),
+                               "down": sorted(round(v, 1) for n, v in pitch.items() if PITCH_LABELS[n] == "D")}
+    return out
+
+
 def group_figures(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, float]:
     far, tar = metrics.far_tar(scores, labels, threshold)
     return {"pairs": int(len(scores)), "same": int(labels.sum()), "different": int((~labels).sum()),
@@ -66,8 +124,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=0, help="first N pairs only (0 = all 6,000)")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--pose", action="store_true", help="the pose checks only")
     args = parser.parse_args()
     settings = Settings.from_env()
+    if args.pose:
+        checks = pose_checks(settings)
+        print(json.dumps(checks, indent=1))
+        log(f"saved {save_results(checks, 'pose', args.json)}")
+        return
     pack = resolve_pack_name(settings.model_dir, settings.model_pack)
     threshold = settings.threshold_for(pack)
     pairs = lfw_pairs()[: args.limit or None]
