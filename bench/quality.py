@@ -115,7 +115,7 @@ def pose_checks(settings: Settings) -> dict[str, object]:
 
 def group_figures(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, float]:
     far, tar = metrics.far_tar(scores, labels, threshold)
-    return {"pairs": int(len(scores)), "same": int(labels.sum()), "different": int((~labels).sum()),
+    return {"pairs": len(scores), "same": int(labels.sum()), "different": int((~labels).sum()),
             "accuracy": metrics.accuracy(scores, labels, threshold) if len(scores) else float("nan"),
             "far": far, "tar": tar}
 

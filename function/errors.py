@@ -6,6 +6,8 @@ one place that turns them into HTTP answers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class ServiceError(Exception):
     """Base class: every expected failure of a request carries a code and a status."""
@@ -118,7 +120,7 @@ class FaceQualityError(ServiceError):
     code = "FACE_QUALITY"
     status = 422
 
-    def __init__(self, message: str, reasons: tuple[str, ...] | list[str], *, field: str | None = None) -> None:
+    def __init__(self, message: str, reasons: Sequence[str], *, field: str | None = None) -> None:
         super().__init__(message, field=field)
         self.reasons = list(reasons)
 

@@ -6,10 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from function.engine.quality import Reason as QualityReason
+
 FaceChoice = Literal["single", "largest", "center"]
 QualityMode = Literal["none", "enrol"]
-QualityReason = Literal["face_too_small", "too_blurry", "too_dark", "too_bright", "yaw_too_large", "pitch_too_large",
-                        "roll_too_large"]
 
 
 class Pose(BaseModel):

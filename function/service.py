@@ -10,8 +10,20 @@ from function.engine.quality import QualityThresholds, assess
 from function.errors import FaceQualityError, InvalidRequest, MultipleFaces, NoFace, PackError, ServiceError
 from function.imaging import DecodedImage, DecodeLimits, decode_image
 from function.observability import span
-from function.schemas import (CompareResponse, DetectResponse, ExtractResponse, FaceBox, FaceChoice, FaceEmbedding,
-                              FaceQuality, Pose, QualityMode, SearchMatch, SearchResponse, VerifyResponse)
+from function.schemas import (
+    CompareResponse,
+    DetectResponse,
+    ExtractResponse,
+    FaceBox,
+    FaceChoice,
+    FaceEmbedding,
+    FaceQuality,
+    Pose,
+    QualityMode,
+    SearchMatch,
+    SearchResponse,
+    VerifyResponse,
+)
 
 
 def _confidence(similarity: float) -> float:

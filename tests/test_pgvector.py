@@ -11,8 +11,8 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -82,7 +82,7 @@ def dsn() -> Iterator[str]:
         yield f"host={sock} port={port} user=postgres dbname=postgres"
     finally:
         subprocess.run(_as_user([str(BINDIR / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
-                       capture_output=True, env=env, timeout=60)
+                       capture_output=True, env=env, timeout=60, check=False)
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -147,7 +147,7 @@ def test_threshold_is_the_distance_bound(dsn: str, gallery: list[tuple[str, list
     """cosine distance <= 1 - threshold is exactly similarity >= threshold: a threshold just above a pair's
     similarity excludes it, just below includes it."""
     sql = _sql_blocks()
-    (a, va), (b, vb) = gallery[-1], gallery[0]
+    (_, va), (b, vb) = gallery[-1], gallery[0]
     with psycopg.connect(dsn, autocommit=True) as conn:
         sim = conn.execute("SELECT 1 - (%s::vector <=> %s::vector)", (_vector(va), _vector(vb))).fetchone()[0]
         conn.execute("CREATE SCHEMA pair; SET search_path TO pair, public")

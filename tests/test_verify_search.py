@@ -127,7 +127,8 @@ def test_verify_refuses_bad_embeddings(client: TestClient, embedding: object, wo
 
 def test_verify_nan_in_json(client: TestClient) -> None:
     """Python's JSON reader accepts the non-standard NaN literal: it must still be refused."""
-    body = '{"image": "%s", "embedding": [NaN%s]}' % (base64.b64encode(ONE_FACE.read_bytes()).decode(), ", 0.1" * 511)
+    image = base64.b64encode(ONE_FACE.read_bytes()).decode()
+    body = f'{{"image": "{image}", "embedding": [NaN{", 0.1" * 511}]}}'
     r = client.post("/verify", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 400 and r.json()["code"] == "INVALID_EMBEDDING"
 

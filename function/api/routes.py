@@ -14,8 +14,16 @@ from function.api.errors import error_responses
 from function.api.inputs import read_form, read_images
 from function.errors import ModelNotReady
 from function.observability import note
-from function.schemas import (CompareResponse, DetectResponse, ExtractResponse, FaceChoice, HealthResponse,
-                              QualityMode, SearchResponse, VerifyResponse)
+from function.schemas import (
+    CompareResponse,
+    DetectResponse,
+    ExtractResponse,
+    FaceChoice,
+    HealthResponse,
+    QualityMode,
+    SearchResponse,
+    VerifyResponse,
+)
 from function.service import FaceService
 
 router = APIRouter()

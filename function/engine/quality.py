@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 import cv2
 import numpy as np
@@ -40,9 +41,9 @@ NOSE_DEPTH = 0.6
 # Inner face region of the 112x112 aligned crop: rows 24..104 (brows to chin), columns 20..92 (cheek to cheek).
 _REGION = (slice(24, 104), slice(20, 92))
 
-Reason = str  # one of REASONS
-REASONS = ("face_too_small", "too_blurry", "too_dark", "too_bright", "yaw_too_large", "pitch_too_large",
-           "roll_too_large")
+Reason = Literal["face_too_small", "too_blurry", "too_dark", "too_bright", "yaw_too_large", "pitch_too_large",
+                 "roll_too_large"]
+REASONS: tuple[Reason, ...] = get_args(Reason)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def crop_measures(aligned: np.ndarray) -> tuple[float, float]:
 def judge(face_size: float, sharpness: float, brightness: float, pose: Pose,
           limits: QualityThresholds) -> tuple[Reason, ...]:
     """The reasons a face is not usable (empty when it is), in REASONS order."""
-    failed = {
+    failed: dict[Reason, bool] = {
         "face_too_small": face_size < limits.min_face_size,
         "too_blurry": sharpness < limits.min_sharpness,
         "too_dark": brightness < limits.min_brightness,
