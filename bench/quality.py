@@ -31,7 +31,6 @@ from function.config import Settings
 from function.engine import FaceEngine, choose_face
 from function.engine.quality import REASONS, Quality, assess
 from function.imaging import DecodeLimits, decode_image
-from function.loading import engine_config, quality_thresholds
 from function.models import load_pack, resolve_pack_name
 from tests.photos import lfw_pairs
 
@@ -42,9 +41,8 @@ def log(msg: str) -> None:
 
 def measure(paths: list[Path], settings: Settings) -> dict[Path, tuple[np.ndarray, Quality] | None]:
     pack = resolve_pack_name(settings.model_dir, settings.model_pack)
-    engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack), engine_config(settings))
-    limits = DecodeLimits(max_image_pixels=settings.max_image_pixels, min_image_side=settings.min_image_side,
-                          reduced_decode_min_side=settings.reduced_decode_min_side)
+    engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack), settings.engine_config())
+    limits = settings.decode_limits()
     out: dict[Path, tuple[np.ndarray, Quality] | None] = {}
     t0 = time.perf_counter()
     for i, path in enumerate(paths):
@@ -55,7 +53,7 @@ def measure(paths: list[Path], settings: Settings) -> dict[Path, tuple[np.ndarra
             continue
         face = faces[0] if len(faces) == 1 else choose_face(faces, "center", image.pixels.shape)
         out[path] = (engine.embed(image.pixels, [face])[0],
-                     assess(image.pixels, face, quality_thresholds(settings), image.scale))
+                     assess(image.pixels, face, settings.quality_thresholds(), image.scale))
         if (i + 1) % 500 == 0:
             log(f"{i + 1}/{len(paths)} images, {time.perf_counter() - t0:.0f} s")
     return out
@@ -69,7 +67,7 @@ def pose_checks(settings: Settings) -> dict[str, object]:
     from tests.test_quality import PITCH_LABELS, YAW_LABELS, rotated
 
     pack = resolve_pack_name(settings.model_dir, settings.model_pack)
-    engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack), engine_config(settings))
+    engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack), settings.engine_config())
 
     def poses(pixels: np.ndarray, min_size: float = 60.0) -> list[tuple[np.ndarray, object]]:
         faces = engine.detect(pixels, purpose="all")
@@ -77,7 +75,8 @@ def pose_checks(settings: Settings) -> dict[str, object]:
 
     photos = [cv2.imread(str(wheel_photo(n))) for n in ("yaoming.jpg", "gdp.jpg")]
     photos += [cv2.imread(str(LFW / n.rsplit("_", 1)[0] / f"{n}.jpg")) for n in list(YAW_LABELS)[:6]] if LFW.is_dir() else []
-    roll_errors, mirror = [], {"yaw": [], "pitch": [], "roll": []}
+    roll_errors: list[float] = []
+    mirror: dict[str, list[float]] = {"yaw": [], "pitch": [], "roll": []}
     for image in photos:
         base = poses(image)
         for degrees in (-40, -30, -20, -10, 10, 20, 30, 40):
@@ -136,7 +135,7 @@ def main() -> None:
     threshold = settings.threshold_for(pack)
     pairs = lfw_pairs()[: args.limit or None]
     paths = sorted({p for _, a, b, _ in pairs for p in (a, b)})
-    log(f"{len(pairs)} pairs, {len(paths)} images, thresholds {quality_thresholds(settings)}")
+    log(f"{len(pairs)} pairs, {len(paths)} images, thresholds {settings.quality_thresholds()}")
     results = measure(paths, settings)
 
     qualities = [r[1] for r in results.values() if r is not None]
@@ -156,7 +155,7 @@ def main() -> None:
         both.append(ra is not None and rb is not None and ra[1].usable and rb[1].usable)
     s, y, m = np.array(scores), np.array(labels, dtype=bool), np.array(both, dtype=bool)
     report = {
-        "threshold": threshold, "thresholds": vars(quality_thresholds(settings)), "images": len(paths),
+        "threshold": threshold, "thresholds": vars(settings.quality_thresholds()), "images": len(paths),
         "images_without_face": sum(r is None for r in results.values()),
         "images_usable": sum(q.usable for q in qualities),
         "reasons": {r: reasons.get(r, 0) for r in REASONS}, "distribution": distribution,

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from function.engine.quality import Reason as QualityReason
+from function.engine.config import Reason as QualityReason
 
 FaceChoice = Literal["single", "largest", "center"]
 QualityMode = Literal["none", "enrol"]

@@ -56,7 +56,7 @@ pytestmark = [
 def _as_user(cmd: list[str]) -> list[str]:
     """PostgreSQL refuses to run as root: run the server as `nobody` when we are root."""
     if os.geteuid() == 0:
-        return ["runuser", "-u", "nobody", "--"] + cmd
+        return ["runuser", "-u", "nobody", "--", *cmd]
     return cmd
 
 
@@ -138,7 +138,7 @@ def test_recipe_matches_search(dsn: str, client: TestClient, gallery: list[tuple
             "gallery": [{"id": pid, "embedding": e} for pid, e in gallery]}
     answer = client.post("/search?face=largest&top_k=5", json=body).json()
     assert [r[0] for r in rows] == [m["id"] for m in answer["matches"]]
-    for (person, similarity), match in zip(rows, answer["matches"]):
+    for (person, similarity), match in zip(rows, answer["matches"], strict=True):
         assert similarity == pytest.approx(match["similarity"], abs=1e-5), person
         assert similarity >= threshold
 

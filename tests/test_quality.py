@@ -4,6 +4,7 @@ blurred and darkened copies, the enrolment gate and the operator's thresholds.""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import cv2
@@ -199,8 +200,7 @@ def test_operators_change_the_thresholds(settings: Settings, engine: FaceEngine)
     env = {"QUALITY_MIN_FACE_SIZE": "2000", "QUALITY_MAX_YAW": "1"}
     strict = Settings.from_env(env)
     assert (strict.quality_min_face_size, strict.quality_max_yaw) == (2000.0, 1.0)
-    app = create_app(Settings(model_pack=settings.model_pack, model_dir=settings.model_dir,
-                              quality_min_face_size=2000.0), engine=engine)
+    app = create_app(dataclasses.replace(settings, quality_min_face_size=2000.0), engine=engine)
     with TestClient(app) as c:
         r = c.post("/extract-embedding?min_quality=enrol", files={"image": ("y.jpg", ONE_FACE.read_bytes(), "image/jpeg")})
     assert r.status_code == 422 and r.json()["reasons"] == ["face_too_small"]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 
 import cv2
@@ -207,8 +208,7 @@ def test_search_top_k_bounds(client: TestClient) -> None:
 
 
 def test_gallery_limit(settings: Settings, engine: FaceEngine, stored: list[float]) -> None:
-    app = create_app(Settings(model_pack=settings.model_pack, model_dir=settings.model_dir, max_gallery_size=3),
-                     engine=engine)
+    app = create_app(dataclasses.replace(settings, max_gallery_size=3), engine=engine)
     entries = [{"id": str(i), "embedding": b64f32(stored)} for i in range(4)]
     with TestClient(app) as c:
         r = c.post("/search", json={"image": base64.b64encode(ONE_FACE.read_bytes()).decode(), "gallery": entries})

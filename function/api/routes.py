@@ -33,8 +33,8 @@ _IMAGE_ERRORS = ("INVALID_IMAGE", "IMAGE_TOO_SMALL", "INVALID_REQUEST", "DUPLICA
 _IMAGE_ERRORS += ("S3_BUCKET_NOT_ALLOWED", "S3_ACCESS_DENIED", "S3_OBJECT_NOT_FOUND", "S3_OBJECT_TOO_LARGE",
                   "S3_UNAVAILABLE", "NOT_FOUND", "METHOD_NOT_ALLOWED", "INTERNAL_ERROR")
 _FACE_ERRORS = _IMAGE_ERRORS + ("NO_FACE", "MULTIPLE_FACES")
-_STORED_ERRORS = _FACE_ERRORS + ("INVALID_EMBEDDING",)
-_SEARCH_ERRORS = _STORED_ERRORS + ("INVALID_GALLERY", "GALLERY_TOO_LARGE")
+_STORED_ERRORS = (*_FACE_ERRORS, "INVALID_EMBEDDING")
+_SEARCH_ERRORS = (*_STORED_ERRORS, "INVALID_GALLERY", "GALLERY_TOO_LARGE")
 FACE_QUERY = Query("single", description="which face when an image holds several: 'single' (default) refuses with "
                                          "MULTIPLE_FACES; 'largest' takes the largest; 'center' the one nearest the centre")
 

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal, get_args
 
 import cv2
 import numpy as np
 
 from function.engine.aligner import ARCFACE_TEMPLATE, align_face
+from function.engine.config import REASONS, QualityThresholds, Reason
 from function.engine.types import Face
 
 # Frontal ArcFace template: the nose tip's drop below the eye line, in eye distances.
@@ -41,9 +41,8 @@ NOSE_DEPTH = 0.6
 # Inner face region of the 112x112 aligned crop: rows 24..104 (brows to chin), columns 20..92 (cheek to cheek).
 _REGION = (slice(24, 104), slice(20, 92))
 
-Reason = Literal["face_too_small", "too_blurry", "too_dark", "too_bright", "yaw_too_large", "pitch_too_large",
-                 "roll_too_large"]
-REASONS: tuple[Reason, ...] = get_args(Reason)
+__all__ = ["REASONS", "Pose", "Quality", "QualityThresholds", "Reason", "assess", "crop_measures", "estimate_pose",
+           "judge"]
 
 
 @dataclass(frozen=True)
@@ -51,19 +50,6 @@ class Pose:
     yaw: float
     pitch: float
     roll: float
-
-
-@dataclass(frozen=True)
-class QualityThresholds:
-    """A face is usable when every measure is within these (defaults: Settings, docs/quality.md)."""
-
-    min_face_size: float = 64.0
-    min_sharpness: float = 40.0
-    min_brightness: float = 50.0
-    max_brightness: float = 215.0
-    max_yaw: float = 35.0
-    max_pitch: float = 30.0
-    max_roll: float = 45.0
 
 
 @dataclass(frozen=True)
