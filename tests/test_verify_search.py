@@ -118,6 +118,7 @@ def _nan_b64() -> str:
     (base64.b64encode(b"\x00" * 2047).decode(), "2047 bytes"),
     ({"x": 1}, "list of 512"),
     ("[0.1, 0.2", "JSON list"),
+    ("[" * 100_000, "JSON list"),  # nesting deeper than the JSON reader's recursion: a 400, not a 500
 ])
 def test_verify_refuses_bad_embeddings(client: TestClient, embedding: object, words: str) -> None:
     r = verify_json(client, ONE_FACE.read_bytes(), embedding)
@@ -188,6 +189,7 @@ def test_search_multipart(client: TestClient, probe: bytes, stored: list[float],
     ([], "INVALID_GALLERY", "gallery"),
     ({"id": "a"}, "INVALID_GALLERY", "gallery"),
     ("{not json", "INVALID_GALLERY", "gallery"),
+    ("[" * 100_000, "INVALID_GALLERY", "gallery"),
     ([{"embedding": [0.1] * 512}], "INVALID_GALLERY", "gallery[0].id"),
     ([{"id": "", "embedding": [0.1] * 512}], "INVALID_GALLERY", "gallery[0].id"),
     ([{"id": "a" * 257, "embedding": [0.1] * 512}], "INVALID_GALLERY", "gallery[0].id"),

@@ -29,7 +29,7 @@ def parse_embedding(value: object, name: str, dim: int) -> np.ndarray:
     if isinstance(value, str) and value.lstrip().startswith("["):
         try:
             value = json.loads(value)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise InvalidEmbedding(f"Field {name!r} is not a valid JSON list of numbers.", field=name) from exc
     if isinstance(value, list):
         vector = _from_list(value, name)
@@ -82,7 +82,7 @@ def parse_gallery(value: object, dim: int, max_size: int, name: str = "gallery")
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise InvalidGallery(f"Field {name!r} is not valid JSON.", field=name) from exc
     if not isinstance(value, list) or not value:
         raise InvalidGallery(f"Field {name!r} must be a non-empty list of {{\"id\": ..., \"embedding\": ...}} entries.",
