@@ -30,7 +30,7 @@ let client;
 
 before(async () => {
   service = await startService({ API_KEY });
-  client = new FaceClient({ baseUrl: service.url, apiKey: API_KEY });
+  client = new FaceClient({ baseUrl: service.url, apiKey: service.apiKey });
 });
 
 after(async () => {
@@ -141,7 +141,8 @@ describe("errors", () => {
     await assert.rejects(client.detect({ image: Buffer.from("not an image") }), (e) => e instanceof InvalidImageError && e.status === 400);
   });
 
-  test("x-api-key: missing or wrong -> UnauthorizedError; /health stays open", async () => {
+  test("x-api-key: missing or wrong -> UnauthorizedError; /health stays open", async (t) => {
+    if (!service.apiKey) return t.skip("the service under test has no API_KEY");
     for (const apiKey of [undefined, "wrong"]) {
       const anonymous = new FaceClient({ baseUrl: `${service.url}/`, apiKey });
       await assert.rejects(anonymous.detect({ image: ONE_FACE }), (e) => e instanceof UnauthorizedError && e.status === 401);

@@ -15,8 +15,15 @@ export async function freePort() {
   return port;
 }
 
-/** `python -m function` (uvicorn) on 127.0.0.1:<free port> with the buffalo_sc pack; resolves when /health is 200. */
+/**
+ * The service under test. FACE_SERVICE_URL set (e.g. the compose container; FACE_SERVICE_API_KEY = its API_KEY):
+ * that one, as it is. Else `python -m function` (uvicorn) on 127.0.0.1:<free port> with the buffalo_sc pack and
+ * `env`; resolves when /health answers 200. Returns { url, apiKey, stop }.
+ */
 export async function startService(env = {}, timeoutMs = 120_000) {
+  if (process.env.FACE_SERVICE_URL) {
+    return { url: process.env.FACE_SERVICE_URL.replace(/\/+$/, ""), apiKey: process.env.FACE_SERVICE_API_KEY || undefined, stop: async () => {} };
+  }
   const port = await freePort();
   const child = spawn(python(), ["-m", "function"], {
     cwd: REPO_ROOT,
@@ -33,7 +40,7 @@ export async function startService(env = {}, timeoutMs = 120_000) {
     if (child.exitCode !== null) throw new Error(`the service exited ${child.exitCode}:\n${log}`);
     try {
       const r = await fetch(`${url}/health`);
-      if (r.status === 200) return { url, stop: () => stop(child), log: () => log };
+      if (r.status === 200) return { url, apiKey: env.API_KEY, stop: () => stop(child) };
     } catch {
       // not listening yet
     }
