@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
