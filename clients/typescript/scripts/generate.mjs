@@ -113,14 +113,16 @@ export function render(spec) {
     }
   }
 
-  function objectType(s, mode, depth, indent = "  ") {
+  // An interface body over several lines with the properties' descriptions; nested (inline) objects on one line.
+  function objectType(s, mode, depth, multiline = false) {
     const required = new Set(s.required ?? []);
-    const lines = Object.entries(s.properties ?? {}).map(([name, p]) =>
-      doc(p.description, indent) + `${indent}${key(name)}${required.has(name) ? "" : "?"}: ${tsType(p, mode, depth + 1, name)};`);
+    const members = Object.entries(s.properties ?? {}).map(([name, p]) =>
+      [p.description, `${key(name)}${required.has(name) ? "" : "?"}: ${tsType(p, mode, depth + 1, name)};`]);
     if (s.additionalProperties) {
-      lines.push(`${indent}[key: string]: ${s.additionalProperties === true ? "unknown" : tsType(s.additionalProperties, mode, depth + 1)};`);
+      members.push(["", `[key: string]: ${s.additionalProperties === true ? "unknown" : tsType(s.additionalProperties, mode, depth + 1)};`]);
     }
-    return `{\n${lines.join("\n")}\n${indent.slice(2)}}`;
+    if (!multiline) return `{ ${members.map(([, m]) => m).join(" ")} }`;
+    return `{\n${members.map(([d, m]) => doc(d, "  ") + `  ${m}`).join("\n")}\n}`;
   }
 
   const out = [];
@@ -135,7 +137,7 @@ export function render(spec) {
   for (const [name, s] of Object.entries(schemas)) {
     out.push("");
     if (s.description) out.push(doc(s.description).trimEnd());
-    if (s.type === "object" || s.properties) out.push(`export interface ${name} ${objectType(s, "out", 0)}`);
+    if (s.type === "object" || s.properties) out.push(`export interface ${name} ${objectType(s, "out", 0, true)}`);
     else out.push(`export type ${name} = ${tsType(s, "out")};`);
   }
   while (out.at(-1) === "") out.pop();

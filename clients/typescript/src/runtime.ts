@@ -141,24 +141,25 @@ function decode(value: unknown, key = ""): unknown {
   return value;
 }
 
-function multipartScalar(value: unknown): string | undefined {
+/** A non-image multipart field as text: a Float32Array as base64 float32, an object or array as a JSON document. */
+function multipartText(value: unknown): string {
   if (value instanceof Float32Array) return embeddingToBase64(value);
   if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return undefined;
+  if (value !== null && typeof value === "object") return JSON.stringify(jsonValue(value));
+  return String(value);
 }
 
-/** Multipart when every image is bytes and every other field is one the multipart body takes as text; else JSON. */
+/** Multipart when every image is bytes and every other field is one the multipart body declares; else JSON. */
 async function encodeBody(route: RouteSpec, request: Record<string, unknown>): Promise<{ body: FormData | string; type?: string }> {
   const entries = Object.entries(request).filter(([, v]) => v !== undefined);
   const imageNames = new Set(route.images);
   const multipart = route.multipartFields !== null && entries.every(([k, v]) =>
-    imageNames.has(k) ? isBytes(v) : route.multipartFields!.includes(k) && multipartScalar(v) !== undefined);
+    imageNames.has(k) ? isBytes(v) : route.multipartFields!.includes(k));
   if (multipart) {
     const form = new FormData();
     for (const [k, v] of entries) {
       if (imageNames.has(k)) form.append(k, toBlob(v as Blob | ArrayBuffer | ArrayBufferView), k);
-      else form.append(k, multipartScalar(v)!);
+      else form.append(k, multipartText(v));
     }
     return { body: form };
   }

@@ -15,6 +15,7 @@ import {
   NoFaceError,
   S3BucketNotAllowedError,
   UnauthorizedError,
+  embeddingToBase64,
 } from "face-recognition-service-client";
 
 import { render, SPEC_PATH, GENERATED_PATH } from "../scripts/generate.mjs";
@@ -124,6 +125,41 @@ describe("routes", () => {
       assert.equal(r.same_person, r.similarity >= r.threshold);
       const [ea, eb] = await Promise.all([client.extractEmbedding({ image: a }), client.extractEmbedding({ image: b })]);
       assert.ok(Math.abs(dot(ea.embedding, eb.embedding) - r.similarity) < 1e-3);
+    }
+  });
+});
+
+// /verify and /search (issue #12's server side) exist once the service has them and `npm run generate` has run.
+describe("stored embeddings: verify and search", () => {
+  const skip = (t, method) => (typeof client[method] === "function" ? false : (t.skip(`no ${method}() in this client: the service has no such route yet`), true));
+
+  test("verify: a stored Float32Array (also as number[] and base64) against the pair's other photo", async (t) => {
+    if (skip(t, "verify")) return;
+    for (const pair of [PAIRS.same, PAIRS.different]) {
+      const [a, b] = [readFileSync(pair.image1), readFileSync(pair.image2)];
+      const stored = (await client.extractEmbedding({ image: a })).embedding;
+      const compared = await client.compare({ image1: a, image2: b });
+      for (const embedding of [stored, Array.from(stored), embeddingToBase64(stored)]) {
+        const r = await client.verify({ image: b, embedding });
+        assert.equal(r.same_person, pair.same);
+        assert.ok(Math.abs(r.similarity - compared.similarity) < 1e-3, `${r.similarity} vs /compare ${compared.similarity}`);
+      }
+    }
+    const InvalidEmbedding = ERROR_CLASSES.INVALID_EMBEDDING ?? FaceServiceError;
+    await assert.rejects(client.verify({ image: ONE_FACE, embedding: new Float32Array(10) }), InvalidEmbedding);
+  });
+
+  test("search: the same person ranks first, with multipart and with JSON", async (t) => {
+    if (skip(t, "search")) return;
+    const same = readFileSync(PAIRS.same.image1);
+    const gallery = [
+      { id: "different", embedding: (await client.extractEmbedding({ image: readFileSync(PAIRS.different.image1) })).embedding },
+      { id: "same", embedding: (await client.extractEmbedding({ image: same })).embedding },
+    ];
+    const probe = readFileSync(PAIRS.same.image2);
+    for (const image of [probe, { base64: probe.toString("base64") }]) {
+      const r = await client.search({ image, gallery }, { top_k: 2 });
+      assert.equal(r.matches[0]?.id, "same", JSON.stringify(r.matches));
     }
   });
 });
