@@ -47,6 +47,15 @@ bench: install-dev bake
 accuracy: install-dev bake
 	$(BIN)/python -m bench.accuracy $(ACCURACY_ARGS)
 
+# make quality      - the quality gate's effect on LFW accuracy, measure distributions (bench/quality.py; docs/quality.md)
+# make bench-search - /search latency at 100, 1,000 and 10,000 gallery entries over HTTP (bench/search.py; docs/search.md)
+.PHONY: quality bench-search
+quality: install-dev bake
+	$(BIN)/python -m bench.quality $(QUALITY_ARGS)
+
+bench-search: install-dev bake
+	$(BIN)/python -m bench.search $(SEARCH_ARGS)
+
 # make load  - 1,000 mixed requests at concurrency 8 against uvicorn on 127.0.0.1 (bench/load.py; README: Security)
 load: install-dev bake
 	$(BIN)/python bench/load.py

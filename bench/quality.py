@@ -62,19 +62,20 @@ def measure(paths: list[Path], settings: Settings) -> dict[Path, tuple[np.ndarra
 def pose_checks(settings: Settings) -> dict[str, object]:
     import cv2
 
-    from function.engine.quality import estimate_pose
+    from function.engine.quality import Pose, estimate_pose
+    from tests.imagegen import read
     from tests.photos import LFW, wheel_photo
     from tests.test_quality import PITCH_LABELS, YAW_LABELS, rotated
 
     pack = resolve_pack_name(settings.model_dir, settings.model_pack)
     engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack), settings.engine_config())
 
-    def poses(pixels: np.ndarray, min_size: float = 60.0) -> list[tuple[np.ndarray, object]]:
+    def poses(pixels: np.ndarray, min_size: float = 60.0) -> list[tuple[np.ndarray, Pose]]:
         faces = engine.detect(pixels, purpose="all")
         return [(f.box, estimate_pose(f.landmarks)) for f in faces if min(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= min_size]
 
-    photos = [cv2.imread(str(wheel_photo(n))) for n in ("yaoming.jpg", "gdp.jpg")]
-    photos += [cv2.imread(str(LFW / n.rsplit("_", 1)[0] / f"{n}.jpg")) for n in list(YAW_LABELS)[:6]] if LFW.is_dir() else []
+    photos = [read(wheel_photo(n)) for n in ("yaoming.jpg", "gdp.jpg")]
+    photos += [read(LFW / n.rsplit("_", 1)[0] / f"{n}.jpg") for n in list(YAW_LABELS)[:6]] if LFW.is_dir() else []
     roll_errors: list[float] = []
     mirror: dict[str, list[float]] = {"yaw": [], "pitch": [], "roll": []}
     for image in photos:
@@ -98,7 +99,7 @@ def pose_checks(settings: Settings) -> dict[str, object]:
                    for k, v in mirror.items()},
     }
     if LFW.is_dir():
-        def measured(name: str) -> object:
+        def measured(name: str) -> Pose:
             image = decode_image((LFW / name.rsplit("_", 1)[0] / f"{name}.jpg").read_bytes(), DecodeLimits())
             faces = engine.detect(image.pixels, purpose="one")
             face = faces[0] if len(faces) == 1 else choose_face(faces, "center", image.pixels.shape)
@@ -154,16 +155,15 @@ def main() -> None:
         labels.append(same)
         both.append(ra is not None and rb is not None and ra[1].usable and rb[1].usable)
     s, y, m = np.array(scores), np.array(labels, dtype=bool), np.array(both, dtype=bool)
-    report = {
+    groups = {"all_pairs": group_figures(s, y, threshold), "both_usable": group_figures(s[m], y[m], threshold),
+              "rest": group_figures(s[~m], y[~m], threshold)}
+    report: dict[str, object] = {
         "threshold": threshold, "thresholds": vars(settings.quality_thresholds()), "images": len(paths),
         "images_without_face": sum(r is None for r in results.values()),
         "images_usable": sum(q.usable for q in qualities),
-        "reasons": {r: reasons.get(r, 0) for r in REASONS}, "distribution": distribution,
-        "all_pairs": group_figures(s, y, threshold), "both_usable": group_figures(s[m], y[m], threshold),
-        "rest": group_figures(s[~m], y[~m], threshold),
+        "reasons": {r: reasons.get(r, 0) for r in REASONS}, "distribution": distribution, **groups,
     }
-    for key in ("all_pairs", "both_usable", "rest"):
-        g = report[key]
+    for key, g in groups.items():
         print(f"{key:12s} pairs {g['pairs']:5d} (same {g['same']}, different {g['different']})  accuracy "
               f"{100 * g['accuracy']:.2f}%  TAR {100 * g['tar']:.2f}%  FAR {100 * g['far']:.3f}%  at {threshold}")
     print(f"images {len(paths)}: usable {report['images_usable']}, no face {report['images_without_face']}, "

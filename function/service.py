@@ -112,7 +112,7 @@ class FaceService:
                 raise NoFace("No face detected in image.", field="image")
             vectors = self._embed(image.pixels, faces)
             items = [FaceEmbedding(**self._face_box(f, image).model_dump(), embedding=v.tolist())
-                     for f, v in zip(faces, vectors)]
+                     for f, v in zip(faces, vectors, strict=True)]
             main = max(range(len(faces)), key=lambda i: faces[i].area)
             first = items[main]
             return ExtractResponse(embedding=first.embedding, confidence=first.score, embedding_size=len(first.embedding),
