@@ -46,7 +46,7 @@ class Container:
     cid: str = ""
     started_at: float = 0.0  # time.monotonic() just before `docker run`
 
-    def start(self) -> "Container":
+    def start(self) -> Container:
         cmd = [docker_cli(), "run", "-d", "-p", f"127.0.0.1:{self.host_port}:{self.container_port}"]
         for key, value in self.env.items():
             cmd += ["-e", f"{key}={value}"]
@@ -76,7 +76,7 @@ class Container:
         if self.cid:
             subprocess.run([docker_cli(), "rm", "-f", self.cid], capture_output=True)
 
-    def __enter__(self) -> "Container":
+    def __enter__(self) -> Container:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -19,9 +19,10 @@ import argparse
 import json
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import httpx
 
@@ -90,7 +91,7 @@ def differences(expected: Any, got: Any, path: str = "") -> Iterator[str]:
             else:
                 yield from differences(expected[key], got[key], f"{path}.{key}")
     elif isinstance(expected, list) and isinstance(got, list) and len(expected) == len(got):
-        for i, (e, g) in enumerate(zip(expected, got)):
+        for i, (e, g) in enumerate(zip(expected, got, strict=True)):
             yield from differences(e, g, f"{path}[{i}]")
     elif expected != got or type(expected) is not type(got):
         yield f"{path or '.'}: expected {str(expected)[:80]!r}, got {str(got)[:80]!r}"

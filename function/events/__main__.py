@@ -34,7 +34,7 @@ def photo_fields(args: list[str]) -> dict[str, Path]:
     if unnamed:
         if named or len(unnamed) not in DEFAULT_FIELDS:
             raise ValueError("give one or two photos, or name every field as FIELD=PATH")
-        named = dict(zip(DEFAULT_FIELDS[len(unnamed)], unnamed))
+        named = dict(zip(DEFAULT_FIELDS[len(unnamed)], unnamed, strict=True))
     return named
 
 
