@@ -108,3 +108,16 @@ model-source: $(VENV)/.installed
 	@test -n "$(MODEL_URI)" || { echo "usage: make model-source MODEL_URI=s3://bucket/key|https://... [MODEL_PACK=$(MODEL_PACK)]" >&2; exit 2; }
 	$(BIN)/python -m function.models fetch "$(MODEL_URI)" model_sources/$(MODEL_PACK).zip
 	@echo "then: make image MODEL_PACK=$(MODEL_PACK) MODEL_SOURCE=model_sources/$(MODEL_PACK).zip"
+
+# --- TypeScript client (issue #12) -----------------------------------------------------------------------------
+# make client-test - clients/typescript: npm ci (package-lock.json), tsc, then node's test runner against the
+#                    service it starts on a free port (python -m function, this venv, the buffalo_sc pack)
+NPM    ?= npm
+CLIENT := clients/typescript
+.PHONY: client-test
+$(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package-lock.json
+	@command -v $(NPM) >/dev/null || { echo "client-test: npm not found (Node.js >= 20 is needed)" >&2; exit 1; }
+	cd $(CLIENT) && $(NPM) ci --no-audit --no-fund
+
+client-test: bake $(CLIENT)/node_modules/.package-lock.json
+	cd $(CLIENT) && PYTHON=$(abspath $(BIN))/python $(NPM) test
