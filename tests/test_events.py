@@ -106,3 +106,12 @@ def test_photo_fields() -> None:
     assert photo_fields([f"image2={yaoming}", f"image1={yaoming}"]) == {"image2": Path(yaoming), "image1": Path(yaoming)}
     with pytest.raises(ValueError):
         photo_fields([f"image1={yaoming}", yaoming])
+
+
+def test_runs_on_the_standard_library_alone() -> None:
+    """The README runs `python3 -m function.events` from the checkout with any Python: no site-packages needed."""
+    photo = str(wheel_photo("yaoming.jpg"))
+    out = subprocess.run([sys.executable, "-S", "-m", "function.events", photo, "--route", "/detect"], cwd=REPO_ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["isBase64Encoded"] is True
