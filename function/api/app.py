@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from function import __version__
-from function.api.errors import ERROR_CODES, install_error_handlers, is_logged
+from function.api.errors import ERROR_CODES, document_error_codes, install_error_handlers, is_logged
 from function.api.middleware import RequestMiddleware
 from function.api.routes import router
 from function.api.s3 import S3Reader
@@ -26,6 +26,8 @@ log = logging.getLogger("function")
 DESCRIPTION = """Face detection, 512-D ArcFace embeddings and face comparison on InsightFace models (ONNX Runtime).
 
 Images go as `multipart/form-data` files (`image`, or `image1` + `image2`) or as JSON with base64 strings.
+Every face carries `quality` (size, sharpness, brightness, `usable` + `reasons`) and `pose` (yaw, pitch, roll).
+`/verify` and `/search` take stored embeddings (JSON list of 512 floats, or base64 of little-endian float32).
 Every error answers `{"success": false, "error": "...", "code": "..."}`. Codes:
 
 """ + "\n".join(f"* `{code}` ({status}): {text}" for code, (status, text) in ERROR_CODES.items())
@@ -53,9 +55,11 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
         if engine.pack is not None:
             app.state.pack_name = engine.pack.name
         app.state.service = FaceService(engine, settings.decode_limits(), settings.threshold_for(app.state.pack_name),
+                                        settings.quality_thresholds(),
                                         AnswerLimits(settings.max_faces, settings.max_answer_bytes))
     app.state.s3_fetch = S3Reader(settings.allowed_s3_buckets, settings.max_s3_bytes)  # boto3 imported on first use
     install_error_handlers(app)
+    document_error_codes(app)
     app.include_router(router)
     app.add_middleware(RequestMiddleware, telemetry=Telemetry(settings), api_key=settings.api_key,
                        deadline_s=settings.request_deadline_s)
