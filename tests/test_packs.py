@@ -17,7 +17,8 @@ from function.config import REPO_ROOT, Settings
 from function.engine import EngineConfig, FaceEngine
 from function.errors import PackError
 from function.models import load_pack, resolve_pack_name
-from function.models.bake import bake_buffalo_sc
+from function.models.bake import BUFFALO_SC, bake_buffalo_sc
+from function.models.pack import sha256_bytes
 
 
 @pytest.fixture()
@@ -28,7 +29,9 @@ def pack_copy(tmp_path: Path, model_dir: Path) -> Path:
 
 def test_verified_pack_loads(model_dir):
     pack = load_pack(model_dir, "buffalo_sc")
-    assert pack.detector.read_verified()[:4] and pack.recognizer.size == len(pack.recognizer.read_verified())
+    for loaded, pinned in ((pack.detector, BUFFALO_SC.detector), (pack.recognizer, BUFFALO_SC.recognizer)):
+        data = loaded.read_verified()  # the bytes the session is built from: the pinned release file
+        assert (loaded.path.name, len(data), sha256_bytes(data)) == (pinned.member, loaded.size, pinned.sha256)
 
 
 def test_corrupt_file_fails_startup_clearly(pack_copy):
