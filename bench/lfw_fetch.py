@@ -24,9 +24,11 @@ import shutil
 import sys
 import tarfile
 import tempfile
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_FACES_DIR = REPO_ROOT / "data" / "faces"  # where `make lfw` puts the set unless FACES_DIR names another folder
@@ -59,7 +61,7 @@ def download(source: Source, target: Path) -> Path:
     digest, size = hashlib.sha256(), 0
     partial = target.with_name(target.name + ".part")
     try:
-        with urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as out:  # noqa: S310
+        with _open(url) as response, open(partial, "wb") as out:
             while chunk := response.read(CHUNK):
                 size += len(chunk)
                 if size > source.max_bytes:
@@ -72,6 +74,13 @@ def download(source: Source, target: Path) -> Path:
     finally:
         partial.unlink(missing_ok=True)
     return target
+
+
+def _open(url: str) -> Any:
+    try:
+        return urllib.request.urlopen(url, timeout=60)  # noqa: S310 (http(s) or file URLs by design)
+    except urllib.error.URLError as exc:
+        raise FetchError(f"{url}: {exc.reason}") from exc
 
 
 def sha256_file(path: Path) -> str:

@@ -111,3 +111,9 @@ def test_cli_keeps_the_pins_for_a_mirror(tmp_path: Path, capsys: pytest.CaptureF
                          "--pairs-url", (tmp_path / "pairs.txt").as_uri()])
     assert rc == 1
     assert f"expected {lfw_fetch.PAIRS.sha256}" in capsys.readouterr().err
+
+
+def test_an_unreachable_source_names_its_url(tmp_path: Path) -> None:
+    missing = Source((tmp_path / "nowhere" / "pairs.txt").as_uri(), "0" * 64, 1 << 20)
+    with pytest.raises(FetchError, match="nowhere/pairs.txt"):
+        fetch(tmp_path / "faces", lfw_fetch.ARCHIVE, missing)
