@@ -35,8 +35,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from function.config import REPO_ROOT, Settings, available_cpus
 from bench.save import save_results
+from function.config import REPO_ROOT, Settings, available_cpus
 from tests.photos import DATA, wheel_photo
 from tests.support import free_port
 
@@ -311,15 +311,13 @@ class Floor:
 
     def __init__(self, photos: dict[str, Path]) -> None:
         from function.engine import FaceEngine
-        from function.imaging import DecodeLimits, decode_image
-        from function.loading import engine_config
+        from function.imaging import decode_image
         from function.models import load_pack
 
         settings = Settings.from_env({**os.environ, "MODEL_PACK": PACK})
         self.threads = settings.threads
-        engine = FaceEngine.from_pack(load_pack(settings.model_dir, PACK), engine_config(settings))
-        limits = DecodeLimits(max_image_pixels=settings.max_image_pixels, min_image_side=settings.min_image_side,
-                              reduced_decode_min_side=settings.reduced_decode_min_side)
+        engine = FaceEngine.from_pack(load_pack(settings.model_dir, PACK), settings.engine_config())
+        limits = settings.decode_limits()
         calls: list[tuple[object, list[str], dict]] = []
 
         class Recorder:

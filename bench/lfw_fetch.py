@@ -78,7 +78,7 @@ def download(source: Source, target: Path) -> Path:
 
 def _open(url: str) -> Any:
     try:
-        return urllib.request.urlopen(url, timeout=60)  # noqa: S310 (http(s) or file URLs by design)
+        return urllib.request.urlopen(url, timeout=60)  # http(s) or file URLs, by design
     except urllib.error.URLError as exc:
         raise FetchError(f"{url}: {exc.reason}") from exc
 

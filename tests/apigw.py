@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -17,7 +17,7 @@ REST_V1 = "apigateway-aws-proxy.json"  # sam local generate-event apigateway aws
 HTTP_V2 = "apigateway-http-api-proxy.json"  # sam local generate-event apigateway http-api-proxy
 
 
-@lru_cache(maxsize=None)
+@cache
 def _template(name: str) -> str:
     return (EVENTS / name).read_text()
 

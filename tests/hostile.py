@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from functools import lru_cache
+from functools import cache
 
 import cv2
 import numpy as np
@@ -16,7 +16,7 @@ from tests.photos import wheel_photo
 from tests.support import encode
 
 
-@lru_cache(maxsize=None)
+@cache
 def face_jpeg() -> bytes:
     """yaoming.jpg: a real photo with one face."""
     return wheel_photo("yaoming.jpg").read_bytes()
@@ -123,7 +123,7 @@ def with_exif(img_bgr: np.ndarray, fmt: str, orientation: int) -> bytes:
     if fmt == "PNG-RGBA":  # alpha channel (opaque): OpenCV's own EXIF handling is bypassed for these
         pil = pil.convert("RGBA")
     elif fmt == "PNG-GRAY16":  # 16-bit grayscale: likewise
-        pil = Image.fromarray((np.asarray(pil.convert("L")).astype(np.uint16) * 257))
+        pil = Image.fromarray(np.asarray(pil.convert("L")).astype(np.uint16) * 257)
     exif = Image.Exif()
     exif[0x0112] = orientation
     out = io.BytesIO()

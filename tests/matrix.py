@@ -4,8 +4,9 @@ Shared by tests/test_bad_input.py (the answers) and tests/test_privacy.py (nothi
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -5,7 +5,7 @@ the embeddings >= 0.99); where the full pass runs, the answer is the full path's
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -22,14 +22,14 @@ MIN_COSINE = 0.99
 ALL_PHOTOS = DATA.group_photos + wheel_photos() + DATA.lfw_images + DATA.noface_photos
 
 
-@lru_cache(maxsize=None)
+@cache
 def pixels(path: Path) -> np.ndarray:
     return ensure_bgr(decode_image(path.read_bytes(), DecodeLimits()).pixels)
 
 
 def same_faces(a: list[Face], b: list[Face]) -> bool:
     return len(a) == len(b) and all(np.allclose(f.box, g.box) and np.allclose(f.landmarks, g.landmarks)
-                                    for f, g in zip(a, b))
+                                    for f, g in zip(a, b, strict=True))
 
 
 @pytest.fixture(scope="module")

@@ -59,7 +59,7 @@ def test_box_lands_on_the_face_as_the_user_sees_it(client: TestClient, reference
     assert (body["image_width"], body["image_height"]) == (view.shape[1], view.shape[0])
     assert body["face_count"] == 1
     box = body["faces"][0]["box"]
-    assert max(abs(a - b) for a, b in zip(box, reference_box)) < 6, (box, reference_box)
+    assert max(abs(a - b) for a, b in zip(box, reference_box, strict=True)) < 6, (box, reference_box)
     # eyes above the mouth in the user's view: the face is upright there
     lm = body["faces"][0]["landmarks"]
     assert max(lm[0][1], lm[1][1]) < min(lm[3][1], lm[4][1])
@@ -74,4 +74,4 @@ def test_reduced_jpeg_decode_keeps_orientation(client: TestClient) -> None:
     assert (big["image_width"], big["image_height"]) == (view.shape[1], view.shape[0])
     assert big["face_count"] == 1
     want = [v * 8 for v in small["faces"][0]["box"]]
-    assert max(abs(a - b) for a, b in zip(big["faces"][0]["box"], want)) < 48  # 6 px at the small scale
+    assert max(abs(a - b) for a, b in zip(big["faces"][0]["box"], want, strict=True)) < 48  # 6 px at the small scale

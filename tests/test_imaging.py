@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from function.imaging import DecodeLimits, decode_image, header_size, sniff_format
-from tests.support import encode, iou, read, stored_for_view, with_exif_orientation
 from tests.photos import wheel_photo
+from tests.support import encode, iou, read, stored_for_view, with_exif_orientation
 
 FACE = wheel_photo("yaoming.jpg")
 

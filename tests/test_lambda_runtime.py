@@ -8,7 +8,6 @@ import json
 import time
 from pathlib import Path
 
-
 from function.entry import DEFAULT_HANDLER
 from tests import apigw
 from tests.lambda_runtime_api import RuntimeAPI

@@ -137,7 +137,7 @@ def test_emf_metrics_per_route(settings, engine, capsys) -> None:
     assert len(ok) == 1
     meta = ok[0]["_aws"]["CloudWatchMetrics"][0]
     assert meta["Namespace"] == settings.metrics_namespace
-    assert ["route", "service"] == sorted(meta["Dimensions"][0])
+    assert sorted(meta["Dimensions"][0]) == ["route", "service"]
     assert {m["Name"] for m in meta["Metrics"]} >= {"Requests", "Latency", "Faces"}
     assert ok[0]["Faces"] == [5.0] and ok[0]["Latency"][0] > 0
     errors = [b for b in blobs if b.get("code") == "INVALID_IMAGE"]

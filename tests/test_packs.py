@@ -39,7 +39,7 @@ def test_corrupt_file_fails_startup_clearly(pack_copy):
     data = bytearray(pack.recognizer.path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     pack.recognizer.path.write_bytes(bytes(data))
-    with pytest.raises(PackError, match="sha256 .* does not match"):
+    with pytest.raises(PackError, match=r"sha256 .* does not match"):
         FaceEngine.from_pack(load_pack(pack_copy, "buffalo_sc"), EngineConfig())
 
 
@@ -99,13 +99,13 @@ def test_server_refuses_to_start_without_models(tmp_path):
 
 def test_bake_cli_is_idempotent_and_verifies(tmp_path):
     run = [sys.executable, "-m", "function.models", "--model-dir", str(tmp_path)]
-    first = subprocess.run(run + ["bake", "buffalo_sc", "--if-missing"], cwd=REPO_ROOT, capture_output=True, text=True)
+    first = subprocess.run([*run, "bake", "buffalo_sc", "--if-missing"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
-    again = subprocess.run(run + ["bake", "buffalo_sc", "--if-missing"], cwd=REPO_ROOT, capture_output=True, text=True)
+    again = subprocess.run([*run, "bake", "buffalo_sc", "--if-missing"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert "already baked" in again.stderr
-    verify = subprocess.run(run + ["verify", "buffalo_sc"], cwd=REPO_ROOT, capture_output=True, text=True)
+    verify = subprocess.run([*run, "verify", "buffalo_sc"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert verify.returncode == 0 and "a3562ef62592" in verify.stdout
-    listed = subprocess.run(run + ["list"], cwd=REPO_ROOT, capture_output=True, text=True)
+    listed = subprocess.run([*run, "list"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert listed.stdout.split() == ["buffalo_sc"]
     assert sorted(p.name for p in (tmp_path / "buffalo_sc").iterdir()) == [
         "manifest.json", "scrfd_500m_bnkps.onnx", "w600k_mbf.onnx"]
