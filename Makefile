@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test install install-dev bake bench accuracy load audit clean
+.PHONY: run test install install-dev bake bench accuracy lfw load audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,16 @@ run: bake
 
 test: install-dev bake
 	$(BIN)/python -m pytest
+
+# make test-lfw - the LFW-scale tests (200-crop parity with insightface) on FACES_DIR (see make lfw)
+.PHONY: test-lfw
+test-lfw: install-dev bake
+	$(BIN)/python -m pytest -m lfw
+
+# make lfw      - download LFW + its view-2 pairs (UMass Amherst, sha256-pinned) into $FACES_DIR (default data/faces)
+#                 for make accuracy and the LFW-scale tests (bench/lfw_fetch.py; standard library only)
+lfw:
+	$(PYTHON) -m bench.lfw_fetch $(LFW_ARGS)
 
 # make bench    - ours vs the seed-style reference (bench/seed_reference.py): cold start, latency, floor, RSS, throughput
 # make accuracy - LFW 10-fold accuracy / AUC / TAR@FAR, group/ and noface/ detection, ours vs insightface

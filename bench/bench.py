@@ -23,7 +23,6 @@ import http.client
 import importlib.util
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,7 +37,8 @@ import numpy as np
 
 from bench.save import save_results
 from function.config import REPO_ROOT, Settings, available_cpus
-from tests.photos import lfw_pairs, wheel_photo
+from tests.photos import DATA, wheel_photo
+from tests.support import free_port
 
 PACK = "buffalo_sc"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -62,7 +62,7 @@ def make_photos(tmp: Path) -> dict[str, Path]:
     big = cv2.resize(img, (4000, 3000), interpolation=cv2.INTER_CUBIC)
     big_path = tmp / "big_4000x3000.jpg"
     cv2.imwrite(str(big_path), big, [cv2.IMWRITE_JPEG_QUALITY, 90])
-    return {"1face": one, "players22": wheel_photo("players.jpg"), "lfw": lfw_pairs()[0][1], "4000x3000": big_path}
+    return {"1face": one, "players22": wheel_photo("players.jpg"), "lfw": DATA.lfw_pairs[0].image1, "4000x3000": big_path}
 
 
 def multipart(fields: dict[str, bytes]) -> tuple[bytes, str]:
@@ -82,12 +82,6 @@ class Request:
 
 
 # -- servers ------------------------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def post(port: int, req: Request, conn: http.client.HTTPConnection | None = None, timeout: float = 120.0):
     """(status, seconds, connection to reuse). A kept-alive connection the server has closed meanwhile (uvicorn
     drops idle ones after 5 s, which a slow reference call between two of ours can exceed) is reopened once."""

@@ -17,7 +17,6 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,7 +32,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.photos import GROUP, NOFACE, lfw_pairs, wheel_photo  # noqa: E402
+from tests.photos import DATA, wheel_photo  # noqa: E402
+from tests.support import free_port  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -51,11 +51,11 @@ def _jpeg(img: np.ndarray) -> bytes:
 def kinds() -> list[Kind]:
     yao = wheel_photo("yaoming.jpg").read_bytes()
     gdp = wheel_photo("gdp.jpg").read_bytes()
-    groups = [p.read_bytes() for p in sorted(GROUP.glob("*.jpg"))]
+    groups = [p.read_bytes() for p in DATA.group_photos]
     # dlib_dog.jpg is left out: buffalo_sc's SCRFD-500M reports a face on the dog (score ~0.54), a detector false
     # positive, not a service error
-    nofaces = [p.read_bytes() for p in sorted(NOFACE.glob("*.jpg")) if p.name != "dlib_dog.jpg"]
-    pairs = [(a.read_bytes(), b.read_bytes()) for _, a, b, _ in lfw_pairs()[:40]]
+    nofaces = [p.read_bytes() for p in DATA.noface_photos if p.name != "dlib_dog.jpg"]
+    pairs = [(a.read_bytes(), b.read_bytes()) for _, a, b, _ in DATA.lfw_pairs]
     singles = [a for a, _ in pairs] + [yao]
     rnd = random.Random(7)
     tiny_png = cv2.imencode(".png", np.zeros((8, 8, 3), np.uint8))[1].tobytes()
@@ -88,12 +88,6 @@ def kinds() -> list[Kind]:
         Kind("bad-ctype", 3, 415, lambda: dict(method="POST", url="/detect", content=yao,
                                                headers={"content-type": "image/jpeg"})),
     ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mib(pid: int) -> float:

@@ -299,12 +299,12 @@ def print_init(init: dict) -> None:
 # -- routes -------------------------------------------------------------------------------------------------------
 def route_cases():
     """(name, route, files) on real photos: what the routes are sent."""
-    from tests.photos import GROUP, lfw_pairs, wheel_photo
+    from tests.photos import DATA, wheel_photo
 
-    same = next((a, b) for _, a, b, s in lfw_pairs() if s)
+    same = next((a, b) for _, a, b, s in DATA.lfw_pairs if s)
     portrait = wheel_photo("yaoming.jpg")
     return [
-        ("detect, group photo (7 faces, 500x375)", "/detect", {"image": GROUP / "dlib_2007_007763.jpg"}),
+        ("detect, group photo (7 faces, 500x375)", "/detect", {"image": DATA.group / "dlib_2007_007763.jpg"}),
         ("extract-embedding, portrait (yaoming.jpg)", "/extract-embedding", {"image": portrait}),
         ("extract-embedding, close-up (LFW crop)", "/extract-embedding", {"image": same[0]}),
         ("compare, two close-ups (LFW pair)", "/compare", {"image1": same[0], "image2": same[1]}),
@@ -424,13 +424,13 @@ def measure_coarse(model_dir: Path, threads: int, lfw_sample: int) -> dict:
 
     from function.engine import ensure_bgr
     from function.imaging import DecodeLimits, decode_image
-    from tests.photos import GROUP, lfw_pairs, noface_photos, wheel_photo
+    from tests.photos import DATA, faces_dir, wheel_photos
+    from tests.support import iou
 
-    lfw = sorted({p for _, a, b, _ in lfw_pairs() for p in (a, b)})
+    lfw = (faces_dir() or DATA).lfw_images  # FACES_DIR's LFW when there, else the crops in tests/data
     step = max(1, len(lfw) // lfw_sample)
-    sets = {"LFW crops (sample)": lfw[::step][:lfw_sample], "group/": sorted(GROUP.glob("*.jpg")),
-            "wheel photos": [wheel_photo(n) for n in ("players.jpg", "gdp.jpg", "yaoming.jpg")],
-            "noface/": noface_photos()}
+    sets = {"LFW crops (sample)": lfw[::step][:lfw_sample], "group/": DATA.group_photos,
+            "wheel photos": wheel_photos(), "noface/": DATA.noface_photos}
     calls: list = []
     sc = load_engine(model_dir, SC_PACK, threads)
     sc.detector.session = RecordingSession(sc.detector.session, "det", calls)
@@ -462,8 +462,8 @@ def measure_coarse(model_dir: Path, threads: int, lfw_sample: int) -> dict:
             off_cost += cost(off_calls)
             if how in ("coarse", "closeup") and one:
                 for face in one:
-                    match = max(full, key=lambda g: _iou(face.box, g.box), default=None)
-                    if match is None or _iou(face.box, match.box) < 0.5:
+                    match = max(full, key=lambda g: iou(face.box, g.box), default=None)
+                    if match is None or iou(face.box, match.box) < 0.5:
                         diverged.append(p.name)
                         continue
                     v = sc.embed(image, [face, match])
@@ -473,13 +473,6 @@ def measure_coarse(model_dir: Path, threads: int, lfw_sample: int) -> dict:
                      "min_cos": min(cos) if cos else None, "below_099": sum(c < 0.99 for c in cos),
                      "diverged": diverged}
     return out
-
-
-def _iou(a, b) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    return float(inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter))
 
 
 def print_coarse(coarse: dict, threads: int) -> None:

@@ -77,7 +77,7 @@ def test_every_webp_header_is_checked(client: TestClient, kind: str) -> None:
 
 
 def test_unreadable_header_is_refused_before_decoding(client: TestClient) -> None:
-    data = bytearray(h.encode(".png", h.face_pixels()))
+    data = bytearray(h.encode(h.face_pixels(), ".png"))
     data[12:16] = b"XXXX"  # IHDR renamed: no size to check, so no decode
     assert_error(post_image(client, bytes(data)), 400, "INVALID_IMAGE")
 

@@ -16,7 +16,8 @@ import pytest
 
 from function.entry import DEFAULT_HANDLER
 from tests import hostile as h
-from tests.services import entry_env, free_port, start_entry, stop, wait_http
+from tests.services import entry_env, start_entry, stop, wait_http
+from tests.support import free_port
 
 pytestmark = pytest.mark.timeout(180)
 CAP = 1_000_000
