@@ -16,7 +16,7 @@ from function.api.app import create_app
 from function.config import Settings
 from function.engine import FaceEngine
 from tests.apigw import rest_event
-from tests.imagegen import encode, read
+from tests.support import encode, read
 from tests.photos import wheel_photo
 
 ONE_FACE = wheel_photo("yaoming.jpg")
