@@ -353,17 +353,18 @@ def main() -> int:
             worst = max(a.seconds for a in c.results)
             ok = all(a.status in c.expect for a in c.results)
             over = (peak - idle) / 1024.0
-            row = {"class": c.name, "what": c.what, "n": len(c.results),
-                   "answers": sorted({f"{a.status} {a.code or ''}".strip() for a in c.results}),
+            answers = sorted({f"{a.status} {a.code or ''}".strip() for a in c.results})
+            notes = sorted({a.note for a in c.results if a.note})
+            row: dict[str, Any] = {"class": c.name, "what": c.what, "n": len(c.results), "answers": answers,
                    "expected": list(c.expect), "as_expected": ok, "idle_rss_mib": round(idle / 1024.0, 1),
                    "peak_over_idle_mib": round(over, 1), "worst_s": round(worst, 3),
                    "within_deadline": worst < DEADLINE_S + 1.0, "within_envelope": over <= ENVELOPE_MIB,
                    "peak_source": "VmHWM after clear_refs" if hwm_reset else "VmRSS sampled every 5 ms",
-                   "notes": sorted({a.note for a in c.results if a.note})}
+                   "notes": notes}
             rows.append(row)
-            print(f"{c.name:26s} {', '.join(row['answers']):28s} peak+{over:7.1f} MiB  worst {worst:6.2f} s  "
+            print(f"{c.name:26s} {', '.join(answers):28s} peak+{over:7.1f} MiB  worst {worst:6.2f} s  "
                   f"{'ok' if ok and row['within_deadline'] and row['within_envelope'] else 'FAIL'}  "
-                  f"{'; '.join(row['notes'])[:100]}", flush=True)
+                  f"{'; '.join(notes)[:100]}", flush=True)
         if proc.poll() is not None:
             raise RuntimeError("the server died during the run")
     finally:

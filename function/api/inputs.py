@@ -9,8 +9,8 @@ import base64
 import binascii
 import json
 import re
-from dataclasses import dataclass, field
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from python_multipart import MultipartParser
 from python_multipart.exceptions import MultipartParseError

@@ -130,9 +130,9 @@ class RequestMiddleware:
                 record.status = int(message["status"])
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode("latin-1"))]
-            elif message["type"] == "http.response.body" and record.status >= 400:
-                if sum(map(len, error_body)) < _MAX_ERROR_BODY:
-                    error_body.append(bytes(message.get("body", b""))[:_MAX_ERROR_BODY])
+            elif message["type"] == "http.response.body" and record.status >= 400 \
+                    and sum(map(len, error_body)) < _MAX_ERROR_BODY:
+                error_body.append(bytes(message.get("body", b""))[:_MAX_ERROR_BODY])
             if drain and record.status not in _NO_DRAIN and message["type"] == "http.response.body" \
                     and not message.get("more_body", False):
                 await body.drain()  # before the last byte: once the answer is complete the server stops reading
