@@ -402,3 +402,22 @@ def test_lambda_deadline_comes_from_the_remaining_time() -> None:
     assert short.budget_s == pytest.approx(5.0 - LAMBDA_MARGIN_S)
     assert request_deadline({"aws.context": Context(60_000)}, 10.0).budget_s == 10.0
     assert request_deadline({}, 10.0).budget_s == 10.0
+
+
+@pytest.mark.parametrize("kind", ["empty-parts", "part-headers"])
+def test_multipart_structure_bombs_are_a_400(client: TestClient, kind: str) -> None:
+    """10 MB of empty parts parsed into +300 MB of objects; a part with thousands of headers likewise."""
+    if kind == "empty-parts":
+        body = b"--b\r\n\r\n\r\n" * 100_000 + b"--b--\r\n"
+    else:
+        body = b"--b\r\n" + b"X-A: 1\r\n" * 50_000 + b"\r\nx\r\n--b--\r\n"
+    r = client.post("/detect", content=body, headers={"content-type": "multipart/form-data; boundary=b"})
+    assert_error(r, 400, "INVALID_REQUEST")
+
+
+@pytest.mark.parametrize("body", [b"[" + b"{}," * 1_100_000 + b"{}]", b'{"image": [' + b'"ab",' * 1_100_000 + b'"ab"]}',
+                                  b'{"image": [' + b"0," * 3_000_000 + b"0]}"], ids=["objects", "strings", "values"])
+def test_json_structure_bombs_are_a_400(client: TestClient, body: bytes) -> None:
+    """Refused from a count on the raw bytes, before json.loads builds millions of objects (+270 MB for 10 MB)."""
+    r = client.post("/detect", content=body, headers={"content-type": "application/json"})
+    assert_error(r, 400, "INVALID_REQUEST")

@@ -31,6 +31,14 @@ from function.errors import (
 
 S3Fetcher = Callable[[object, str, Deadline], Awaitable[bytes]]  # (uri as sent, field, deadline) -> bytes
 MAX_BOUNDARY = 70  # RFC 2046, section 5.1.1
+# Parsed-structure bounds: a 10 MB body of empty multipart parts (1.2 M of them) held +300 MB once parsed, 10 MB of
+# `{},` in JSON +270 MB (~77 bytes per object). No route needs more than a few parts; a /search gallery of 1,000
+# entries is ~3,000 JSON objects, arrays and strings and ~520,000 values. At these caps a JSON body parses into at
+# most ~80 MB of objects plus ~64 MB of numbers.
+MAX_PARTS = 16
+MAX_PART_HEADERS = 16
+MAX_JSON_CONTAINERS = 1_000_000  # objects, arrays and strings (counted on the raw bytes, so an overestimate)
+MAX_JSON_VALUES = 2_000_000
 _ECHO = 40  # characters of a client-sent field name echoed in an error message
 _BASE64_BODY = re.compile(rb"^[A-Za-z0-9+/=\r\n]+$")
 _DATA_URL = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w=.+-]+)*;base64,", re.IGNORECASE)
@@ -83,6 +91,8 @@ def parse_multipart(body: bytes, boundary: bytes) -> list[Part]:
     header_value: list[bytes] = []
 
     def on_part_begin() -> None:
+        if len(parts) >= MAX_PARTS:
+            raise InvalidRequest(f"The multipart body has more than {MAX_PARTS} parts.")
         current[:] = [Part()]
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
@@ -101,6 +111,8 @@ def parse_multipart(body: bytes, boundary: bytes) -> list[Part]:
         name = b"".join(header_field).decode("latin-1").lower()
         value = b"".join(header_value).decode("latin-1")
         current[0].headers[name] = value
+        if len(current[0].headers) > MAX_PART_HEADERS:
+            raise InvalidRequest(f"A multipart part has more than {MAX_PART_HEADERS} headers.")
         header_field.clear()
         header_value.clear()
         if name == "content-disposition":
@@ -184,6 +196,7 @@ async def read_form(request: Request, names: tuple[str, ...], fields: tuple[str,
         return Form({n: found[n] for n in names}, {f: _text_field(found[f], f) for f in fields})
     if mime == b"application/json":
         body = await read_body(request, max_bytes, deadline)
+        _check_json_size(body)
         try:
             doc = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -210,6 +223,15 @@ async def read_form(request: Request, names: tuple[str, ...], fields: tuple[str,
         raise UnsupportedMediaType("Content-Type is missing: send multipart/form-data or application/json.")
     raise UnsupportedMediaType(f"Content-Type {mime.decode('latin-1')!r} is not accepted: send multipart/form-data "
                                "or application/json.")
+
+
+def _check_json_size(body: bytes) -> None:
+    """Refuse, before parsing, a JSON body that would parse into more objects than any request needs (counted on
+    the raw bytes: base64 and numbers hold none of these characters, so strings only overcount)."""
+    containers = body.count(b"{") + body.count(b"[") + body.count(b'"') // 2
+    if containers > MAX_JSON_CONTAINERS or body.count(b",") > MAX_JSON_VALUES:
+        raise InvalidRequest(f"The JSON body holds more than {MAX_JSON_CONTAINERS:,} objects, arrays and strings or "
+                             f"{MAX_JSON_VALUES:,} values; no request needs that many.")
 
 
 def _text_field(data: bytes, name: str) -> str:
