@@ -418,11 +418,12 @@ def _over_white(bgr: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return out.astype(np.uint8)
 
 
-def _decode_reduced(buf: np.ndarray, header: Header, limits: DecodeLimits, fmt: str, data: bytes) -> tuple[np.ndarray, float, int, int]:
+def _decode_reduced(buf: np.ndarray, limits: DecodeLimits, fmt: str, data: bytes) -> tuple[np.ndarray, float, int, int]:
     """(BGR pixels, scale, width, height in the user's orientation) for a non-JPEG: one decode keeping alpha and
-    bit depth, then a frame larger than the reduced-decode size is shrunk by an integer factor (INTER_AREA) before
-    any conversion, and EXIF orientation applied (OpenCV skips it in this mode)."""
-    pixels = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    bit depth (a BMP as BGR: its fourth byte is rarely a real alpha), then a frame larger than the reduced-decode
+    size is shrunk by an integer factor (INTER_AREA) before any conversion, and EXIF orientation applied (OpenCV
+    skips it in this mode)."""
+    pixels = cv2.imdecode(buf, cv2.IMREAD_COLOR if fmt == "bmp" else cv2.IMREAD_UNCHANGED)
     if pixels is None or pixels.size == 0:
         raise InvalidImage("The image could not be decoded (corrupt or truncated).")
     full_h, full_w = pixels.shape[:2]
@@ -454,8 +455,8 @@ def decode_image(data: bytes, limits: DecodeLimits = _DEFAULT_LIMITS) -> Decoded
     declared = (header.width, header.height)
     buf = np.frombuffer(data, dtype=np.uint8)
     try:
-        if fmt in ("jpeg", "bmp"):
-            factor = _reduce_factor(*declared, limits.reduced_decode_min_side) if fmt == "jpeg" else 1
+        if fmt == "jpeg":
+            factor = _reduce_factor(*declared, limits.reduced_decode_min_side)
             pixels = cv2.imdecode(buf, _REDUCED[factor])  # OpenCV applies a JPEG's EXIF orientation itself
             if pixels is None or pixels.size == 0:
                 raise InvalidImage("The image could not be decoded (corrupt or truncated).")
@@ -467,7 +468,7 @@ def decode_image(data: bytes, limits: DecodeLimits = _DEFAULT_LIMITS) -> Decoded
             else:
                 scale, width, height = 1.0, dec_w, dec_h
         else:
-            pixels, scale, width, height = _decode_reduced(buf, header, limits, fmt, data)
+            pixels, scale, width, height = _decode_reduced(buf, limits, fmt, data)
     except cv2.error as exc:
         raise InvalidImage("The image could not be decoded (corrupt or truncated).") from exc
     if min(width, height) < limits.min_image_side:
