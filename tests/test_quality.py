@@ -17,8 +17,8 @@ from function.config import Settings
 from function.engine import FaceEngine
 from function.engine.quality import REASONS, QualityThresholds, assess, estimate_pose
 from function.imaging import DecodeLimits, decode_image
-from tests.imagegen import encode, read
 from tests.photos import LFW, wheel_photo
+from tests.support import encode, read
 
 ONE_FACE = wheel_photo("yaoming.jpg")
 
