@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -17,7 +18,7 @@ from function.config import Settings
 from function.engine import FaceEngine
 from function.engine.quality import REASONS, QualityThresholds, assess, estimate_pose
 from function.imaging import DecodeLimits, decode_image
-from tests.photos import LFW, wheel_photo
+from tests.photos import MISSING_FACES_DIR, faces_dir, wheel_photo
 from tests.support import encode, read
 
 ONE_FACE = wheel_photo("yaoming.jpg")
@@ -115,12 +116,15 @@ PITCH_LABELS = {"Hamzah_Haz_0001": "U", "Abdullah_0002": "U", "Isaiah_Washington
                 "Steven_Spielberg_0005": "D"}
 
 
-def _lfw(name: str):
-    return LFW / name.rsplit("_", 1)[0] / f"{name}.jpg"
-
-
-@pytest.mark.skipif(not LFW.is_dir(), reason="../shared/faces/lfw not present")
+@pytest.mark.lfw
 def test_hand_labelled_lfw_signs(client: TestClient) -> None:
+    faces = faces_dir()
+    if faces is None:
+        pytest.skip(MISSING_FACES_DIR)
+
+    def _lfw(name: str) -> Path:
+        return faces.root / "lfw" / name.rsplit("_", 1)[0] / f"{name}.jpg"
+
     for name, label in YAW_LABELS.items():
         yaw = post(client, _lfw(name).read_bytes())["pose"]["yaw"]
         assert (yaw > 0) == (label == "R"), (name, label, yaw)
