@@ -28,16 +28,12 @@ from function.schemas import ErrorResponse
 log = logging.getLogger(__name__)
 
 
-class RouteNotFound(ServiceError):
-    code = "NOT_FOUND"
-    status = 404
-    description = "no such route"
+class RouteNotFound(ServiceError, code="NOT_FOUND", status=404):
+    """no such route"""
 
 
-class MethodNotAllowed(ServiceError):
-    code = "METHOD_NOT_ALLOWED"
-    status = 405
-    description = "wrong HTTP method for the route"
+class MethodNotAllowed(ServiceError, code="METHOD_NOT_ALLOWED", status=405):
+    """wrong HTTP method for the route"""
 
 
 # Every documented error code with its status and meaning, for the OpenAPI description, the routes' responses and
