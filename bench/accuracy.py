@@ -27,8 +27,7 @@ from bench.procs import log
 from bench.save import save_results
 from function.config import DEFAULT_SIMILARITY_THRESHOLDS, Settings
 from function.engine import FaceEngine, choose_face
-from function.imaging import DecodeLimits, decode_image
-from function.loading import engine_config
+from function.imaging import decode_image
 from function.models import load_pack, resolve_pack_name
 from tests.photos import GROUP, group_counts, lfw_pairs, noface_photos
 
@@ -42,9 +41,8 @@ Counter = Callable[[Path], int]
 # -- the two pipelines ------------------------------------------------------------------------------------------
 def ours(settings: Settings) -> tuple[Embedder, Counter, str]:
     pack = resolve_pack_name(settings.model_dir, settings.model_pack)
-    engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack), engine_config(settings))
-    limits = DecodeLimits(max_image_pixels=settings.max_image_pixels, min_image_side=settings.min_image_side,
-                          reduced_decode_min_side=settings.reduced_decode_min_side)
+    engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack), settings.engine_config())
+    limits = settings.decode_limits()
 
     def embed(path: Path) -> np.ndarray | None:
         pixels = decode_image(path.read_bytes(), limits).pixels
@@ -175,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     pack = ""
     if args.only in (None, "ours"):
         embed, count, pack = ours(settings)
-        used = {k: v for k, v in asdict(engine_config(settings)).items()}
+        used = {k: v for k, v in asdict(settings.engine_config()).items()}
         print(f"ours: pack {pack}, engine {used}")
         scores, missing, per = lfw_scores(embed, pairs, "ours")
         ours_scores = scores

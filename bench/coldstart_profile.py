@@ -29,7 +29,7 @@ import numpy; mark("import numpy")
 import cv2; mark("import cv2")
 import onnxruntime; mark("import onnxruntime")
 from function.config import Settings
-from function.loading import EngineLoader; mark("import function.engine/loading")
+from function.startup import EngineLoader; mark("import function.engine/startup")
 settings = Settings.from_env({"MODEL_PACK": "buffalo_sc", "LOG_LEVEL": "WARNING"})
 loader = EngineLoader(settings); mark("start engine thread")
 import pydantic; mark("import pydantic")

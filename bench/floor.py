@@ -22,8 +22,7 @@ from bench.sessions import Call, record
 from bench.stats import med
 from function.config import Settings
 from function.engine import FaceEngine
-from function.imaging import DecodeLimits, decode_image
-from function.loading import engine_config
+from function.imaging import decode_image
 from function.models import load_pack
 
 
@@ -36,9 +35,8 @@ class Floor:
     def __init__(self, photos: dict[str, Path]) -> None:
         settings = Settings.from_env({**os.environ, "MODEL_PACK": PACK})
         self.threads = settings.threads
-        engine = FaceEngine.from_pack(load_pack(settings.model_dir, PACK), engine_config(settings))
-        limits = DecodeLimits(max_image_pixels=settings.max_image_pixels, min_image_side=settings.min_image_side,
-                              reduced_decode_min_side=settings.reduced_decode_min_side)
+        engine = FaceEngine.from_pack(load_pack(settings.model_dir, PACK), settings.engine_config())
+        limits = settings.decode_limits()
         calls: list[Call] = []
         det_s, rec_s = record(engine, calls, keep_feeds=True)
         classic = {engine.detector.input_name:

@@ -22,7 +22,6 @@ from bench.procs import log
 from bench.sessions import Call, record
 from function.config import REPO_ROOT, Settings
 from function.engine import FaceEngine
-from function.loading import engine_config
 from function.models.pack import load_pack
 
 PROXY_PACK = "buffalo_l-proxy"
@@ -52,13 +51,18 @@ def ensure_proxy_pack(model_dir: Path, proxies: Path) -> None:
     bake_timing_proxy(proxies, model_dir, PROXY_PACK)
 
 
+def bench_settings(model_dir: Path, pack: str, threads: int, **overrides: Any) -> Settings:
+    """The service's default settings (not the environment's) on `pack` with `threads` ONNX Runtime threads."""
+    fields: dict[str, Any] = {"model_dir": model_dir, "model_pack": pack, "ort_threads": threads, **overrides}
+    return Settings(**fields)
+
+
 def load_engine(model_dir: Path, pack: str, threads: int, *, proxy: bool = False, coarse: bool = True,
                 warmup: bool = True) -> FaceEngine:
     """An engine on `pack` with the service's default settings, `threads` ONNX Runtime threads, coarse-to-fine on
     or off (COARSE_DET_SIZE=0)."""
-    overrides: dict[str, Any] = {} if coarse else {"coarse_det_size": 0}
-    settings = Settings(model_dir=model_dir, model_pack=pack, ort_threads=threads, **overrides)
-    return FaceEngine.from_pack(load_pack(model_dir, pack, allow_timing_proxy=proxy), engine_config(settings),
+    settings = bench_settings(model_dir, pack, threads, **({} if coarse else {"coarse_det_size": 0}))
+    return FaceEngine.from_pack(load_pack(model_dir, pack, allow_timing_proxy=proxy), settings.engine_config(),
                                 warmup=warmup)
 
 

@@ -12,7 +12,7 @@ from bench.proxies import recorded_pair
 from bench.sessions import Call
 from function.engine import ensure_bgr
 from function.engine.types import iou
-from function.imaging import DecodeLimits, decode_image
+from function.imaging import decode_image
 from tests.photos import GROUP, lfw_pairs, noface_photos, wheel_photo
 
 
@@ -44,7 +44,7 @@ def measure_coarse(model_dir: Path, threads: int, lfw_sample: int) -> dict[str, 
         passes: collections.Counter[str] = collections.Counter()
         on_cost, off_cost, cos, diverged = 0.0, 0.0, [], []
         for p in paths:
-            image = ensure_bgr(decode_image(p.read_bytes(), DecodeLimits()).pixels)
+            image = ensure_bgr(decode_image(p.read_bytes()).pixels)
             calls.clear()
             one, how = sc.detect_traced(image, "one")
             on_cost += det_cost(list(calls))

@@ -19,11 +19,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from bench.proxies import SC_PACK, recorded_pair
+from bench.proxies import SC_PACK, bench_settings, recorded_pair
 from bench.sessions import Call
 from bench.stats import ms, summary
 from function.api.app import create_app
-from function.config import Settings
 from function.engine import FaceEngine
 from tests.photos import GROUP, lfw_pairs, wheel_photo
 
@@ -55,7 +54,7 @@ def _call_label(call: Call) -> tuple[str, str]:
 def measure_routes(model_dir: Path, threads: int, repeats: int) -> dict[str, Any]:
     sc, calls, replayer = recorded_pair(model_dir, threads)
     sc_off = FaceEngine(sc.detector, sc.recognizer, replace(sc.config, coarse_det_size=0), sc.pack, sc.report)
-    settings = Settings(model_pack=SC_PACK, model_dir=model_dir, ort_threads=threads)
+    settings = bench_settings(model_dir, SC_PACK, threads)
     clients = {"on": TestClient(create_app(settings, engine=sc)), "off": TestClient(create_app(settings, engine=sc_off))}
     cases = route_cases()
     payloads = {name: {field: (p.name, p.read_bytes(), "image/jpeg") for field, p in files.items()}

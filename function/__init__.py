@@ -10,15 +10,14 @@ Request path, in reading order:
     function/api/middleware.py request id, optional API key, one log line + metrics per request
     function/api/s3.py         {"image_s3": "s3://..."} -> bytes (allow-listed buckets, size cap, lazy boto3)
     function/observability.py  Powertools logger, EMF metrics, tracer spans (no HTTP)
+Start-up (process guards, pack -> engine, one StartupError): function/startup.py; settings: function/config.py.
 Wrappers: function/lambda_handler.py (Mangum), function/__main__.py (uvicorn), function/entry.py (image entry).
 Model packs (find, verify, bake) live in function/models/, apart from inference.
 """
 
-import os
+from function.startup import apply_process_guards
 
 __version__ = "0.1.0"
 
-# ONNX Runtime's telemetry writes a device id and an event database under ~/.cache at the first session: a write
-# outside /tmp (read-only on Lambda) and a record nobody asked for. Off unless the environment says otherwise; set
-# here because every entry point imports this package before onnxruntime.
-os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+# Before any module of the service imports OpenCV or ONNX Runtime (every entry point imports this package first).
+apply_process_guards()

@@ -7,8 +7,8 @@ import os
 import sys
 
 from function.config import Settings
-from function.errors import PackError
-from function.loading import EngineLoader
+from function.errors import StartupError
+from function.startup import EngineLoader
 
 
 def main() -> int:
@@ -21,7 +21,7 @@ def main() -> int:
 
     try:
         engine = loader.result()
-    except PackError as exc:
+    except StartupError as exc:
         print(f"error: model pack {loader.pack_name!r} not loaded: {exc}", file=sys.stderr)
         return 1
     app = create_app(settings, engine=engine)

@@ -1,15 +1,32 @@
-"""Settings, read once from environment variables. Every variable has a documented default (README: Configuration)."""
+"""Settings: one typed source, read once from environment variables.
+
+Each tunable is one field of `Settings` with its default, its type and a one-line description; the environment
+variable is the field name in upper case unless `_ENV_NAMES` says otherwise. The engine's and the decoder's own
+configuration objects (EngineConfig, DecodeLimits) hold the model and image defaults; the fields that expose them
+take their defaults from there, and `engine_config()` / `decode_limits()` derive those objects from the settings,
+so no default is written twice. `env_table()` prints the Configuration table of the README from these fields.
+
+Plain pydantic rather than pydantic-settings: one dependency fewer in the Lambda image, and `from_env()` reads any
+mapping (tests, benchmarks) the same way as the process environment.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import fields as dataclass_fields
+from dataclasses import replace
 from pathlib import Path
-from typing import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, ValidationError, field_validator
+from pydantic.dataclasses import dataclass
+
+from function.engine.config import EngineConfig
+from function.limits import DecodeLimits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_DIR = REPO_ROOT / "model_cache"
-
 
 # AWS Lambda credits CPU time in proportion to memory: "At 1,769 MB, a function has the equivalent of one vCPU".
 LAMBDA_MB_PER_VCPU = 1769
@@ -32,52 +49,7 @@ def available_cpus(env: Mapping[str, str] | None = None) -> int:
     return max(1, n)
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError(f"{name} must be true or false, got {raw!r}")
-
-
-def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
-
-
-def _observability(env: Mapping[str, str]) -> dict[str, object]:
-    on_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME", "").strip())
-    return dict(on_lambda=on_lambda,
-                service_name=env.get("POWERTOOLS_SERVICE_NAME", "").strip() or "face-recognition-service",
-                metrics_namespace=env.get("POWERTOOLS_METRICS_NAMESPACE", "").strip() or "FaceRecognitionService",
-                emf_metrics=_bool(env, "EMF_METRICS", on_lambda) and not _bool(env, "POWERTOOLS_METRICS_DISABLED", False),
-                tracing=_bool(env, "TRACING", on_lambda) and not _bool(env, "POWERTOOLS_TRACE_DISABLED", False),
-                request_log=_bool(env, "REQUEST_LOG", True))
-
-
-# Measured on LFW view-2 (README: Accuracy). Per pack, because the recognizers' score scales differ slightly.
+# Measured on LFW view-2 (docs/accuracy.md). Per pack, because the recognizers' score scales differ slightly.
 DEFAULT_SIMILARITY_THRESHOLDS: dict[str, float] = {
     # LFW view-2, 5,599 pairs, our pipeline on the raw photos (make accuracy): the lowest 0.01 step with
     # FAR <= 1e-3 (0.036%: 1 of 2,801 different-person pairs accepted), TAR 97.78%. buffalo_l: not measured yet.
@@ -86,80 +58,165 @@ DEFAULT_SIMILARITY_THRESHOLDS: dict[str, float] = {
 FALLBACK_SIMILARITY_THRESHOLD = 0.40
 
 
-@dataclass(frozen=True)
-class Settings:
-    model_pack: str = ""  # "" = buffalo_l when baked, else buffalo_sc
-    model_dir: Path = DEFAULT_MODEL_DIR
-    execution_provider: str = "cpu"  # cpu | cuda
-    ort_threads: int = 0  # 0 = the CPUs this process may use
-    det_size: int = 640
-    det_score_threshold: float = 0.5
-    nms_threshold: float = 0.4
-    coarse_det_size: int = 320  # 0 turns coarse-to-fine detection off
-    coarse_min_score: float = 0.75
-    coarse_edge_margin: float = 0.03
-    coarse_min_face_fraction: float = 0.08
-    closeup_fallback: bool = True
-    closeup_min_face_fraction: float = 0.3
-    closeup_redetect_fraction: float = 0.75
-    max_concurrent_runs: int = 0  # 0 = the ONNX Runtime threads (CPUs)
-    similarity_threshold: float | None = None  # None = the measured default of the served pack
-    max_upload_bytes: int = 10 * 1024 * 1024
-    max_image_pixels: int = 40_000_000
-    min_image_side: int = 32
-    reduced_decode_min_side: int = 960
-    api_key: str = ""
-    allowed_s3_buckets: tuple[str, ...] = field(default_factory=tuple)
-    max_s3_bytes: int = 15 * 1024 * 1024
-    log_level: str = "INFO"
-    # Observability (README: Observability). On Lambda = AWS_LAMBDA_FUNCTION_NAME is set.
-    on_lambda: bool = False
-    service_name: str = "face-recognition-service"
-    metrics_namespace: str = "FaceRecognitionService"
-    emf_metrics: bool = False  # default: on Lambda only
-    tracing: bool = False  # default: on Lambda only (needs aws-xray-sdk)
-    request_log: bool = True
+def _comma_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
 
+
+_ENGINE = EngineConfig()
+_LIMITS = DecodeLimits()
+
+# Fields whose environment variable is not simply the field name in upper case.
+_ENV_NAMES = {
+    "service_name": "POWERTOOLS_SERVICE_NAME",
+    "metrics_namespace": "POWERTOOLS_METRICS_NAMESPACE",
+}
+# Set by the platform, not by the operator: derived in from_env(), not listed in the Configuration table.
+_DERIVED = frozenset({"on_lambda"})
+
+
+@dataclass(frozen=True, config={"extra": "forbid"})
+class Settings:
+    """Every setting of the service, validated. Construct with keyword arguments (tests, scripts; change one with
+    dataclasses.replace) or `Settings.from_env()`."""
+
+    # -- model pack and ONNX Runtime ----------------------------------------------------------------------------
+    model_pack: str = Field("", description="pack to serve; empty = buffalo_l when baked, else buffalo_sc")
+    model_dir: Path = Field(DEFAULT_MODEL_DIR, description="where packs live (the repo's or image's model_cache/)")
+    execution_provider: Literal["cpu", "cuda"] = Field(
+        "cpu", description="`cuda` uses the CUDA provider when the onnxruntime build has it (else CPU, with a warning)")
+    ort_threads: int = Field(0, ge=0, description="ONNX Runtime intra-op threads; 0 = the CPUs this process may use "
+                                                  "(on Lambda: memory / 1,769 MB, rounded)")
+    max_concurrent_runs: int = Field(_ENGINE.max_concurrent_runs, ge=0,
+                                     description="model runs in flight at once per process; 0 = the thread count")
+    # -- detection ------------------------------------------------------------------------------------------------
+    det_size: int = Field(_ENGINE.det_size, gt=0, description="detector input side (pixels) of the full pass")
+    det_score_threshold: float = Field(_ENGINE.det_score_threshold, ge=0, le=1, description="minimum face score")
+    nms_threshold: float = Field(_ENGINE.nms_threshold, ge=0, le=1, description="non-maximum suppression IoU")
+    coarse_det_size: int = Field(_ENGINE.coarse_det_size, ge=0,
+                                 description="first, cheaper pass for one-face requests; 0 = off")
+    coarse_min_score: float = Field(_ENGINE.coarse_min_score, ge=0, le=1,
+                                    description="score a coarse-pass face needs to settle the request")
+    coarse_edge_margin: float = Field(_ENGINE.coarse_edge_margin, ge=0,
+                                      description="a coarse face closer to the frame than this fraction is re-checked")
+    coarse_min_face_fraction: float = Field(_ENGINE.coarse_min_face_fraction, ge=0,
+                                            description="coarse face side / image long side needed to trust it")
+    closeup_fallback: bool = Field(_ENGINE.closeup_fallback,
+                                   description="re-detect on a padded image when no face is found or one fills the frame")
+    closeup_min_face_fraction: float = Field(_ENGINE.closeup_min_face_fraction, ge=0,
+                                             description="a face found only by the padded pass must be this large")
+    closeup_redetect_fraction: float = Field(_ENGINE.closeup_redetect_fraction, ge=0,
+                                             description="a lone face this large fills the frame: padded pass")
+    # -- comparison -----------------------------------------------------------------------------------------------
+    similarity_threshold: float | None = Field(None, ge=-1, le=1, description="same_person at or above this cosine "
+                                               "similarity; empty = the measured default of the served pack")
+    # -- request and image limits ---------------------------------------------------------------------------------
+    max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="request body cap (bytes)")
+    max_image_pixels: int = Field(_LIMITS.max_image_pixels, gt=0,
+                                  description="largest image, from its header, before any pixel is decoded")
+    min_image_side: int = Field(_LIMITS.min_image_side, gt=0, description="smallest image side (pixels)")
+    reduced_decode_min_side: int = Field(_LIMITS.reduced_decode_min_side, gt=0, description="a large JPEG is "
+                                         "decoded at 1/2, 1/4 or 1/8 while its long side stays at least this")
+    # -- security and S3 input ------------------------------------------------------------------------------------
+    api_key: str = Field("", repr=False, description="when set, every route but /health and /docs needs x-api-key")
+    allowed_s3_buckets: Annotated[tuple[str, ...], BeforeValidator(_comma_list)] = Field(
+        (), description="comma-separated buckets that `*_s3` JSON fields may read; empty = S3 input off")
+    max_s3_bytes: int = Field(15 * 1024 * 1024, gt=0, description="largest S3 object read (bytes)")
+    # -- observability --------------------------------------------------------------------------------------------
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    on_lambda: bool = Field(False, description="running on AWS Lambda (AWS_LAMBDA_FUNCTION_NAME is set)")
+    service_name: str = Field("face-recognition-service", description="Powertools service name in logs and metrics")
+    metrics_namespace: str = Field("FaceRecognitionService", description="CloudWatch namespace of the EMF metrics")
+    emf_metrics: bool = Field(False, description="EMF metrics on stdout; default: on Lambda only "
+                                                 "(POWERTOOLS_METRICS_DISABLED=true turns them off)")
+    tracing: bool = Field(False, description="X-Ray spans via Powertools Tracer; default: on Lambda only "
+                                             "(POWERTOOLS_TRACE_DISABLED=true turns it off)")
+    request_log: bool = Field(True, description="one structured log line per request")
+
+    @field_validator("execution_provider", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    # -- derived ------------------------------------------------------------------------------------------------
     @property
     def threads(self) -> int:
         return self.ort_threads if self.ort_threads > 0 else available_cpus()
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
-        env = os.environ if env is None else env
-        raw_threshold = env.get("SIMILARITY_THRESHOLD", "").strip()
-        provider = env.get("EXECUTION_PROVIDER", "cpu").strip().lower() or "cpu"
-        if provider not in {"cpu", "cuda"}:
-            raise ValueError(f"EXECUTION_PROVIDER must be cpu or cuda, got {provider!r}")
-        return cls(
-            model_pack=env.get("MODEL_PACK", "").strip(),
-            model_dir=Path(env.get("MODEL_DIR", "").strip() or DEFAULT_MODEL_DIR),
-            execution_provider=provider,
-            ort_threads=_int(env, "ORT_THREADS", 0),
-            det_size=_int(env, "DET_SIZE", 640),
-            det_score_threshold=_float(env, "DET_SCORE_THRESHOLD", 0.5),
-            nms_threshold=_float(env, "NMS_THRESHOLD", 0.4),
-            coarse_det_size=_int(env, "COARSE_DET_SIZE", 320),
-            coarse_min_score=_float(env, "COARSE_MIN_SCORE", 0.75),
-            coarse_edge_margin=_float(env, "COARSE_EDGE_MARGIN", 0.03),
-            coarse_min_face_fraction=_float(env, "COARSE_MIN_FACE_FRACTION", 0.08),
-            closeup_fallback=_bool(env, "CLOSEUP_FALLBACK", True),
-            closeup_min_face_fraction=_float(env, "CLOSEUP_MIN_FACE_FRACTION", 0.3),
-            closeup_redetect_fraction=_float(env, "CLOSEUP_REDETECT_FRACTION", 0.75),
-            max_concurrent_runs=_int(env, "MAX_CONCURRENT_RUNS", 0),
-            similarity_threshold=float(raw_threshold) if raw_threshold else None,
-            max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
-            max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", 40_000_000),
-            min_image_side=_int(env, "MIN_IMAGE_SIDE", 32),
-            reduced_decode_min_side=_int(env, "REDUCED_DECODE_MIN_SIDE", 960),
-            api_key=env.get("API_KEY", ""),
-            allowed_s3_buckets=_list(env, "ALLOWED_S3_BUCKETS"),
-            max_s3_bytes=_int(env, "MAX_S3_BYTES", 15 * 1024 * 1024),
-            log_level=env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO",
-            **_observability(env),
-        )
 
     def threshold_for(self, pack_name: str) -> float:
         if self.similarity_threshold is not None:
             return self.similarity_threshold
         return DEFAULT_SIMILARITY_THRESHOLDS.get(pack_name, FALLBACK_SIMILARITY_THRESHOLD)
+
+    def engine_config(self) -> EngineConfig:
+        """The engine's configuration: every EngineConfig field that is a setting, plus the thread count."""
+        shared = {f.name: getattr(self, f.name) for f in dataclass_fields(EngineConfig) if f.name in _FIELDS}
+        return EngineConfig(**shared, threads=self.threads)
+
+    def decode_limits(self) -> DecodeLimits:
+        return DecodeLimits(**{f.name: getattr(self, f.name) for f in dataclass_fields(DecodeLimits)})
+
+    # -- reading the environment --------------------------------------------------------------------------------
+    @staticmethod
+    def env_name(field_name: str) -> str:
+        return _ENV_NAMES.get(field_name, field_name.upper())
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings from environment variables (default: the process's); empty values mean the default.
+        Raises ValueError naming the variable when a value does not parse or is out of range."""
+        env = os.environ if env is None else env
+        data: dict[str, Any] = {}
+        for name in _FIELDS:
+            if name in _DERIVED:
+                continue
+            raw = env.get(cls.env_name(name), "")
+            if raw.strip():
+                data[name] = raw if name == "api_key" else raw.strip()
+        on_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME", "").strip())
+        data["on_lambda"] = on_lambda
+        data.setdefault("emf_metrics", on_lambda)
+        data.setdefault("tracing", on_lambda)
+        try:
+            settings = cls(**data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = str(first["loc"][0]) if first["loc"] else ""
+            shown = "<hidden>" if name == "api_key" else repr(data.get(name))
+            raise ValueError(f"{cls.env_name(name)}: {first['msg']}, got {shown}") from None
+        disabled = {"emf_metrics": "POWERTOOLS_METRICS_DISABLED", "tracing": "POWERTOOLS_TRACE_DISABLED"}
+        off = {name: False for name, var in disabled.items()
+               if env.get(var, "").strip().lower() in {"1", "true", "yes", "on"}}
+        return replace(settings, **off) if off else settings
+
+    @classmethod
+    def env_table(cls) -> str:
+        """The README's Configuration table (markdown), generated from the fields."""
+        rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+        for name, info in _FIELDS.items():
+            if name in _DERIVED:
+                continue
+            default = info.default
+            if isinstance(default, Path):
+                shown = "`model_cache/`"
+            elif default in ("", None, ()):
+                shown = "(empty)"
+            elif isinstance(default, bool):
+                shown = f"`{str(default).lower()}`"
+            else:
+                shown = f"`{default}`"
+            rows.append(f"| `{cls.env_name(name)}` | {shown} | {info.description} |")
+        return "\n".join(rows)
+
+
+_FIELDS = Settings.__pydantic_fields__
+
+
+if __name__ == "__main__":
+    print(Settings.env_table())

@@ -1,112 +1,155 @@
-"""Service errors: a machine code, an HTTP status and a sentence a person understands.
+"""Service errors: each class is one documented error code, with its HTTP status and what it means.
 
-Kept free of any web framework so that the engine and the decoder can raise them; function/api/errors.py is the
-one place that turns them into HTTP answers.
+A class is written once here (or, for errors that only HTTP routing can raise, in function/api/errors.py) and
+registers itself: `error_codes()` is the table the OpenAPI description, the route docs and the README's error
+table are built from or checked against. Kept free of any web framework so that the engine and the decoder can
+raise them; function/api/errors.py is the one place that turns them into HTTP answers.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+_REGISTRY: dict[str, type[ServiceError]] = {}
+
 
 class ServiceError(Exception):
-    """Base class: every expected failure of a request carries a code and a status."""
+    """Base class: every expected failure of a request carries a code, a status and a description."""
 
-    code = "INTERNAL_ERROR"
-    status = 500
+    code: ClassVar[str] = "INTERNAL_ERROR"
+    status: ClassVar[int] = 500
+    description: ClassVar[str] = "a bug: reported without request data"
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
-                 field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
-        if code is not None:
-            self.code = code
-        if status is not None:
-            self.status = status
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" in vars(cls):
+            known = _REGISTRY.get(cls.code)
+            if known is not None and known.__qualname__ != cls.__qualname__:
+                raise TypeError(f"error code {cls.code} is defined twice: {known.__qualname__}, {cls.__qualname__}")
+            _REGISTRY[cls.code] = cls
+
+
+_REGISTRY[ServiceError.code] = ServiceError
+
+
+def error_codes() -> dict[str, tuple[int, str]]:
+    """Every registered code -> (status, description), ordered by status then code."""
+    return {code: (cls.status, cls.description)
+            for code, cls in sorted(_REGISTRY.items(), key=lambda item: (item[1].status, item[0]))}
 
 
 class InvalidImage(ServiceError):
     code = "INVALID_IMAGE"
     status = 400
+    description = "not a decodable image, or corrupt/truncated"
 
 
 class ImageTooSmall(ServiceError):
     code = "IMAGE_TOO_SMALL"
     status = 400
-
-
-class ImageTooLarge(ServiceError):
-    """The image declares more pixels than MAX_IMAGE_PIXELS (refused from its header, before decoding)."""
-
-    code = "IMAGE_TOO_LARGE"
-    status = 413
-
-
-class UnsupportedMediaType(ServiceError):
-    code = "UNSUPPORTED_MEDIA_TYPE"
-    status = 415
-
-
-class PayloadTooLarge(ServiceError):
-    code = "PAYLOAD_TOO_LARGE"
-    status = 413
-
-
-class MissingField(ServiceError):
-    code = "MISSING_FIELD"
-    status = 422
+    description = "an image side is below MIN_IMAGE_SIDE"
 
 
 class InvalidRequest(ServiceError):
     code = "INVALID_REQUEST"
     status = 400
+    description = "malformed body or parameter (bad multipart, bad JSON, bad base64, bad query value)"
 
 
-class NoFace(ServiceError):
-    code = "NO_FACE"
-    status = 422
-
-
-class MultipleFaces(ServiceError):
-    code = "MULTIPLE_FACES"
-    status = 422
-
-
-class ModelNotReady(ServiceError):
-    code = "MODEL_NOT_READY"
-    status = 503
-
-
-class PackError(Exception):
-    """A model pack is missing, incomplete, corrupt or not servable. Raised at start-up, never per request."""
+class DuplicateField(InvalidRequest):
+    code = "DUPLICATE_FIELD"
+    description = "one field holds several files"
 
 
 class Unauthorized(ServiceError):
     code = "UNAUTHORIZED"
     status = 401
+    description = "API_KEY is set and x-api-key is missing or wrong"
 
 
 class S3NotAllowed(ServiceError):
-    """S3 input is off (ALLOWED_S3_BUCKETS empty) or the bucket is not in ALLOWED_S3_BUCKETS."""
-
     code = "S3_BUCKET_NOT_ALLOWED"
     status = 403
+    description = "S3 input is off (ALLOWED_S3_BUCKETS empty) or the bucket is not in ALLOWED_S3_BUCKETS"
 
 
 class S3AccessDenied(ServiceError):
     code = "S3_ACCESS_DENIED"
     status = 403
+    description = ("the bucket is allowed but S3 denied the read (IAM); S3 also answers this for a missing key when "
+                   "the role lacks s3:ListBucket")
 
 
 class S3ObjectNotFound(ServiceError):
     code = "S3_OBJECT_NOT_FOUND"
     status = 404
+    description = "the s3:// object does not exist"
+
+
+class PayloadTooLarge(ServiceError):
+    code = "PAYLOAD_TOO_LARGE"
+    status = 413
+    description = "request body over MAX_UPLOAD_BYTES"
+
+
+class ImageTooLarge(ServiceError):
+    code = "IMAGE_TOO_LARGE"
+    status = 413
+    description = "image declares more than MAX_IMAGE_PIXELS pixels (refused from its header)"
 
 
 class S3ObjectTooLarge(ServiceError):
     code = "S3_OBJECT_TOO_LARGE"
     status = 413
+    description = "the s3:// object is larger than MAX_S3_BYTES (refused from HeadObject)"
+
+
+class UnsupportedMediaType(ServiceError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    status = 415
+    description = ("Content-Type not multipart/form-data or application/json, or an image format not supported "
+                   "(GIF, HEIC, AVIF, SVG)")
+
+
+class MissingField(ServiceError):
+    code = "MISSING_FIELD"
+    status = 422
+    description = "a required field (image, image1, image2) is absent"
+
+
+class NoFace(ServiceError):
+    code = "NO_FACE"
+    status = 422
+    description = "no face found where one is required"
+
+
+class MultipleFaces(ServiceError):
+    code = "MULTIPLE_FACES"
+    status = 422
+    description = "several faces where one is required (use ?face=largest)"
 
 
 class S3Unavailable(ServiceError):
     code = "S3_UNAVAILABLE"
     status = 502
+    description = "S3 could not be reached or refused the read for another reason"
+
+
+class ModelNotReady(ServiceError):
+    code = "MODEL_NOT_READY"
+    status = 503
+    description = "the model pack failed to load"
+
+
+class StartupError(Exception):
+    """The service cannot start: the model pack did not load. Raised at start-up, never per request; the cause
+    (a PackError, or whatever ONNX Runtime raised) is kept as __cause__ and named in the message."""
+
+
+class PackError(StartupError):
+    """A model pack is missing, incomplete, corrupt or not servable."""

@@ -6,26 +6,18 @@ Knows nothing of HTTP or of the models; raises function.errors on bad input.
 
 from __future__ import annotations
 
-import os
 import struct
 from dataclasses import dataclass
 
-# OpenCV's own guard against decompression bombs, read when cv2 is imported; ours below runs first from the header.
-os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(1 << 27))
+import cv2
+import numpy as np
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+from function.errors import ImageTooLarge, ImageTooSmall, InvalidImage, UnsupportedMediaType
+from function.limits import DecodeLimits
 
-from function.errors import ImageTooLarge, ImageTooSmall, InvalidImage, UnsupportedMediaType  # noqa: E402
+__all__ = ["SUPPORTED", "DecodeLimits", "DecodedImage", "decode_image", "header_size", "sniff_format"]
 
 SUPPORTED = ("jpeg", "png", "webp", "bmp", "tiff")
-
-
-@dataclass(frozen=True)
-class DecodeLimits:
-    max_image_pixels: int = 40_000_000
-    min_image_side: int = 32
-    reduced_decode_min_side: int = 960  # a JPEG is decoded at 1/2, 1/4 or 1/8 while its long side stays >= this
 
 
 @dataclass(frozen=True)

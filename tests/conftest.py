@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 from function.api.app import create_app
 from function.config import DEFAULT_MODEL_DIR, Settings
 from function.engine import FaceEngine
-from function.loading import engine_config
 from function.models import load_pack
 from function.models.bake import bake_buffalo_sc, is_baked
 
@@ -31,7 +30,7 @@ def settings(model_dir: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def engine(settings: Settings) -> FaceEngine:
-    return FaceEngine.from_pack(load_pack(settings.model_dir, PACK), engine_config(settings))
+    return FaceEngine.from_pack(load_pack(settings.model_dir, PACK), settings.engine_config())
 
 
 @pytest.fixture(scope="session")

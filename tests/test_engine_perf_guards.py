@@ -11,7 +11,7 @@ from function.config import Settings
 from function.engine import FaceEngine
 from function.errors import PackError
 from function.imaging import decode_image
-from function.loading import EngineLoader
+from function.startup import EngineLoader
 from tests.photos import NOFACE, lfw_pairs, wheel_photo
 
 

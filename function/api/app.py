@@ -14,12 +14,11 @@ from function.api.routes import router
 from function.api.s3 import S3Reader
 from function.config import Settings
 from function.engine import FaceEngine
-from function.errors import PackError
-from function.imaging import DecodeLimits
-from function.loading import load_engine
+from function.errors import StartupError
 from function.models import resolve_pack_name
 from function.observability import Telemetry
 from function.service import FaceService
+from function.startup import load_engine
 
 log = logging.getLogger("function")
 
@@ -44,15 +43,13 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
     if engine is None:
         try:
             engine = load_engine(settings, app.state.pack_name)
-        except PackError as exc:
+        except StartupError as exc:
             log.error("model pack %s not loaded: %s", app.state.pack_name, exc)
             app.state.load_error = str(exc)
     if engine is not None:
         if engine.pack is not None:
             app.state.pack_name = engine.pack.name
-        limits = DecodeLimits(max_image_pixels=settings.max_image_pixels, min_image_side=settings.min_image_side,
-                              reduced_decode_min_side=settings.reduced_decode_min_side)
-        app.state.service = FaceService(engine, limits, settings.threshold_for(app.state.pack_name))
+        app.state.service = FaceService(engine, settings.decode_limits(), settings.threshold_for(app.state.pack_name))
     app.state.s3_fetch = S3Reader(settings.allowed_s3_buckets, settings.max_s3_bytes)  # boto3 imported on first use
     install_error_handlers(app)
     app.include_router(router)

@@ -9,39 +9,46 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from function.errors import ServiceError
+from function.errors import (
+    InvalidRequest,
+    MissingField,
+    ModelNotReady,
+    PayloadTooLarge,
+    ServiceError,
+    Unauthorized,
+    UnsupportedMediaType,
+    error_codes,
+)
 from function.schemas import ErrorResponse
 
 log = logging.getLogger(__name__)
 
-_HTTP_CODES = {400: "INVALID_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-               405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE", 503: "MODEL_NOT_READY"}
 
-# Every documented error code with its status, for README and OpenAPI.
-ERROR_CODES: dict[str, tuple[int, str]] = {
-    "INVALID_IMAGE": (400, "not a decodable image, or corrupt/truncated"),
-    "IMAGE_TOO_SMALL": (400, "an image side is below MIN_IMAGE_SIDE"),
-    "INVALID_REQUEST": (400, "malformed body or parameter (bad multipart, bad JSON, bad base64, bad query value)"),
-    "DUPLICATE_FIELD": (400, "one field holds several files"),
-    "UNAUTHORIZED": (401, "API_KEY is set and x-api-key is missing or wrong"),
-    "S3_BUCKET_NOT_ALLOWED": (403, "S3 input is off (ALLOWED_S3_BUCKETS empty) or the bucket is not in ALLOWED_S3_BUCKETS"),
-    "S3_ACCESS_DENIED": (403, "the bucket is allowed but S3 denied the read (IAM); S3 also answers this for a "
-                              "missing key when the role lacks s3:ListBucket"),
-    "S3_OBJECT_NOT_FOUND": (404, "the s3:// object does not exist"),
-    "NOT_FOUND": (404, "no such route"),
-    "METHOD_NOT_ALLOWED": (405, "wrong HTTP method for the route"),
-    "PAYLOAD_TOO_LARGE": (413, "request body over MAX_UPLOAD_BYTES"),
-    "IMAGE_TOO_LARGE": (413, "image declares more than MAX_IMAGE_PIXELS pixels (refused from its header)"),
-    "S3_OBJECT_TOO_LARGE": (413, "the s3:// object is larger than MAX_S3_BYTES (refused from HeadObject)"),
-    "UNSUPPORTED_MEDIA_TYPE": (415, "Content-Type not multipart/form-data or application/json, or an image format "
-                                    "not supported (GIF, HEIC, AVIF, SVG)"),
-    "MISSING_FIELD": (422, "a required field (image, image1, image2) is absent"),
-    "NO_FACE": (422, "no face found where one is required"),
-    "MULTIPLE_FACES": (422, "several faces where one is required (use ?face=largest)"),
-    "INTERNAL_ERROR": (500, "a bug: reported without request data"),
-    "S3_UNAVAILABLE": (502, "S3 could not be reached or refused the read for another reason"),
-    "MODEL_NOT_READY": (503, "the model pack failed to load"),
-}
+class RouteNotFound(ServiceError):
+    code = "NOT_FOUND"
+    status = 404
+    description = "no such route"
+
+
+class MethodNotAllowed(ServiceError):
+    code = "METHOD_NOT_ALLOWED"
+    status = 405
+    description = "wrong HTTP method for the route"
+
+
+# Every documented error code with its status and meaning, for the OpenAPI description, the routes' responses and
+# the README's table (tests/test_error_docs.py): derived from the error classes, each written once.
+ERROR_CODES: dict[str, tuple[int, str]] = error_codes()
+
+# HTTPExceptions raised by the framework itself (routing, body limits) -> the error they document.
+_FRAMEWORK_ERRORS: dict[int, type[ServiceError]] = {
+    cls.status: cls for cls in (InvalidRequest, Unauthorized, RouteNotFound, MethodNotAllowed, PayloadTooLarge,
+                                UnsupportedMediaType, ModelNotReady)}
+
+
+def route_list(app: FastAPI) -> list[str]:
+    """'METHOD /path' of every documented route, from the app's own OpenAPI document (built once, then cached)."""
+    return [f"{method.upper()} {path}" for path, operations in app.openapi()["paths"].items() for method in operations]
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
@@ -65,17 +72,19 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
     name = loc[-1] if loc else None
     if first.get("type") == "missing":
-        return error_response(422, "MISSING_FIELD", f"The field {name!r} is required.", name)
+        return service_error_response(MissingField(f"The field {name!r} is required.", field=name))
     detail = first.get("msg", "invalid value")
-    return error_response(400, "INVALID_REQUEST", f"Invalid value for {name!r}: {detail}." if name else detail, name)
+    return service_error_response(InvalidRequest(f"Invalid value for {name!r}: {detail}." if name else detail,
+                                                 field=name))
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+    known = _FRAMEWORK_ERRORS.get(exc.status_code)
+    code = known.code if known is not None else "HTTP_ERROR"
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
     if exc.status_code == 404:
-        message = f"No route {request.url.path!r}. Routes: GET /health, POST /detect, POST /extract-embedding, POST /compare."
+        message = f"No such route. Routes: {', '.join(route_list(request.app))}."
     response = error_response(exc.status_code, code, message)
     if exc.headers:
         response.headers.update(exc.headers)
@@ -85,7 +94,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Never log request data: type and route only.
     log.error("unhandled %s on %s", type(exc).__name__, request.url.path, exc_info=exc)
-    return error_response(500, "INTERNAL_ERROR", "Internal error; the request was not processed.")
+    return service_error_response(ServiceError("Internal error; the request was not processed."))
 
 
 def install_error_handlers(app: FastAPI) -> None:

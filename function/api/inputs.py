@@ -15,7 +15,14 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import parse_options_header
 from starlette.requests import Request
 
-from function.errors import InvalidRequest, MissingField, PayloadTooLarge, S3NotAllowed, UnsupportedMediaType
+from function.errors import (
+    DuplicateField,
+    InvalidRequest,
+    MissingField,
+    PayloadTooLarge,
+    S3NotAllowed,
+    UnsupportedMediaType,
+)
 
 S3Fetcher = Callable[[object, str], Awaitable[bytes]]  # (uri as sent, field) -> bytes
 _BASE64_BODY = re.compile(rb"^[A-Za-z0-9+/=\r\n]+$")
@@ -132,8 +139,7 @@ async def read_images(request: Request, names: tuple[str, ...], max_bytes: int,
             if not matching:
                 raise MissingField(_missing(name, [p.name for p in parts]), field=name)
             if len(matching) > 1:
-                raise InvalidRequest(f"Field {name!r} holds {len(matching)} files; send exactly one.",
-                                     code="DUPLICATE_FIELD", field=name)
+                raise DuplicateField(f"Field {name!r} holds {len(matching)} files; send exactly one.", field=name)
             found[name] = matching[0].data
         return found
     if mime == b"application/json":

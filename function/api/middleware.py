@@ -13,14 +13,14 @@ import time
 import uuid
 from typing import Any
 
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from function.api.errors import service_error_response
-from function.errors import Unauthorized
+from function.errors import ServiceError, Unauthorized
 from function.observability import Telemetry, end_request, start_request
 
 OPEN_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
-_KNOWN_PATHS = OPEN_PATHS | {"/detect", "/extract-embedding", "/compare"}
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _MAX_ERROR_BODY = 4096
 
@@ -82,7 +82,7 @@ class RequestMiddleware:
             else:
                 await self.app(scope, receive, send_wrapper)
         except Exception:
-            record.status, record.code = 500, "INTERNAL_ERROR"
+            record.status, record.code = ServiceError.status, ServiceError.code
             raise
         finally:
             record.route = _route(scope)
@@ -99,7 +99,10 @@ def _route(scope: Scope) -> str:
     path = getattr(route, "path", None)
     if isinstance(path, str):
         return path
-    return scope["path"] if scope.get("path") in _KNOWN_PATHS else "unmatched"
+    path = scope.get("path")
+    app = scope.get("app")
+    known = OPEN_PATHS | (set(app.openapi()["paths"]) if isinstance(app, FastAPI) else set())
+    return path if path in known else "unmatched"
 
 
 def _error_code(body: bytes) -> str | None:

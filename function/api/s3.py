@@ -14,8 +14,14 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from function.errors import (InvalidRequest, S3AccessDenied, S3NotAllowed, S3ObjectNotFound, S3ObjectTooLarge,
-                             S3Unavailable)
+from function.errors import (
+    InvalidRequest,
+    S3AccessDenied,
+    S3NotAllowed,
+    S3ObjectNotFound,
+    S3ObjectTooLarge,
+    S3Unavailable,
+)
 
 _NOT_FOUND = {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}
 _DENIED = {"403", "AccessDenied", "Forbidden", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch"}

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from function.engine.aligner import align_face
+from function.engine.config import EngineConfig
 from function.engine.detector import ScrfdDetector
 from function.engine.recognizer import ArcFaceRecognizer
 from function.engine.sessions import SessionConfig, create_session
@@ -30,31 +31,6 @@ Purpose = Literal["all", "one"]
 # "closeup" = coarse pass, then straight to the padded close-up pass; "full" = the full-size pass;
 # "full+closeup" = the full-size pass found nothing, or one face filling the frame, then the padded close-up pass.
 DetectPass = Literal["coarse", "closeup", "full", "full+closeup"]
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    threads: int = 1
-    execution_provider: str = "cpu"
-    det_size: int = 640
-    det_score_threshold: float = 0.5
-    nms_threshold: float = 0.4
-    coarse_det_size: int = 320  # 0 = off
-    coarse_min_score: float = 0.75
-    # A coarse face whose box comes closer than this fraction of the long side to the frame is cut by the frame:
-    # its box and landmarks are truncated, so it is never accepted as is. When it is also large (side >= half the
-    # short side: a close-up) the unpadded full pass is skipped, since it finds nothing there (all but a handful of
-    # the 7,286 LFW crops), and the padded close-up pass answers, as the full path's own fallback would.
-    coarse_edge_margin: float = 0.03
-    coarse_closeup_min_fraction: float = 0.5
-    coarse_min_face_fraction: float = 0.08  # face side / image long side, for the coarse pass to be trusted
-    closeup_fallback: bool = True
-    closeup_min_face_fraction: float = 0.3  # a face found only in the padded image must be this large (long sides)
-    closeup_redetect_fraction: float = 0.75  # a lone face this large (box long side / image short side) fills the
-    # frame: its landmarks come from the padded pass, as for a face not found at all
-    fit_canvas: bool = True
-    max_concurrent_runs: int = 0  # model runs in flight at once per process; 0 = `threads`
-    recognizer_batch: int = 32  # faces per recognizer run: one run for up to 32 faces, bounded memory beyond
 
 
 @dataclass

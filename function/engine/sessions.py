@@ -41,7 +41,7 @@ def session_options(config: SessionConfig) -> ort.SessionOptions:
     opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
     # No arena: the arena keeps the peak of every concurrent run's activations for the life of the process
     # (+25 MB per extra detector run in flight, +50 MB for a batch of 8 faces). Without it, activations are
-    # malloc'd per run and, with function.runtime's fixed mmap threshold, handed back to the OS when the run ends.
+    # malloc'd per run and, with function.startup's fixed mmap threshold, handed back to the OS when the run ends.
     # Measured peak RSS 300 -> 220 MB under 8 concurrent requests, for ~2 ms of page faults per request.
     opts.enable_cpu_mem_arena = False
     opts.log_severity_level = 3

@@ -1,0 +1,31 @@
+"""EngineConfig: the engine's tunables and their defaults (written here once; function/config.py exposes them as
+settings). Imports nothing heavy, so that the settings can be read before onnxruntime and OpenCV load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    threads: int = 1
+    execution_provider: str = "cpu"
+    det_size: int = 640
+    det_score_threshold: float = 0.5
+    nms_threshold: float = 0.4
+    coarse_det_size: int = 320  # 0 = off
+    coarse_min_score: float = 0.75
+    # A coarse face whose box comes closer than this fraction of the long side to the frame is cut by the frame:
+    # its box and landmarks are truncated, so it is never accepted as is. When it is also large (side >= half the
+    # short side: a close-up) the unpadded full pass is skipped, since it finds nothing there (all but a handful of
+    # the 7,286 LFW crops), and the padded close-up pass answers, as the full path's own fallback would.
+    coarse_edge_margin: float = 0.03
+    coarse_closeup_min_fraction: float = 0.5
+    coarse_min_face_fraction: float = 0.08  # face side / image long side, for the coarse pass to be trusted
+    closeup_fallback: bool = True
+    closeup_min_face_fraction: float = 0.3  # a face found only in the padded image must be this large (long sides)
+    closeup_redetect_fraction: float = 0.75  # a lone face this large (box long side / image short side) fills the
+    # frame: its landmarks come from the padded pass, as for a face not found at all
+    fit_canvas: bool = True
+    max_concurrent_runs: int = 0  # model runs in flight at once per process; 0 = `threads`
+    recognizer_batch: int = 32  # faces per recognizer run: one run for up to 32 faces, bounded memory beyond
