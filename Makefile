@@ -69,3 +69,16 @@ $(SAM_VENV)/bin/sam: requirements-sam.txt
 events: $(SAM_VENV)/bin/sam
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway aws-proxy --stage Prod > tests/events/apigateway-aws-proxy.json
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway http-api-proxy > tests/events/apigateway-http-api-proxy.json
+
+# --- TypeScript client (issue #12) -----------------------------------------------------------------------------
+# make client-test - clients/typescript: npm ci (package-lock.json), tsc, then node's test runner against the
+#                    service it starts on a free port (python -m function, this venv, the buffalo_sc pack)
+NPM    ?= npm
+CLIENT := clients/typescript
+.PHONY: client-test
+$(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package-lock.json
+	@command -v $(NPM) >/dev/null || { echo "client-test: npm not found (Node.js >= 20 is needed)" >&2; exit 1; }
+	cd $(CLIENT) && $(NPM) ci --no-audit --no-fund
+
+client-test: bake $(CLIENT)/node_modules/.package-lock.json
+	cd $(CLIENT) && PYTHON=$(abspath $(BIN))/python $(NPM) test

@@ -8,7 +8,7 @@ import logging
 from fastapi import FastAPI
 
 from function import __version__
-from function.api.errors import ERROR_CODES, install_error_handlers
+from function.api.errors import ERROR_CODES, document_error_codes, install_error_handlers
 from function.api.middleware import RequestMiddleware
 from function.api.routes import router
 from function.api.s3 import S3Reader
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
         app.state.service = FaceService(engine, settings.decode_limits(), settings.threshold_for(app.state.pack_name))
     app.state.s3_fetch = S3Reader(settings.allowed_s3_buckets, settings.max_s3_bytes)  # boto3 imported on first use
     install_error_handlers(app)
+    document_error_codes(app)
     app.include_router(router)
     app.add_middleware(RequestMiddleware, telemetry=Telemetry(settings), api_key=settings.api_key)
     return app

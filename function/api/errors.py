@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -112,3 +114,24 @@ def error_responses(*codes: str) -> dict[int | str, dict]:
         by_status.setdefault(status, []).append(code)
     return {status: {"model": ErrorResponse, "description": "; ".join(f"{c}: {ERROR_CODES[c][1]}" for c in cs)}
             for status, cs in sorted(by_status.items())}
+
+
+def document_error_codes(app: FastAPI) -> None:
+    """Put ERROR_CODES into the app's OpenAPI document in machine-readable form, for generated clients
+    (clients/typescript): `x-error-codes` {code: {status, description}} at the top level, and the codes as the enum
+    of ErrorResponse.code."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema["x-error-codes"] = {code: {"status": status, "description": text}
+                                       for code, (status, text) in ERROR_CODES.items()}
+            code_field = schema.get("components", {}).get("schemas", {}).get("ErrorResponse", {}) \
+                .get("properties", {}).get("code")
+            if code_field is not None:
+                code_field["enum"] = list(ERROR_CODES)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
