@@ -67,8 +67,47 @@ $(SAM_VENV)/bin/sam: requirements-sam.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
 
 events: $(SAM_VENV)/bin/sam
-	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway aws-proxy --stage Prod > tests/events/apigateway-aws-proxy.json
-	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway http-api-proxy > tests/events/apigateway-http-api-proxy.json
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway aws-proxy --stage Prod > function/events/apigateway-aws-proxy.json
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway http-api-proxy > function/events/apigateway-http-api-proxy.json
+
+# --- The container image (issue #9) ---------------------------------------------------------------------------
+# make image        - docker build (legacy builder or BuildKit: whichever $(DOCKER) uses; DOCKER_BUILDKIT=0/1 picks)
+# make image-test   - make image, then the four routes with real photos against `docker run -p` and the Runtime
+#                     Interface Emulator, every answer compared with uvicorn's on this machine (tools/image_test.py)
+# make sam-local    - sam build + sam local start-api on $(SAM_PORT) with MODEL_PACK's image (template unchanged)
+# make model-source - fetch MODEL_URI (s3://bucket/key or https://...) to model_sources/$(MODEL_PACK).zip on this
+#                     machine, so that the build bakes from the context and no credentials enter an image layer
+# Here (no AWS registry): BASE_IMAGE=local/lambda-python-buildca:3.12 (../shared/tools/docker/README.md).
+DOCKER       ?= docker
+MODEL_PACK   ?= buffalo_l
+MODEL_SOURCE ?=
+BASE_IMAGE   ?= public.ecr.aws/lambda/python:3.12
+IMAGE        ?= face-recognition-service:$(MODEL_PACK)
+SAM_PORT     ?= 3000
+SAM          := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+SAM_PARAMS   := --parameter-overrides "ModelPack=$(MODEL_PACK) BaseImage=$(BASE_IMAGE)"
+DOCKER_UP     = @$(DOCKER) info >/dev/null 2>&1 || { echo "$@: no Docker daemon answers ('$(DOCKER) info' failed); start dockerd or Docker Desktop first" >&2; exit 1; }
+
+.PHONY: docker-up image image-test sam-local model-source
+docker-up:
+	$(DOCKER_UP)
+
+image: docker-up
+	$(DOCKER) build --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg MODEL_PACK=$(MODEL_PACK) \
+	    --build-arg MODEL_SOURCE=$(MODEL_SOURCE) -t $(IMAGE) .
+
+image-test: docker-up install-dev image
+	$(BIN)/python -m function.models bake $(MODEL_PACK) --if-missing --source "$(MODEL_SOURCE)"
+	DOCKER=$(DOCKER) $(BIN)/python -m tools.image_test --image $(IMAGE) --pack $(MODEL_PACK)
+
+sam-local: docker-up $(SAM_VENV)/bin/sam
+	$(SAM) build $(SAM_PARAMS)
+	$(SAM) local start-api --port $(SAM_PORT) --skip-pull-image $(SAM_PARAMS)
+
+model-source: $(VENV)/.installed
+	@test -n "$(MODEL_URI)" || { echo "usage: make model-source MODEL_URI=s3://bucket/key|https://... [MODEL_PACK=$(MODEL_PACK)]" >&2; exit 2; }
+	$(BIN)/python -m function.models fetch "$(MODEL_URI)" model_sources/$(MODEL_PACK).zip
+	@echo "then: make image MODEL_PACK=$(MODEL_PACK) MODEL_SOURCE=model_sources/$(MODEL_PACK).zip"
 
 # --- TypeScript client (issue #12) -----------------------------------------------------------------------------
 # make client-test - clients/typescript: npm ci (package-lock.json), tsc, then node's test runner against the

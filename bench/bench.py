@@ -36,7 +36,7 @@ from bench.procs import log, machine
 from bench.save import save_results
 from bench.stats import med, p90
 from function.config import available_cpus
-from tests.apigw import multipart
+from function.events import multipart
 from tests.photos import lfw_pairs, wheel_photo
 
 Case = tuple[str, Request, Request]  # (label, our request, the reference's request)

@@ -15,6 +15,7 @@ import contextlib
 import contextvars
 import importlib.util
 import logging
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator
 
@@ -68,8 +69,11 @@ def note(*, faces: int | None = None, image_bytes: int | None = None) -> None:
 
 @contextlib.contextmanager
 def span(name: str) -> Iterator[None]:
-    """An X-Ray subsegment `## name` when tracing is on; nothing otherwise."""
-    if _tracer is None:
+    """An X-Ray subsegment `## name` when tracing is on and the invocation carries a trace id; nothing otherwise.
+
+    Without a trace id (the Runtime Interface Emulator, `sam local`) there is no segment to attach to, and the X-Ray
+    SDK would only log "Subsegment ... discarded" for every span."""
+    if _tracer is None or not os.environ.get("_X_AMZN_TRACE_ID"):
         yield
         return
     with _tracer.provider.in_subsegment(f"## {name}"):

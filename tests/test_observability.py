@@ -198,3 +198,19 @@ def test_through_mangum_like_lambda(settings, engine, request_logs, capsys) -> N
     assert _last_request(request_logs).request_id == "9f4c-lambda-request"
     blobs = _emf(capsys.readouterr().out)
     assert [b["route"] for b in blobs] == ["/detect"] and blobs[0]["request_id"] == "9f4c-lambda-request"
+
+
+def test_no_xray_noise_without_a_trace_id() -> None:
+    """Under the Runtime Interface Emulator / `sam local` there is no trace id: spans are skipped instead of the
+    X-Ray SDK logging "Subsegment ... discarded" for each of decode, detect and embed."""
+    pytest.importorskip("aws_xray_sdk")
+    code = ("import logging; logging.basicConfig(level=logging.WARNING)\n"
+            "from function.config import Settings; from function.observability import Telemetry, span\n"
+            "import function.observability as o; Telemetry(Settings.from_env()); assert o._tracer is not None\n"
+            "for name in ('decode', 'detect', 'embed'):\n    with span(name):\n        pass\nprint('ok')")
+    base = {k: v for k, v in os.environ.items() if k != "_X_AMZN_TRACE_ID"}
+    env = dict(base, AWS_LAMBDA_FUNCTION_NAME="face", LAMBDA_TASK_ROOT=str(REPO_ROOT), AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:9")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, env=env,
+                         timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+    assert "discarded" not in out.stderr and "cannot find the current segment" not in out.stderr.lower(), out.stderr
