@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test install install-dev bake bench accuracy load audit clean
+.PHONY: run test install install-dev bake bench accuracy lfw load audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,16 @@ run: bake
 test: install-dev bake
 	$(BIN)/python -m pytest
 
+# make test-lfw - the LFW-scale tests (200-crop parity with insightface) on FACES_DIR (see make lfw)
+.PHONY: test-lfw
+test-lfw: install-dev bake
+	$(BIN)/python -m pytest -m lfw
+
+# make lfw      - download LFW + its view-2 pairs (UMass Amherst, sha256-pinned) into $FACES_DIR (default data/faces)
+#                 for make accuracy and the LFW-scale tests (bench/lfw_fetch.py; standard library only)
+lfw:
+	$(PYTHON) -m bench.lfw_fetch $(LFW_ARGS)
+
 # make bench    - ours vs the seed-style reference (bench/seed_reference.py): cold start, latency, floor, RSS, throughput
 # make accuracy - LFW 10-fold accuracy / AUC / TAR@FAR, group/ and noface/ detection, ours vs insightface
 bench: install-dev bake
@@ -46,6 +56,15 @@ bench: install-dev bake
 
 accuracy: install-dev bake
 	$(BIN)/python -m bench.accuracy $(ACCURACY_ARGS)
+
+# make quality      - the quality gate's effect on LFW accuracy, measure distributions (bench/quality.py; docs/quality.md)
+# make bench-search - /search latency at 100, 1,000 and 10,000 gallery entries over HTTP (bench/search.py; docs/search.md)
+.PHONY: quality bench-search
+quality: install-dev bake
+	$(BIN)/python -m bench.quality $(QUALITY_ARGS)
+
+bench-search: install-dev bake
+	$(BIN)/python -m bench.search $(SEARCH_ARGS)
 
 # make load  - 1,000 mixed requests at concurrency 8 against uvicorn on 127.0.0.1 (bench/load.py; docs/benchmarks.md)
 load: install-dev bake

@@ -8,6 +8,9 @@ one nearest the image centre (LFW's convention; function.engine.choose_face(...,
 no face found scores -1 against anything. Embeddings are kept in memory only, for the length of the run.
 
     python -m bench.accuracy [--only ours|reference] [--limit N] [--json PATH]
+
+LFW comes from FACES_DIR (tests/photos.py: the FACES_DIR variable, else ../shared/faces, else data/faces from
+`make lfw`); without it the run skips with one line saying how to get the data.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from function.config import DEFAULT_SIMILARITY_THRESHOLDS, Settings
 from function.engine import FaceEngine, choose_face
 from function.imaging import decode_image
 from function.models import load_pack, resolve_pack_name
-from tests.photos import GROUP, group_counts, lfw_pairs, noface_photos
+from tests.photos import DATA, MISSING_FACES_DIR, FaceSet, faces_dir
 
 FARS = (1e-2, 1e-3)
 TABLE_THRESHOLDS = (0.15, 0.18, 0.20, 0.22, 0.24, 0.26, 0.28, 0.30, 0.35, 0.40)
@@ -124,9 +127,9 @@ def summarize(scores: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> dict
     return out
 
 
-def detection(count: Counter) -> dict:
-    groups = {name: (count(GROUP / name), want) for name, want in group_counts().items()}
-    nofaces = {p.name: count(p) for p in noface_photos()}
+def detection(count: Counter, photos: FaceSet) -> dict:
+    groups = {p.name: (count(p), photos.group_counts[p.name]) for p in photos.group_photos}
+    nofaces = {p.name: count(p) for p in photos.noface_photos}
     return {"group": {k: {"found": f, "annotated": a} for k, (f, a) in groups.items()},
             "group_ok": sum(f >= a for f, a in groups.values()), "group_total": len(groups),
             "noface": nofaces, "noface_false_faces": sum(nofaces.values())}
@@ -161,8 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write results here (default bench/results/)")
     args = parser.parse_args(argv)
 
+    faces = faces_dir()
+    if faces is None:
+        print(f"make accuracy skipped: {MISSING_FACES_DIR}")
+        return 0
+    # group/ and noface/ from FACES_DIR when it has them (../shared/faces does; `make lfw` brings LFW only)
+    photos = faces if faces.group_counts else DATA
+    print(f"LFW from {faces.root}; group/ and noface/ from {photos.root}")
     settings = Settings.from_env()
-    pairs = lfw_pairs()
+    pairs = faces.lfw_pairs
     if args.limit:
         pairs = [p for f in sorted({p[0] for p in pairs}) for same in (True, False)
                  for p in [q for q in pairs if q[0] == f and q[3] == same][: args.limit]]
@@ -178,14 +188,14 @@ def main(argv: list[str] | None = None) -> int:
         scores, missing, per = lfw_scores(embed, pairs, "ours")
         ours_scores = scores
         results[f"ours ({pack}, raw photos)"] = {"lfw": summarize(scores, labels, folds), "missing": missing,
-                                                "s_per_image": per, "detection": detection(count),
+                                                "s_per_image": per, "detection": detection(count, photos),
                                                 "settings": used}
     if args.only in (None, "reference"):
         embed, count, cleanup = reference()
         try:
             scores, missing, per = lfw_scores(embed, pairs, "reference")
             results["insightface reference (padded)"] = {"lfw": summarize(scores, labels, folds), "missing": missing,
-                                                          "s_per_image": per, "detection": detection(count)}
+                                                          "s_per_image": per, "detection": detection(count, photos)}
         finally:
             cleanup()
     print_report(results, len(pairs), int(labels.sum()))

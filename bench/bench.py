@@ -37,7 +37,7 @@ from bench.save import save_results
 from bench.stats import med, p90
 from function.config import available_cpus
 from function.events import multipart
-from tests.photos import lfw_pairs, wheel_photo
+from tests.photos import DATA, wheel_photo
 
 Case = tuple[str, Request, Request]  # (label, our request, the reference's request)
 
@@ -57,7 +57,7 @@ def make_photos(tmp: Path) -> dict[str, Path]:
     big = cv2.resize(img, (4000, 3000), interpolation=cv2.INTER_CUBIC)
     big_path = tmp / "big_4000x3000.jpg"
     cv2.imwrite(str(big_path), big, [cv2.IMWRITE_JPEG_QUALITY, 90])
-    return {"1face": one, "players22": wheel_photo("players.jpg"), "lfw": lfw_pairs()[0][1], "4000x3000": big_path}
+    return {"1face": one, "players22": wheel_photo("players.jpg"), "lfw": DATA.lfw_pairs[0].image1, "4000x3000": big_path}
 
 
 def cases(photos: dict[str, Path]) -> list[Case]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bench.procs import cpu_s, status_mb
 from function.config import REPO_ROOT
-from tests.services import free_port
+from tests.support import free_port
 
 PACK = "buffalo_sc"
 

@@ -31,8 +31,8 @@ import numpy as np
 
 from bench.procs import status_mb
 from function.config import REPO_ROOT as ROOT
-from tests.photos import GROUP, NOFACE, lfw_pairs, wheel_photo
-from tests.services import free_port
+from tests.photos import DATA, wheel_photo
+from tests.support import free_port
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,11 @@ def _jpeg(img: np.ndarray) -> bytes:
 def kinds() -> list[Kind]:
     yao = wheel_photo("yaoming.jpg").read_bytes()
     gdp = wheel_photo("gdp.jpg").read_bytes()
-    groups = [p.read_bytes() for p in sorted(GROUP.glob("*.jpg"))]
+    groups = [p.read_bytes() for p in DATA.group_photos]
     # dlib_dog.jpg is left out: buffalo_sc's SCRFD-500M reports a face on the dog (score ~0.54), a detector false
     # positive, not a service error
-    nofaces = [p.read_bytes() for p in sorted(NOFACE.glob("*.jpg")) if p.name != "dlib_dog.jpg"]
-    pairs = [(a.read_bytes(), b.read_bytes()) for _, a, b, _ in lfw_pairs()[:40]]
+    nofaces = [p.read_bytes() for p in DATA.noface_photos if p.name != "dlib_dog.jpg"]
+    pairs = [(a.read_bytes(), b.read_bytes()) for _, a, b, _ in DATA.lfw_pairs]
     singles = [a for a, _ in pairs] + [yao]
     rnd = random.Random(7)
     tiny_png = cv2.imencode(".png", np.zeros((8, 8, 3), np.uint8))[1].tobytes()

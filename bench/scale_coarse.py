@@ -11,17 +11,16 @@ from typing import Any
 from bench.proxies import recorded_pair
 from bench.sessions import Call
 from function.engine import ensure_bgr
-from function.engine.types import iou
 from function.imaging import decode_image
-from tests.photos import GROUP, lfw_pairs, noface_photos, wheel_photo
+from tests.photos import DATA, faces_dir, wheel_photos
+from tests.support import iou
 
 
 def photo_sets(lfw_sample: int) -> dict[str, list[Path]]:
-    lfw = sorted({p for _, a, b, _ in lfw_pairs() for p in (a, b)})
+    lfw = (faces_dir() or DATA).lfw_images  # FACES_DIR's LFW when there, else the crops in tests/data
     step = max(1, len(lfw) // lfw_sample)
-    return {"LFW crops (sample)": lfw[::step][:lfw_sample], "group/": sorted(GROUP.glob("*.jpg")),
-            "wheel photos": [wheel_photo(n) for n in ("players.jpg", "gdp.jpg", "yaoming.jpg")],
-            "noface/": noface_photos()}
+    return {"LFW crops (sample)": lfw[::step][:lfw_sample], "group/": DATA.group_photos,
+            "wheel photos": wheel_photos(), "noface/": DATA.noface_photos}
 
 
 def measure_coarse(model_dir: Path, threads: int, lfw_sample: int) -> dict[str, Any]:

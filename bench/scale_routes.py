@@ -24,7 +24,7 @@ from bench.sessions import Call
 from bench.stats import ms, summary
 from function.api.app import create_app
 from function.engine import FaceEngine
-from tests.photos import GROUP, lfw_pairs, wheel_photo
+from tests.photos import DATA, wheel_photo
 
 # US East prices read 2026-11-28 (docs/lambda-sizing.md: Cost gives the sources). Free tiers left out.
 LAMBDA_GB_SECOND = 0.0000166667
@@ -36,10 +36,10 @@ MEMORY_FOR_THREADS = {1: 1769, 2: 3538}  # Lambda MB that credit exactly that ma
 
 def route_cases() -> list[tuple[str, str, dict[str, Path]]]:
     """(name, route, files) on real photos: what the routes are sent."""
-    same = next((a, b) for _, a, b, s in lfw_pairs() if s)
+    same = next((a, b) for _, a, b, s in DATA.lfw_pairs if s)
     portrait = wheel_photo("yaoming.jpg")
     return [
-        ("detect, group photo (7 faces, 500x375)", "/detect", {"image": GROUP / "dlib_2007_007763.jpg"}),
+        ("detect, group photo (7 faces, 500x375)", "/detect", {"image": DATA.group / "dlib_2007_007763.jpg"}),
         ("extract-embedding, portrait (yaoming.jpg)", "/extract-embedding", {"image": portrait}),
         ("extract-embedding, close-up (LFW crop)", "/extract-embedding", {"image": same[0]}),
         ("compare, two close-ups (LFW pair)", "/compare", {"image1": same[0], "image2": same[1]}),

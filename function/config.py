@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic.dataclasses import dataclass
 
-from function.engine.config import EngineConfig
+from function.engine.config import EngineConfig, QualityThresholds
 from function.limits import DecodeLimits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +65,7 @@ def _comma_list(value: Any) -> Any:
 
 
 _ENGINE = EngineConfig()
+_QUALITY = QualityThresholds()
 _LIMITS = DecodeLimits()
 
 # Fields whose environment variable is not simply the field name in upper case.
@@ -111,8 +112,22 @@ class Settings:
     # -- comparison -----------------------------------------------------------------------------------------------
     similarity_threshold: float | None = Field(None, ge=-1, le=1, description="same_person at or above this cosine "
                                                "similarity; empty = the measured default of the served pack")
+    # -- face quality (docs/quality.md): `usable` on every face, /extract-embedding?min_quality=enrol -------------
+    quality_min_face_size: float = Field(_QUALITY.min_face_size, ge=0, description="px, the face box's shorter "
+                                         "side; below: face_too_small")
+    quality_min_sharpness: float = Field(_QUALITY.min_sharpness, ge=0, description="variance of the Laplacian on "
+                                         "the aligned 112x112 face crop; below: too_blurry")
+    quality_min_brightness: float = Field(_QUALITY.min_brightness, ge=0, le=255, description="mean grey 0-255 of "
+                                          "the aligned face; below: too_dark")
+    quality_max_brightness: float = Field(_QUALITY.max_brightness, ge=0, le=255, description="above: too_bright")
+    quality_max_yaw: float = Field(_QUALITY.max_yaw, ge=0, description="degrees, from the landmarks; beyond: "
+                                   "yaw_too_large")
+    quality_max_pitch: float = Field(_QUALITY.max_pitch, ge=0, description="degrees; beyond: pitch_too_large")
+    quality_max_roll: float = Field(_QUALITY.max_roll, ge=0, description="degrees; beyond: roll_too_large")
     # -- request and image limits ---------------------------------------------------------------------------------
     max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="request body cap (bytes)")
+    max_gallery_size: int = Field(1000, gt=0, description="/search inline gallery entries (413 GALLERY_TOO_LARGE "
+                                  "above); the default fits Lambda's 6 MB request (docs/search.md)")
     max_image_pixels: int = Field(_LIMITS.max_image_pixels, gt=0,
                                   description="largest image, from its header, before any pixel is decoded")
     min_image_side: int = Field(_LIMITS.min_image_side, gt=0, description="smallest image side (pixels)")
@@ -158,6 +173,10 @@ class Settings:
         """The engine's configuration: every EngineConfig field that is a setting, plus the thread count."""
         shared = {f.name: getattr(self, f.name) for f in dataclass_fields(EngineConfig) if f.name in _FIELDS}
         return EngineConfig(**shared, threads=self.threads)
+
+    def quality_thresholds(self) -> QualityThresholds:
+        return QualityThresholds(**{f.name: getattr(self, f"quality_{f.name}")
+                                    for f in dataclass_fields(QualityThresholds)})
 
     def decode_limits(self) -> DecodeLimits:
         return DecodeLimits(**{f.name: getattr(self, f.name) for f in dataclass_fields(DecodeLimits)})

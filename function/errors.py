@@ -8,6 +8,7 @@ raise them; function/api/errors.py is the one place that turns them into HTTP an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 _REGISTRY: dict[str, type[ServiceError]] = {}
@@ -153,3 +154,38 @@ class StartupError(Exception):
 
 class PackError(StartupError):
     """A model pack is missing, incomplete, corrupt or not servable."""
+
+
+class FaceQualityError(ServiceError):
+    """?min_quality=enrol and the face fails the quality thresholds; `reasons` says which."""
+
+    code = "FACE_QUALITY"
+    status = 422
+    description = "?min_quality=enrol and the face is not usable; `reasons` lists why"
+
+    def __init__(self, message: str, reasons: Sequence[str], *, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.reasons = list(reasons)
+
+
+class InvalidEmbedding(ServiceError):
+    """A stored embedding sent to /verify or /search is malformed: wrong length, NaN/inf, all zeros, bad encoding."""
+
+    code = "INVALID_EMBEDDING"
+    status = 400
+    description = ("a stored embedding (/verify, /search) is not 512 finite numbers (JSON list or base64 of "
+                   "little-endian float32) or is all zeros")
+
+
+class InvalidGallery(ServiceError):
+    """The /search gallery is not a non-empty list of {"id", "embedding"} entries."""
+
+    code = "INVALID_GALLERY"
+    status = 400
+    description = "the /search gallery is not a non-empty list of {id, embedding} entries"
+
+
+class GalleryTooLarge(ServiceError):
+    code = "GALLERY_TOO_LARGE"
+    status = 413
+    description = "the /search gallery has more than MAX_GALLERY_SIZE entries"

@@ -6,16 +6,17 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from functools import lru_cache
+from functools import cache
 
 import cv2
 import numpy as np
 from PIL import Image
 
 from tests.photos import wheel_photo
+from tests.support import encode
 
 
-@lru_cache(maxsize=None)
+@cache
 def face_jpeg() -> bytes:
     """yaoming.jpg: a real photo with one face."""
     return wheel_photo("yaoming.jpg").read_bytes()
@@ -23,12 +24,6 @@ def face_jpeg() -> bytes:
 
 def face_pixels() -> np.ndarray:
     return cv2.imdecode(np.frombuffer(face_jpeg(), np.uint8), cv2.IMREAD_COLOR)
-
-
-def encode(ext: str, img: np.ndarray, params: list[int] | None = None) -> bytes:
-    ok, buf = cv2.imencode(ext, img, params or [])
-    assert ok
-    return buf.tobytes()
 
 
 def png_chunk(kind: bytes, payload: bytes) -> bytes:
@@ -44,7 +39,7 @@ def png_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
 
 def jpeg_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
     """A real small JPEG whose frame header (SOF0) is rewritten to declare width x height."""
-    data = bytearray(encode(".jpg", np.full((64, 64, 3), 128, np.uint8)))
+    data = bytearray(encode(np.full((64, 64, 3), 128, np.uint8), ".jpg"))
     i = data.find(b"\xff\xc0")
     assert i > 0
     data[i + 5:i + 9] = struct.pack(">HH", height, width)
@@ -53,7 +48,7 @@ def jpeg_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
 
 def tiff_bomb() -> bytes:
     """A TIFF whose first IFD declares 30,000 x 30,000 (ImageWidth/ImageLength rewritten in place)."""
-    data = bytearray(encode(".tiff", np.full((64, 64, 3), 128, np.uint8)))
+    data = bytearray(encode(np.full((64, 64, 3), 128, np.uint8), ".tiff"))
     assert data[:4] == b"II*\x00"
     ifd = struct.unpack("<I", data[4:8])[0]
     count = struct.unpack("<H", data[ifd:ifd + 2])[0]
@@ -69,7 +64,7 @@ def tiff_bomb() -> bytes:
 
 
 def bmp_bomb() -> bytes:
-    data = bytearray(encode(".bmp", np.full((64, 64, 3), 128, np.uint8)))
+    data = bytearray(encode(np.full((64, 64, 3), 128, np.uint8), ".bmp"))
     data[18:26] = struct.pack("<ii", 30_000, -30_000)
     return bytes(data)
 
@@ -90,11 +85,11 @@ def animated_gif() -> bytes:
 
 
 def png16() -> bytes:
-    return encode(".png", face_pixels().astype(np.uint16) * 257)
+    return encode(face_pixels().astype(np.uint16) * 257, ".png")
 
 
 def gray_jpeg() -> bytes:
-    return encode(".jpg", cv2.cvtColor(face_pixels(), cv2.COLOR_BGR2GRAY))
+    return encode(cv2.cvtColor(face_pixels(), cv2.COLOR_BGR2GRAY), ".jpg")
 
 
 def rgba_transparent_png() -> bytes:
@@ -104,7 +99,7 @@ def rgba_transparent_png() -> bytes:
     canvas = np.zeros((h * 2, w * 2, 4), np.uint8)
     canvas[h // 2:h // 2 + h, w // 2:w // 2 + w, :3] = face
     canvas[h // 2:h // 2 + h, w // 2:w // 2 + w, 3] = 255
-    return encode(".png", canvas)
+    return encode(canvas, ".png")
 
 
 def heic_header() -> bytes:
@@ -128,32 +123,10 @@ def with_exif(img_bgr: np.ndarray, fmt: str, orientation: int) -> bytes:
     if fmt == "PNG-RGBA":  # alpha channel (opaque): OpenCV's own EXIF handling is bypassed for these
         pil = pil.convert("RGBA")
     elif fmt == "PNG-GRAY16":  # 16-bit grayscale: likewise
-        pil = Image.fromarray((np.asarray(pil.convert("L")).astype(np.uint16) * 257))
+        pil = Image.fromarray(np.asarray(pil.convert("L")).astype(np.uint16) * 257)
     exif = Image.Exif()
     exif[0x0112] = orientation
     out = io.BytesIO()
     kwargs = {"quality": 95} if fmt == "JPEG" else {"lossless": True} if fmt == "WEBP" else {}
     pil.save(out, fmt.split("-")[0], exif=exif.tobytes(), **kwargs)
     return out.getvalue()
-
-
-def stored_for_view(view: np.ndarray, orientation: int) -> np.ndarray:
-    """The pixels a camera stores so that a viewer applying EXIF `orientation` shows `view` (numpy only, written
-    from the EXIF spec independently of function/imaging.py)."""
-    if orientation == 1:
-        return view
-    if orientation == 2:
-        return view[:, ::-1]
-    if orientation == 3:
-        return np.rot90(view, 2)
-    if orientation == 4:
-        return view[::-1]
-    if orientation == 5:
-        return view.swapaxes(0, 1)
-    if orientation == 6:  # viewer rotates 90 degrees clockwise
-        return np.rot90(view, 1)
-    if orientation == 7:
-        return np.rot90(view, 2).swapaxes(0, 1)
-    if orientation == 8:  # viewer rotates 90 degrees counter-clockwise
-        return np.rot90(view, -1)
-    raise ValueError(orientation)

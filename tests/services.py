@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,12 +16,6 @@ import httpx
 from function.config import REPO_ROOT
 
 PACK = "buffalo_sc"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def entry_env(model_dir: Path, home: Path, **extra: str) -> dict[str, str]:

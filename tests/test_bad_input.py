@@ -88,10 +88,10 @@ def test_faces_found_in_supported_variants_match_the_original(client: TestClient
     for data in (h.cmyk_jpeg(), h.png16(), h.gray_jpeg()):
         got = client.post("/detect", files={"image": ("a", data, "application/octet-stream")}).json()
         assert got["face_count"] == 1
-        assert max(abs(a - b) for a, b in zip(got["faces"][0]["box"], ref)) < 8
+        assert max(abs(a - b) for a, b in zip(got["faces"][0]["box"], ref, strict=True)) < 8
     # transparent canvas: the face sits offset by (w/2, h/2)
     got = client.post("/detect", files={"image": ("a.png", h.rgba_transparent_png(), "image/png")}).json()
     hh, ww = h.face_pixels().shape[:2]
     shifted = [ref[0] + ww // 2, ref[1] + hh // 2, ref[2] + ww // 2, ref[3] + hh // 2]
     assert got["face_count"] == 1
-    assert max(abs(a - b) for a, b in zip(got["faces"][0]["box"], shifted)) < 8
+    assert max(abs(a - b) for a, b in zip(got["faces"][0]["box"], shifted, strict=True)) < 8

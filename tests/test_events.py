@@ -17,10 +17,10 @@ import pytest
 from function.config import REPO_ROOT
 from function.events import photo_event, response_body
 from function.events.__main__ import photo_fields
-from tests.photos import NOFACE, lfw_pairs, wheel_photo
+from tests.photos import DATA, wheel_photo
 from tests.services import import_lambda_handler
 
-SAME_PAIR = next((p1, p2) for _, p1, p2, same in lfw_pairs() if same)
+SAME_PAIR = next((p.image1, p.image2) for p in DATA.lfw_pairs if p.same)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_named_fields_query_and_get_without_photos(handler) -> None:
     status, body = answer(handler, health)
     assert status == 200 and body["model"] == "buffalo_sc"
     status, error = answer(handler, photo_event("/compare", {"image1": wheel_photo("yaoming.jpg").read_bytes(),
-                                                             "image2": (NOFACE / "dlib_eagle.jpg").read_bytes()}))
+                                                             "image2": (DATA.noface / "dlib_eagle.jpg").read_bytes()}))
     assert status == 422 and error["code"] == "NO_FACE" and error["field"] == "image2"
 
 

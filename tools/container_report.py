@@ -21,7 +21,7 @@ import sys
 import time
 
 from function.events import photo_event
-from tests.services import free_port
+from tests.support import free_port
 from tools.dockerrun import Container, daemon_answers, docker_cli
 
 INIT_REPORT = re.compile(r"INIT REPORT\(durationMs: ([0-9.]+)\)")

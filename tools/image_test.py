@@ -28,14 +28,15 @@ import httpx
 
 from function import events
 from function.config import DEFAULT_MODEL_DIR
-from tests.photos import NOFACE, lfw_pairs, wheel_photo
-from tests.services import entry_env, free_port, start_entry, stop, wait_http
+from tests.photos import DATA, wheel_photo
+from tests.services import entry_env, start_entry, stop, wait_http
+from tests.support import free_port
 from tools.dockerrun import Container, daemon_answers, image_env
 
 VOLATILE_FIELDS = {"/health": {"threads"}}
 SERVER_HEADERS = {"date", "server", "connection"}  # the HTTP server's own (uvicorn, sam local's Flask)
 VOLATILE_NOTE = "health.threads, x-request-id, date, server, connection"
-SAME_PAIR = next((p1, p2) for _, p1, p2, same in lfw_pairs() if same)
+SAME_PAIR = next((p.image1, p.image2) for p in DATA.lfw_pairs if p.same)
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,11 @@ class Case:
 CASES = [
     Case("health", "/health", {}),
     Case("detect-group", "/detect", {"image": wheel_photo("gdp.jpg")}),
-    Case("detect-noface", "/detect", {"image": NOFACE / "dlib_eagle.jpg"}),
+    Case("detect-noface", "/detect", {"image": DATA.noface / "dlib_eagle.jpg"}),
     Case("extract", "/extract-embedding", {"image": wheel_photo("yaoming.jpg")}),
     Case("extract-largest", "/extract-embedding", {"image": wheel_photo("players.jpg")}, {"face": "largest"}),
     Case("compare-lfw-same", "/compare", {"image1": SAME_PAIR[0], "image2": SAME_PAIR[1]}),
-    Case("error-no-face", "/compare", {"image1": wheel_photo("yaoming.jpg"), "image2": NOFACE / "dlib_eagle.jpg"}),
+    Case("error-no-face", "/compare", {"image1": wheel_photo("yaoming.jpg"), "image2": DATA.noface / "dlib_eagle.jpg"}),
     Case("error-multiple-faces", "/extract-embedding", {"image": wheel_photo("players.jpg")}),
 ]
 

@@ -25,6 +25,8 @@ log = logging.getLogger("function")
 DESCRIPTION = """Face detection, 512-D ArcFace embeddings and face comparison on InsightFace models (ONNX Runtime).
 
 Images go as `multipart/form-data` files (`image`, or `image1` + `image2`) or as JSON with base64 strings.
+Every face carries `quality` (size, sharpness, brightness, `usable` + `reasons`) and `pose` (yaw, pitch, roll).
+`/verify` and `/search` take stored embeddings (JSON list of 512 floats, or base64 of little-endian float32).
 Every error answers `{"success": false, "error": "...", "code": "..."}`. Codes:
 
 """ + "\n".join(f"* `{code}` ({status}): {text}" for code, (status, text) in ERROR_CODES.items())
@@ -49,7 +51,8 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
     if engine is not None:
         if engine.pack is not None:
             app.state.pack_name = engine.pack.name
-        app.state.service = FaceService(engine, settings.decode_limits(), settings.threshold_for(app.state.pack_name))
+        app.state.service = FaceService(engine, settings.decode_limits(), settings.threshold_for(app.state.pack_name),
+                                        settings.quality_thresholds())
     app.state.s3_fetch = S3Reader(settings.allowed_s3_buckets, settings.max_s3_bytes)  # boto3 imported on first use
     install_error_handlers(app)
     document_error_codes(app)

@@ -53,13 +53,14 @@ def route_list(app: FastAPI) -> list[str]:
     return [f"{method.upper()} {path}" for path, operations in app.openapi()["paths"].items() for method in operations]
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
-    body = ErrorResponse(error=message, code=code, field=field).model_dump(exclude_none=True)
-    return JSONResponse(status_code=status, content=body)
+def error_response(status: int, code: str, message: str, field: str | None = None,
+                   reasons: list[str] | None = None) -> JSONResponse:
+    body = ErrorResponse(error=message, code=code, field=field, reasons=reasons)  # type: ignore[arg-type]
+    return JSONResponse(status_code=status, content=body.model_dump(exclude_none=True))
 
 
 def service_error_response(exc: ServiceError) -> JSONResponse:
-    return error_response(exc.status, exc.code, exc.message, exc.field)
+    return error_response(exc.status, exc.code, exc.message, exc.field, getattr(exc, "reasons", None))
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:

@@ -123,9 +123,25 @@ def decode_base64_field(value: object, name: str) -> bytes:
         raise InvalidRequest(f"Field {name!r} is not valid base64.", field=name) from exc
 
 
+@dataclass
+class Form:
+    """What a request carried: image bytes per image field, and the other named fields (the JSON value, or the
+    text of a multipart part)."""
+
+    images: dict[str, bytes]
+    fields: dict[str, object]
+
+
 async def read_images(request: Request, names: tuple[str, ...], max_bytes: int,
                       s3_fetch: S3Fetcher | None = None) -> dict[str, bytes]:
     """The image bytes of each named field, from multipart/form-data or application/json."""
+    return (await read_form(request, names, (), max_bytes, s3_fetch)).images
+
+
+async def read_form(request: Request, names: tuple[str, ...], fields: tuple[str, ...], max_bytes: int,
+                    s3_fetch: S3Fetcher | None = None) -> Form:
+    """The image bytes of each field in `names`, and the value of each field in `fields` (all required), from
+    multipart/form-data or application/json."""
     mime, params = parse_options_header(request.headers.get("content-type", ""))
     mime = mime.lower()
     if mime == b"multipart/form-data":
@@ -134,14 +150,14 @@ async def read_images(request: Request, names: tuple[str, ...], max_bytes: int,
             raise InvalidRequest("multipart/form-data needs a boundary parameter in Content-Type.")
         parts = parse_multipart(await read_body(request, max_bytes), boundary)
         found: dict[str, bytes] = {}
-        for name in names:
+        for name in names + fields:
             matching = [p for p in parts if p.name == name]
             if not matching:
                 raise MissingField(_missing(name, [p.name for p in parts]), field=name)
             if len(matching) > 1:
                 raise DuplicateField(f"Field {name!r} holds {len(matching)} files; send exactly one.", field=name)
             found[name] = matching[0].data
-        return found
+        return Form({n: found[n] for n in names}, {f: _text_field(found[f], f) for f in fields})
     if mime == b"application/json":
         body = await read_body(request, max_bytes)
         try:
@@ -150,21 +166,31 @@ async def read_images(request: Request, names: tuple[str, ...], max_bytes: int,
             raise InvalidRequest("The request body is not valid JSON.") from exc
         if not isinstance(doc, dict):
             raise InvalidRequest("The JSON body must be an object, e.g. {\"image\": \"<base64>\"}.")
-        found = {}
+        images = {}
         for name in names:
             if name in doc:
-                found[name] = decode_base64_field(doc[name], name)
+                images[name] = decode_base64_field(doc[name], name)
             elif f"{name}_s3" in doc:
                 if s3_fetch is None:
                     raise S3NotAllowed("S3 input is not enabled on this service.", field=f"{name}_s3")
-                found[name] = await s3_fetch(doc[f"{name}_s3"], name)
+                images[name] = await s3_fetch(doc[f"{name}_s3"], name)
             else:
                 raise MissingField(_missing(name, list(doc)), field=name)
-        return found
+        for name in fields:
+            if name not in doc:
+                raise MissingField(_missing(name, list(doc)), field=name)
+        return Form(images, {f: doc[f] for f in fields})
     if not mime:
         raise UnsupportedMediaType("Content-Type is missing: send multipart/form-data or application/json.")
     raise UnsupportedMediaType(f"Content-Type {mime.decode('latin-1')!r} is not accepted: send multipart/form-data "
                                "or application/json.")
+
+
+def _text_field(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest(f"Field {name!r} must be UTF-8 text.", field=name) from exc
 
 
 def _missing(name: str, present: list[str]) -> str:

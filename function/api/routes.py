@@ -1,4 +1,4 @@
-"""The four routes. Thin: read the request, call the service in a worker thread, return its answer."""
+"""The routes. Thin: read the request, call the service in a worker thread, return its answer."""
 
 from __future__ import annotations
 
@@ -9,11 +9,21 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from function import __version__
+from function.api.embeddings import parse_embedding, parse_gallery
 from function.api.errors import error_responses
-from function.api.inputs import read_images
+from function.api.inputs import read_form, read_images
 from function.errors import ModelNotReady
 from function.observability import note
-from function.schemas import CompareResponse, DetectResponse, ExtractResponse, FaceChoice, HealthResponse
+from function.schemas import (
+    CompareResponse,
+    DetectResponse,
+    ExtractResponse,
+    FaceChoice,
+    HealthResponse,
+    QualityMode,
+    SearchResponse,
+    VerifyResponse,
+)
 from function.service import FaceService
 
 router = APIRouter()
@@ -23,6 +33,8 @@ _IMAGE_ERRORS = ("INVALID_IMAGE", "IMAGE_TOO_SMALL", "INVALID_REQUEST", "DUPLICA
 _IMAGE_ERRORS += ("S3_BUCKET_NOT_ALLOWED", "S3_ACCESS_DENIED", "S3_OBJECT_NOT_FOUND", "S3_OBJECT_TOO_LARGE",
                   "S3_UNAVAILABLE", "NOT_FOUND", "METHOD_NOT_ALLOWED", "INTERNAL_ERROR")
 _FACE_ERRORS = _IMAGE_ERRORS + ("NO_FACE", "MULTIPLE_FACES")
+_STORED_ERRORS = (*_FACE_ERRORS, "INVALID_EMBEDDING")
+_SEARCH_ERRORS = (*_STORED_ERRORS, "INVALID_GALLERY", "GALLERY_TOO_LARGE")
 FACE_QUERY = Query("single", description="which face when an image holds several: 'single' (default) refuses with "
                                          "MULTIPLE_FACES; 'largest' takes the largest; 'center' the one nearest the centre")
 
@@ -40,6 +52,37 @@ def _body(*fields: str) -> dict[str, Any]:
         "multipart/form-data": {"schema": multipart},
         "application/json": {"schema": {"type": "object", "properties": json_props}},
     }}}
+
+
+_EMBEDDING_DOC = ("512 floats of a stored /extract-embedding answer: a JSON list, or base64 of little-endian float32 "
+                  "(Node: Buffer.from(f32.buffer).toString('base64')); L2-normalised here")
+_B64_EXAMPLE = "<base64 of 2,048 bytes: 512 little-endian float32>"
+
+
+def _stored_body(field: str, schema: dict[str, Any], example: Any) -> dict[str, Any]:
+    """OpenAPI request body for /verify and /search: the photo plus one JSON field (`embedding` or `gallery`)."""
+    multipart = {"type": "object", "required": ["image", field], "properties": {
+        "image": {"type": "string", "format": "binary", "description": "JPEG, PNG, WebP, BMP or TIFF"},
+        field: {"type": "string", "description": f"the {field} as text: a JSON document, or base64 for an embedding"}}}
+    json_schema = {"type": "object", "required": [field], "properties": {
+        "image": {"type": "string", "description": "base64 image bytes (a data: URL prefix is accepted)"},
+        "image_s3": {"type": "string", "description": "s3://bucket/key of an image in an allowed bucket"},
+        field: schema}}
+    return {"requestBody": {"required": True, "content": {
+        "multipart/form-data": {"schema": multipart},
+        "application/json": {"schema": json_schema, "example": {"image": "<base64 JPEG>", field: example}},
+    }}}
+
+
+_EMBEDDING_SCHEMA: dict[str, Any] = {
+    "description": _EMBEDDING_DOC,
+    "oneOf": [{"type": "array", "items": {"type": "number"}, "minItems": 512, "maxItems": 512},
+              {"type": "string", "format": "byte"}]}
+_GALLERY_SCHEMA: dict[str, Any] = {
+    "type": "array", "minItems": 1, "description": "entries to search; ids may repeat (several photos of a person); "
+                                                   "at most MAX_GALLERY_SIZE (default 1,000)",
+    "items": {"type": "object", "required": ["id", "embedding"],
+              "properties": {"id": {"type": "string", "maxLength": 256}, "embedding": _EMBEDDING_SCHEMA}}}
 
 
 def get_service(request: Request) -> FaceService:
@@ -80,13 +123,15 @@ async def detect(request: Request, service: FaceService = Depends(get_service)) 
 
 
 @router.post("/extract-embedding", response_model=ExtractResponse, response_model_exclude_none=True,
-             openapi_extra=_body("image"), responses=error_responses(*_FACE_ERRORS),
+             openapi_extra=_body("image"), responses=error_responses(*_FACE_ERRORS, "FACE_QUALITY"),
              summary="512-D L2-normalised embedding of the face in the image")
 async def extract_embedding(request: Request, face: FaceChoice = FACE_QUERY,
                             all: bool = Query(False, description="embeddings for every face, batched"),  # noqa: A002
+                            min_quality: QualityMode = Query("none", description="'enrol': refuse a face that is not "
+                                                             "usable (422 FACE_QUALITY with the reasons)"),
                             service: FaceService = Depends(get_service)) -> ExtractResponse:
     images = await _images(request, "image")
-    result = await run_in_threadpool(service.extract, images["image"], face, all)
+    result = await run_in_threadpool(service.extract, images["image"], face, all, min_quality)
     note(faces=len(result.faces) if result.faces is not None else 1)
     return result
 
@@ -98,4 +143,39 @@ async def compare(request: Request, face: FaceChoice = FACE_QUERY,
     images = await _images(request, "image1", "image2")
     result = await run_in_threadpool(service.compare, images["image1"], images["image2"], face)
     note(faces=2)
+    return result
+
+
+async def _form(request: Request, field: str) -> tuple[bytes, object]:
+    settings = request.app.state.settings
+    form = await read_form(request, ("image",), (field,), settings.max_upload_bytes,
+                           getattr(request.app.state, "s3_fetch", None))
+    note(image_bytes=len(form.images["image"]))
+    return form.images["image"], form.fields[field]
+
+
+@router.post("/verify", response_model=VerifyResponse, responses=error_responses(*_STORED_ERRORS),
+             openapi_extra=_stored_body("embedding", _EMBEDDING_SCHEMA, _B64_EXAMPLE),
+             summary="Is the face in the photo the person of a stored embedding?")
+async def verify(request: Request, face: FaceChoice = FACE_QUERY,
+                 service: FaceService = Depends(get_service)) -> VerifyResponse:
+    image, raw = await _form(request, "embedding")
+    embedding = parse_embedding(raw, "embedding", service.engine.embedding_size)
+    result = await run_in_threadpool(service.verify, image, embedding, face)
+    note(faces=1)
+    return result
+
+
+@router.post("/search", response_model=SearchResponse, responses=error_responses(*_SEARCH_ERRORS),
+             openapi_extra=_stored_body("gallery", _GALLERY_SCHEMA, [{"id": "alice", "embedding": _B64_EXAMPLE},
+                                                                     {"id": "bob", "embedding": _B64_EXAMPLE}]),
+             summary="Which of the gallery's people is the face in the photo? Top-k at or above the threshold")
+async def search(request: Request, face: FaceChoice = FACE_QUERY,
+                 top_k: int = Query(5, ge=1, le=100, description="the most matches to return"),
+                 service: FaceService = Depends(get_service)) -> SearchResponse:
+    image, raw = await _form(request, "gallery")
+    ids, gallery = await run_in_threadpool(parse_gallery, raw, service.engine.embedding_size,
+                                           request.app.state.settings.max_gallery_size)
+    result = await run_in_threadpool(service.search, image, ids, gallery, top_k, face)
+    note(faces=1)
     return result

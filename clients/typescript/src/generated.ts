@@ -40,11 +40,13 @@ export interface DetectResponse {
 
 export interface ErrorResponse {
   /** machine code, e.g. INVALID_IMAGE, NO_FACE, MULTIPLE_FACES */
-  code: "DUPLICATE_FIELD" | "IMAGE_TOO_SMALL" | "INVALID_IMAGE" | "INVALID_REQUEST" | "UNAUTHORIZED" | "S3_ACCESS_DENIED" | "S3_BUCKET_NOT_ALLOWED" | "NOT_FOUND" | "S3_OBJECT_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "IMAGE_TOO_LARGE" | "PAYLOAD_TOO_LARGE" | "S3_OBJECT_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "MISSING_FIELD" | "MULTIPLE_FACES" | "NO_FACE" | "INTERNAL_ERROR" | "S3_UNAVAILABLE" | "MODEL_NOT_READY";
+  code: "DUPLICATE_FIELD" | "IMAGE_TOO_SMALL" | "INVALID_EMBEDDING" | "INVALID_GALLERY" | "INVALID_IMAGE" | "INVALID_REQUEST" | "UNAUTHORIZED" | "S3_ACCESS_DENIED" | "S3_BUCKET_NOT_ALLOWED" | "NOT_FOUND" | "S3_OBJECT_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "GALLERY_TOO_LARGE" | "IMAGE_TOO_LARGE" | "PAYLOAD_TOO_LARGE" | "S3_OBJECT_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "FACE_QUALITY" | "MISSING_FIELD" | "MULTIPLE_FACES" | "NO_FACE" | "INTERNAL_ERROR" | "S3_UNAVAILABLE" | "MODEL_NOT_READY";
   /** a sentence a person understands */
   error: string;
   /** the request field the error is about, where there is one */
   field?: string | null;
+  /** FACE_QUALITY only: why the face was refused */
+  reasons?: ("face_too_small" | "too_blurry" | "too_dark" | "too_bright" | "yaw_too_large" | "pitch_too_large" | "roll_too_large")[] | null;
   success?: false;
 }
 
@@ -59,6 +61,10 @@ export interface ExtractResponse {
   /** every face with its embedding (only with ?all=true) */
   faces?: FaceEmbedding[] | null;
   landmarks: number[][];
+  /** pose of the face embedded */
+  pose?: Pose | null;
+  /** quality of the face embedded */
+  quality?: FaceQuality | null;
   success?: true;
 }
 
@@ -67,6 +73,10 @@ export interface FaceBox {
   box: number[];
   /** five [x, y] points: left eye, right eye, nose, mouth left, mouth right */
   landmarks: number[][];
+  /** yaw, pitch, roll in degrees */
+  pose?: Pose | null;
+  /** size, sharpness, brightness and the usable verdict */
+  quality?: FaceQuality | null;
   /** detection score, 0..1 */
   score: number;
 }
@@ -78,8 +88,26 @@ export interface FaceEmbedding {
   embedding: Float32Array;
   /** five [x, y] points: left eye, right eye, nose, mouth left, mouth right */
   landmarks: number[][];
+  /** yaw, pitch, roll in degrees */
+  pose?: Pose | null;
+  /** size, sharpness, brightness and the usable verdict */
+  quality?: FaceQuality | null;
   /** detection score, 0..1 */
   score: number;
+}
+
+/** Measures of one face and the verdict of the quality thresholds (QUALITY_* settings, docs/quality.md). */
+export interface FaceQuality {
+  /** mean grey level 0..255 over the same region */
+  brightness: number;
+  /** the face box's shorter side, in pixels of the image as sent */
+  face_size: number;
+  /** why the face is not usable (empty when it is) */
+  reasons?: ("face_too_small" | "too_blurry" | "too_dark" | "too_bright" | "yaw_too_large" | "pitch_too_large" | "roll_too_large")[];
+  /** variance of the Laplacian over the aligned 112x112 face crop's inner region (higher = sharper) */
+  sharpness: number;
+  /** every measure and the pose within the thresholds */
+  usable: boolean;
 }
 
 export interface HealthResponse {
@@ -102,14 +130,65 @@ export interface ModelInfo {
   sha256: string;
 }
 
+/** Head pose in degrees, estimated from the five landmarks (docs/quality.md). */
+export interface Pose {
+  /** up/down tilt; positive = face tilted up */
+  pitch: number;
+  /** in-plane tilt of the eye line; positive = clockwise as seen */
+  roll: number;
+  /** left/right turn; positive = face turned towards the image's right */
+  yaw: number;
+}
+
+export interface SearchMatch {
+  /** 50 x (1 + similarity) */
+  confidence: number;
+  /** the gallery entry's id */
+  id: string;
+  /** cosine similarity, -1..1; the best of the id's entries */
+  similarity: number;
+}
+
+export interface SearchResponse {
+  /** the face found in the photo */
+  face: FaceBox;
+  /** entries in the gallery sent */
+  gallery_size: number;
+  /** ids whose similarity >= threshold, best first, at most top_k; each id once */
+  matches: SearchMatch[];
+  success?: true;
+  /** the decision threshold used (SIMILARITY_THRESHOLD) */
+  threshold: number;
+  /** the most matches asked for */
+  top_k: number;
+}
+
+export interface VerifyResponse {
+  /** 50 x (1 + similarity), as /compare */
+  confidence: number;
+  /** the face found in the photo */
+  face: FaceBox;
+  /** similarity >= threshold */
+  same_person: boolean;
+  /** cosine similarity of the photo's face and the stored embedding, -1..1 (the stored vector is L2-normalised first) */
+  similarity: number;
+  success?: true;
+  /** the decision threshold used (SIMILARITY_THRESHOLD) */
+  threshold: number;
+}
+
 // ---- Error codes: one class per code, thrown by every method on an error answer ----
 
 /** Every error code the service documents (`code` of an error answer). */
 export type ErrorCode =
   | "DUPLICATE_FIELD"
+  | "FACE_QUALITY"
+  | "GALLERY_TOO_LARGE"
   | "IMAGE_TOO_LARGE"
   | "IMAGE_TOO_SMALL"
   | "INTERNAL_ERROR"
+  | "INVALID_EMBEDDING"
+  | "INVALID_GALLERY"
   | "INVALID_IMAGE"
   | "INVALID_REQUEST"
   | "METHOD_NOT_ALLOWED"
@@ -130,9 +209,13 @@ export type ErrorCode =
 /** Each code's HTTP status and meaning, as the service documents them. */
 export const ERROR_CODES: { readonly [C in ErrorCode]: { readonly status: number; readonly description: string } } = {
   DUPLICATE_FIELD: { status: 400, description: "one field holds several files" },
+  FACE_QUALITY: { status: 422, description: "?min_quality=enrol and the face is not usable; `reasons` lists why" },
+  GALLERY_TOO_LARGE: { status: 413, description: "the /search gallery has more than MAX_GALLERY_SIZE entries" },
   IMAGE_TOO_LARGE: { status: 413, description: "image declares more than MAX_IMAGE_PIXELS pixels (refused from its header)" },
   IMAGE_TOO_SMALL: { status: 400, description: "an image side is below MIN_IMAGE_SIDE" },
   INTERNAL_ERROR: { status: 500, description: "a bug: reported without request data" },
+  INVALID_EMBEDDING: { status: 400, description: "a stored embedding (/verify, /search) is not 512 finite numbers (JSON list or base64 of little-endian float32) or is all zeros" },
+  INVALID_GALLERY: { status: 400, description: "the /search gallery is not a non-empty list of {id, embedding} entries" },
   INVALID_IMAGE: { status: 400, description: "not a decodable image, or corrupt/truncated" },
   INVALID_REQUEST: { status: 400, description: "malformed body or parameter (bad multipart, bad JSON, bad base64, bad query value)" },
   METHOD_NOT_ALLOWED: { status: 405, description: "wrong HTTP method for the route" },
@@ -158,6 +241,26 @@ export class DuplicateFieldError extends FaceServiceError {
   constructor(message: string, details: ErrorDetails = { status: 400 }) {
     super("DUPLICATE_FIELD", message, details);
     this.name = "DuplicateFieldError";
+  }
+}
+
+/** 422 FACE_QUALITY: ?min_quality=enrol and the face is not usable; `reasons` lists why */
+export class FaceQualityError extends FaceServiceError {
+  static readonly code = "FACE_QUALITY";
+  declare readonly code: "FACE_QUALITY";
+  constructor(message: string, details: ErrorDetails = { status: 422 }) {
+    super("FACE_QUALITY", message, details);
+    this.name = "FaceQualityError";
+  }
+}
+
+/** 413 GALLERY_TOO_LARGE: the /search gallery has more than MAX_GALLERY_SIZE entries */
+export class GalleryTooLargeError extends FaceServiceError {
+  static readonly code = "GALLERY_TOO_LARGE";
+  declare readonly code: "GALLERY_TOO_LARGE";
+  constructor(message: string, details: ErrorDetails = { status: 413 }) {
+    super("GALLERY_TOO_LARGE", message, details);
+    this.name = "GalleryTooLargeError";
   }
 }
 
@@ -188,6 +291,26 @@ export class InternalError extends FaceServiceError {
   constructor(message: string, details: ErrorDetails = { status: 500 }) {
     super("INTERNAL_ERROR", message, details);
     this.name = "InternalError";
+  }
+}
+
+/** 400 INVALID_EMBEDDING: a stored embedding (/verify, /search) is not 512 finite numbers (JSON list or base64 of little-endian float32) or is all zeros */
+export class InvalidEmbeddingError extends FaceServiceError {
+  static readonly code = "INVALID_EMBEDDING";
+  declare readonly code: "INVALID_EMBEDDING";
+  constructor(message: string, details: ErrorDetails = { status: 400 }) {
+    super("INVALID_EMBEDDING", message, details);
+    this.name = "InvalidEmbeddingError";
+  }
+}
+
+/** 400 INVALID_GALLERY: the /search gallery is not a non-empty list of {id, embedding} entries */
+export class InvalidGalleryError extends FaceServiceError {
+  static readonly code = "INVALID_GALLERY";
+  declare readonly code: "INVALID_GALLERY";
+  constructor(message: string, details: ErrorDetails = { status: 400 }) {
+    super("INVALID_GALLERY", message, details);
+    this.name = "InvalidGalleryError";
   }
 }
 
@@ -354,9 +477,13 @@ export class UnsupportedMediaTypeError extends FaceServiceError {
 /** The class of each code: what the client instantiates for an error answer. */
 export const ERROR_CLASSES: { readonly [C in ErrorCode]: new (message: string, details?: ErrorDetails) => FaceServiceError } = {
   DUPLICATE_FIELD: DuplicateFieldError,
+  FACE_QUALITY: FaceQualityError,
+  GALLERY_TOO_LARGE: GalleryTooLargeError,
   IMAGE_TOO_LARGE: ImageTooLargeError,
   IMAGE_TOO_SMALL: ImageTooSmallError,
   INTERNAL_ERROR: InternalError,
+  INVALID_EMBEDDING: InvalidEmbeddingError,
+  INVALID_GALLERY: InvalidGalleryError,
   INVALID_IMAGE: InvalidImageError,
   INVALID_REQUEST: InvalidRequestError,
   METHOD_NOT_ALLOWED: MethodNotAllowedError,
@@ -412,12 +539,44 @@ export interface ExtractEmbeddingQuery {
   face?: "single" | "largest" | "center";
   /** embeddings for every face, batched */
   all?: boolean;
+  /** 'enrol': refuse a face that is not usable (422 FACE_QUALITY with the reasons) */
+  min_quality?: "none" | "enrol";
 }
 
 export type ExtractEmbeddingResponse = ExtractResponse;
 
 /** Query options of GET /health. */
 export type HealthQuery = Record<never, never>;
+
+/** Body of POST /search: images as bytes (multipart), base64 or s3:// (JSON). */
+export interface SearchRequest {
+  /** JPEG, PNG, WebP, BMP or TIFF */
+  image: ImageInput;
+  /** entries to search; ids may repeat (several photos of a person); at most MAX_GALLERY_SIZE (default 1,000) */
+  gallery: ({ embedding: Float32Array | number[] | string; id: string; })[];
+}
+
+/** Query options of POST /search. */
+export interface SearchQuery {
+  /** which face when an image holds several: 'single' (default) refuses with MULTIPLE_FACES; 'largest' takes the largest; 'center' the one nearest the centre */
+  face?: "single" | "largest" | "center";
+  /** the most matches to return */
+  top_k?: number;
+}
+
+/** Body of POST /verify: images as bytes (multipart), base64 or s3:// (JSON). */
+export interface VerifyRequest {
+  /** JPEG, PNG, WebP, BMP or TIFF */
+  image: ImageInput;
+  /** 512 floats of a stored /extract-embedding answer: a JSON list, or base64 of little-endian float32 (Node: Buffer.from(f32.buffer).toString('base64')); L2-normalised here */
+  embedding: Float32Array | number[] | string;
+}
+
+/** Query options of POST /verify. */
+export interface VerifyQuery {
+  /** which face when an image holds several: 'single' (default) refuses with MULTIPLE_FACES; 'largest' takes the largest; 'center' the one nearest the centre */
+  face?: "single" | "largest" | "center";
+}
 
 /** What the runtime needs to know of each route. */
 export const ROUTES = {
@@ -445,7 +604,7 @@ export const ROUTES = {
     images: ["image"],
     multipartFields: [],
     json: true,
-    query: ["face","all"],
+    query: ["face","all","min_quality"],
     ok: [200],
   },
   health: {
@@ -456,6 +615,24 @@ export const ROUTES = {
     json: false,
     query: [],
     ok: [200,503],
+  },
+  search: {
+    method: "POST",
+    path: "/search",
+    images: ["image"],
+    multipartFields: ["gallery"],
+    json: true,
+    query: ["face","top_k"],
+    ok: [200],
+  },
+  verify: {
+    method: "POST",
+    path: "/verify",
+    images: ["image"],
+    multipartFields: ["embedding"],
+    json: true,
+    query: ["face"],
+    ok: [200],
   },
 } as const satisfies Record<string, RouteSpec>;
 
@@ -503,5 +680,23 @@ export class FaceClient extends FaceClientBase {
    */
   health(options?: HealthQuery & CallOptions): Promise<HealthResponse> {
     return this.call(ROUTES.health, undefined, options) as Promise<HealthResponse>;
+  }
+
+  /**
+   * Which of the gallery's people is the face in the photo? Top-k at or above the threshold
+   *
+   * POST /search
+   */
+  search(request: SearchRequest, options?: SearchQuery & CallOptions): Promise<SearchResponse> {
+    return this.call(ROUTES.search, request, options) as Promise<SearchResponse>;
+  }
+
+  /**
+   * Is the face in the photo the person of a stored embedding?
+   *
+   * POST /verify
+   */
+  verify(request: VerifyRequest, options?: VerifyQuery & CallOptions): Promise<VerifyResponse> {
+    return this.call(ROUTES.verify, request, options) as Promise<VerifyResponse>;
   }
 }
