@@ -70,6 +70,11 @@ bench-search: install-dev bake
 load: install-dev bake
 	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
+# make hostile - issue #10's hostile classes against uvicorn on 127.0.0.1: answers, worst latency, peak RSS over idle
+.PHONY: hostile
+hostile: install-dev bake
+	$(BIN)/python -m bench.hostile $(HOSTILE_ARGS)
+
 # make audit - pip-audit over the pinned runtime requirements (README: Security)
 audit: install-dev
 	$(BIN)/pip-audit -r requirements.txt --progress-spinner off --desc on

@@ -131,8 +131,17 @@ class Settings:
     max_image_pixels: int = Field(_LIMITS.max_image_pixels, gt=0,
                                   description="largest image, from its header, before any pixel is decoded")
     min_image_side: int = Field(_LIMITS.min_image_side, gt=0, description="smallest image side (pixels)")
-    reduced_decode_min_side: int = Field(_LIMITS.reduced_decode_min_side, gt=0, description="a large JPEG is "
-                                         "decoded at 1/2, 1/4 or 1/8 while its long side stays at least this")
+    reduced_decode_min_side: int = Field(_LIMITS.reduced_decode_min_side, gt=0, description="a large image is "
+                                         "decoded (JPEG) or reduced (others) at 1/2, 1/4 or 1/8 while its long side "
+                                         "stays at least this")
+    # -- per-request envelope (README: Limits) ----------------------------------------------------------------------
+    request_deadline_s: float = Field(10.0, gt=0, description="seconds a request may take from arrival (on Lambda "
+                                      "also at most the invocation's remaining time less 1 s): 408 body late, "
+                                      "503 DEADLINE_EXCEEDED")
+    max_faces: int = Field(100, gt=0, description="faces per answer (/detect, ?all=true); more: the largest are "
+                           "kept, faces_truncated: true")
+    max_answer_bytes: int = Field(4_000_000, gt=0, description="answer JSON cap (Lambda's response limit is 6 MB); "
+                                  "faces cut as for MAX_FACES")
     # -- security and S3 input ------------------------------------------------------------------------------------
     api_key: str = Field("", repr=False, description="when set, every route but /health and /docs needs x-api-key")
     allowed_s3_buckets: Annotated[tuple[str, ...], BeforeValidator(_comma_list)] = Field(

@@ -147,6 +147,30 @@ class ModelNotReady(ServiceError):
     description = "the model pack failed to load"
 
 
+class DeadlineExceeded(ServiceError):
+    """The request could not be finished within its deadline: the service is busy, or the work outgrew the time
+    left. Nothing is half-answered; the answer carries Retry-After."""
+
+    code = "DEADLINE_EXCEEDED"
+    status = 503
+    description = ("not finished within the request deadline (REQUEST_DEADLINE_S; on Lambda also the invocation's "
+                   "remaining time): busy, or too costly an input; retry")
+
+
+class RequestTimeout(ServiceError):
+    code = "REQUEST_TIMEOUT"
+    status = 408
+    description = "the request body did not arrive within the deadline (REQUEST_DEADLINE_S)"
+
+
+class ClientClosedRequest(ServiceError):
+    """Logged as a client abort (one line), answered to nobody."""
+
+    code = "CLIENT_CLOSED_REQUEST"
+    status = 499
+    description = "the client disconnected before its body arrived (logged only; nobody receives it)"
+
+
 class StartupError(Exception):
     """The service cannot start: the model pack did not load. Raised at start-up, never per request; the cause
     (a PackError, or whatever ONNX Runtime raised) is kept as __cause__ and named in the message."""

@@ -52,6 +52,9 @@ class DetectResponse(BaseModel):
     faces: list[FaceBox] = Field(default_factory=list)
     image_width: int
     image_height: int
+    faces_truncated: bool | None = Field(default=None, description="present (true) only when more faces were found "
+                                         "than one answer carries (MAX_FACES, MAX_ANSWER_BYTES): `faces` then holds "
+                                         "the largest ones and `face_count` all that were found")
 
 
 class ExtractResponse(BaseModel):
@@ -64,6 +67,10 @@ class ExtractResponse(BaseModel):
     quality: FaceQuality | None = Field(default=None, description="quality of the face embedded")
     pose: Pose | None = Field(default=None, description="pose of the face embedded")
     faces: list[FaceEmbedding] | None = Field(default=None, description="every face with its embedding (only with ?all=true)")
+    faces_truncated: bool | None = Field(default=None, description="with ?all=true: true when more faces were found "
+                                         "than one answer carries (MAX_FACES, MAX_ANSWER_BYTES); `faces` then holds "
+                                         "the largest ones")
+    face_count: int | None = Field(default=None, description="with ?all=true: the number of faces found")
 
 
 class CompareResponse(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from function.errors import (
+    DeadlineExceeded,
     InvalidRequest,
     MissingField,
     ModelNotReady,
@@ -60,7 +62,10 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 
 
 def service_error_response(exc: ServiceError) -> JSONResponse:
-    return error_response(exc.status, exc.code, exc.message, exc.field, getattr(exc, "reasons", None))
+    response = error_response(exc.status, exc.code, exc.message, exc.field, getattr(exc, "reasons", None))
+    if isinstance(exc, DeadlineExceeded):
+        response.headers["retry-after"] = "1"
+    return response
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
@@ -94,9 +99,21 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+_LOGGED = "_service_logged"
+
+
+def is_logged(exc: BaseException) -> bool:
+    """True when _unexpected has logged this exception (function/api/app.py then stops it there)."""
+    return bool(getattr(exc, _LOGGED, False))
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # Never log request data: type and route only.
-    log.error("unhandled %s on %s", type(exc).__name__, request.url.path, exc_info=exc)
+    # Never log request data (not even the raw path): type and route template only. Logged here once; ServiceApp
+    # (function/api/app.py) keeps the server from logging the same traceback again.
+    route = getattr(request.scope.get("route"), "path", "unmatched")
+    log.error("unhandled %s on %s", type(exc).__name__, route, exc_info=exc)
+    with contextlib.suppress(AttributeError):  # an exception type with __slots__: the server logs it too
+        setattr(exc, _LOGGED, True)
     return service_error_response(ServiceError("Internal error; the request was not processed."))
 
 

@@ -12,6 +12,8 @@ from function import __version__
 from function.api.embeddings import parse_embedding, parse_gallery
 from function.api.errors import error_responses
 from function.api.inputs import read_form, read_images
+from function.api.middleware import api_key_ok
+from function.deadline import Deadline
 from function.errors import ModelNotReady
 from function.observability import note
 from function.schemas import (
@@ -28,10 +30,11 @@ from function.service import FaceService
 
 router = APIRouter()
 
-_IMAGE_ERRORS = ("INVALID_IMAGE", "IMAGE_TOO_SMALL", "INVALID_REQUEST", "DUPLICATE_FIELD", "UNAUTHORIZED",
+_IMAGE_ERRORS: tuple[str, ...] = ("INVALID_IMAGE", "IMAGE_TOO_SMALL", "INVALID_REQUEST", "DUPLICATE_FIELD", "UNAUTHORIZED",
                  "PAYLOAD_TOO_LARGE", "IMAGE_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "MISSING_FIELD", "MODEL_NOT_READY")
 _IMAGE_ERRORS += ("S3_BUCKET_NOT_ALLOWED", "S3_ACCESS_DENIED", "S3_OBJECT_NOT_FOUND", "S3_OBJECT_TOO_LARGE",
-                  "S3_UNAVAILABLE", "NOT_FOUND", "METHOD_NOT_ALLOWED", "INTERNAL_ERROR")
+                  "S3_UNAVAILABLE", "NOT_FOUND", "METHOD_NOT_ALLOWED", "INTERNAL_ERROR", "REQUEST_TIMEOUT",
+                  "DEADLINE_EXCEEDED")
 _FACE_ERRORS = _IMAGE_ERRORS + ("NO_FACE", "MULTIPLE_FACES")
 _STORED_ERRORS = (*_FACE_ERRORS, "INVALID_EMBEDDING")
 _SEARCH_ERRORS = (*_STORED_ERRORS, "INVALID_GALLERY", "GALLERY_TOO_LARGE")
@@ -92,17 +95,29 @@ def get_service(request: Request) -> FaceService:
     return service
 
 
+def deadline_of(request: Request) -> Deadline:
+    """The request's deadline, set by the middleware (none when the app runs without it)."""
+    deadline = getattr(request.state, "deadline", None)
+    return deadline if isinstance(deadline, Deadline) else Deadline.never()
+
+
 async def _images(request: Request, *names: str) -> dict[str, bytes]:
     settings = request.app.state.settings
-    images = await read_images(request, names, settings.max_upload_bytes, getattr(request.app.state, "s3_fetch", None))
+    images = await read_images(request, names, settings.max_upload_bytes, getattr(request.app.state, "s3_fetch", None),
+                               deadline_of(request))
     note(image_bytes=sum(map(len, images.values())))
     return images
 
 
-@router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
+@router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}},
+            description="With API_KEY set, a caller without a valid x-api-key learns only `status` (up or down).")
 def health(request: Request) -> Any:
     state = request.app.state
     service: FaceService | None = getattr(state, "service", None)
+    api_key = state.settings.api_key
+    if api_key and not api_key_ok(request.scope, api_key):
+        up = service is not None
+        return JSONResponse(status_code=200 if up else 503, content={"status": "healthy" if up else "unhealthy"})
     if service is None:
         body = HealthResponse(status="unhealthy", model=state.pack_name, model_loaded=False, version=__version__,
                               error=str(state.load_error))
@@ -113,11 +128,11 @@ def health(request: Request) -> Any:
                           threads=engine.config.threads, similarity_threshold=service.threshold)
 
 
-@router.post("/detect", response_model=DetectResponse, openapi_extra=_body("image"), responses=error_responses(*_IMAGE_ERRORS),
+@router.post("/detect", response_model=DetectResponse, response_model_exclude_none=True, openapi_extra=_body("image"), responses=error_responses(*_IMAGE_ERRORS),
              summary="Detect faces (detection only, no embeddings)")
 async def detect(request: Request, service: FaceService = Depends(get_service)) -> DetectResponse:
     images = await _images(request, "image")
-    result = await run_in_threadpool(service.detect, images["image"])
+    result = await run_in_threadpool(service.detect, images["image"], deadline_of(request))
     note(faces=result.face_count)
     return result
 
@@ -131,8 +146,8 @@ async def extract_embedding(request: Request, face: FaceChoice = FACE_QUERY,
                                                              "usable (422 FACE_QUALITY with the reasons)"),
                             service: FaceService = Depends(get_service)) -> ExtractResponse:
     images = await _images(request, "image")
-    result = await run_in_threadpool(service.extract, images["image"], face, all, min_quality)
-    note(faces=len(result.faces) if result.faces is not None else 1)
+    result = await run_in_threadpool(service.extract, images["image"], face, all, min_quality, deadline_of(request))
+    note(faces=result.face_count if result.face_count is not None else 1)
     return result
 
 
@@ -141,7 +156,7 @@ async def extract_embedding(request: Request, face: FaceChoice = FACE_QUERY,
 async def compare(request: Request, face: FaceChoice = FACE_QUERY,
                   service: FaceService = Depends(get_service)) -> CompareResponse:
     images = await _images(request, "image1", "image2")
-    result = await run_in_threadpool(service.compare, images["image1"], images["image2"], face)
+    result = await run_in_threadpool(service.compare, images["image1"], images["image2"], face, deadline_of(request))
     note(faces=2)
     return result
 
@@ -149,7 +164,7 @@ async def compare(request: Request, face: FaceChoice = FACE_QUERY,
 async def _form(request: Request, field: str) -> tuple[bytes, object]:
     settings = request.app.state.settings
     form = await read_form(request, ("image",), (field,), settings.max_upload_bytes,
-                           getattr(request.app.state, "s3_fetch", None))
+                           getattr(request.app.state, "s3_fetch", None), deadline_of(request))
     note(image_bytes=len(form.images["image"]))
     return form.images["image"], form.fields[field]
 
@@ -161,7 +176,7 @@ async def verify(request: Request, face: FaceChoice = FACE_QUERY,
                  service: FaceService = Depends(get_service)) -> VerifyResponse:
     image, raw = await _form(request, "embedding")
     embedding = parse_embedding(raw, "embedding", service.engine.embedding_size)
-    result = await run_in_threadpool(service.verify, image, embedding, face)
+    result = await run_in_threadpool(service.verify, image, embedding, face, deadline_of(request))
     note(faces=1)
     return result
 
@@ -176,6 +191,6 @@ async def search(request: Request, face: FaceChoice = FACE_QUERY,
     image, raw = await _form(request, "gallery")
     ids, gallery = await run_in_threadpool(parse_gallery, raw, service.engine.embedding_size,
                                            request.app.state.settings.max_gallery_size)
-    result = await run_in_threadpool(service.search, image, ids, gallery, top_k, face)
+    result = await run_in_threadpool(service.search, image, ids, gallery, top_k, face, deadline_of(request))
     note(faces=1)
     return result

@@ -33,6 +33,8 @@ export interface DetectResponse {
   detected: boolean;
   face_count: number;
   faces?: FaceBox[];
+  /** present (true) only when more faces were found than one answer carries (MAX_FACES, MAX_ANSWER_BYTES): `faces` then holds the largest ones and `face_count` all that were found */
+  faces_truncated?: boolean | null;
   image_height: number;
   image_width: number;
   message: string;
@@ -40,7 +42,7 @@ export interface DetectResponse {
 
 export interface ErrorResponse {
   /** machine code, e.g. INVALID_IMAGE, NO_FACE, MULTIPLE_FACES */
-  code: "DUPLICATE_FIELD" | "IMAGE_TOO_SMALL" | "INVALID_EMBEDDING" | "INVALID_GALLERY" | "INVALID_IMAGE" | "INVALID_REQUEST" | "UNAUTHORIZED" | "S3_ACCESS_DENIED" | "S3_BUCKET_NOT_ALLOWED" | "NOT_FOUND" | "S3_OBJECT_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "GALLERY_TOO_LARGE" | "IMAGE_TOO_LARGE" | "PAYLOAD_TOO_LARGE" | "S3_OBJECT_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "FACE_QUALITY" | "MISSING_FIELD" | "MULTIPLE_FACES" | "NO_FACE" | "INTERNAL_ERROR" | "S3_UNAVAILABLE" | "MODEL_NOT_READY";
+  code: "DUPLICATE_FIELD" | "IMAGE_TOO_SMALL" | "INVALID_EMBEDDING" | "INVALID_GALLERY" | "INVALID_IMAGE" | "INVALID_REQUEST" | "UNAUTHORIZED" | "S3_ACCESS_DENIED" | "S3_BUCKET_NOT_ALLOWED" | "NOT_FOUND" | "S3_OBJECT_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "GALLERY_TOO_LARGE" | "IMAGE_TOO_LARGE" | "PAYLOAD_TOO_LARGE" | "S3_OBJECT_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "FACE_QUALITY" | "MISSING_FIELD" | "MULTIPLE_FACES" | "NO_FACE" | "CLIENT_CLOSED_REQUEST" | "INTERNAL_ERROR" | "S3_UNAVAILABLE" | "DEADLINE_EXCEEDED" | "MODEL_NOT_READY";
   /** a sentence a person understands */
   error: string;
   /** the request field the error is about, where there is one */
@@ -58,8 +60,12 @@ export interface ExtractResponse {
   /** 512 floats, L2-normalised: a dot product of two is their cosine similarity */
   embedding: Float32Array;
   embedding_size: number;
+  /** with ?all=true: the number of faces found */
+  face_count?: number | null;
   /** every face with its embedding (only with ?all=true) */
   faces?: FaceEmbedding[] | null;
+  /** with ?all=true: true when more faces were found than one answer carries (MAX_FACES, MAX_ANSWER_BYTES); `faces` then holds the largest ones */
+  faces_truncated?: boolean | null;
   landmarks: number[][];
   /** pose of the face embedded */
   pose?: Pose | null;
@@ -181,6 +187,8 @@ export interface VerifyResponse {
 
 /** Every error code the service documents (`code` of an error answer). */
 export type ErrorCode =
+  | "CLIENT_CLOSED_REQUEST"
+  | "DEADLINE_EXCEEDED"
   | "DUPLICATE_FIELD"
   | "FACE_QUALITY"
   | "GALLERY_TOO_LARGE"
@@ -198,6 +206,7 @@ export type ErrorCode =
   | "NOT_FOUND"
   | "NO_FACE"
   | "PAYLOAD_TOO_LARGE"
+  | "REQUEST_TIMEOUT"
   | "S3_ACCESS_DENIED"
   | "S3_BUCKET_NOT_ALLOWED"
   | "S3_OBJECT_NOT_FOUND"
@@ -208,6 +217,8 @@ export type ErrorCode =
 
 /** Each code's HTTP status and meaning, as the service documents them. */
 export const ERROR_CODES: { readonly [C in ErrorCode]: { readonly status: number; readonly description: string } } = {
+  CLIENT_CLOSED_REQUEST: { status: 499, description: "the client disconnected before its body arrived (logged only; nobody receives it)" },
+  DEADLINE_EXCEEDED: { status: 503, description: "not finished within the request deadline (REQUEST_DEADLINE_S; on Lambda also the invocation's remaining time): busy, or too costly an input; retry" },
   DUPLICATE_FIELD: { status: 400, description: "one field holds several files" },
   FACE_QUALITY: { status: 422, description: "?min_quality=enrol and the face is not usable; `reasons` lists why" },
   GALLERY_TOO_LARGE: { status: 413, description: "the /search gallery has more than MAX_GALLERY_SIZE entries" },
@@ -225,6 +236,7 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: { readonly status: number
   NOT_FOUND: { status: 404, description: "no such route" },
   NO_FACE: { status: 422, description: "no face found where one is required" },
   PAYLOAD_TOO_LARGE: { status: 413, description: "request body over MAX_UPLOAD_BYTES" },
+  REQUEST_TIMEOUT: { status: 408, description: "the request body did not arrive within the deadline (REQUEST_DEADLINE_S)" },
   S3_ACCESS_DENIED: { status: 403, description: "the bucket is allowed but S3 denied the read (IAM); S3 also answers this for a missing key when the role lacks s3:ListBucket" },
   S3_BUCKET_NOT_ALLOWED: { status: 403, description: "S3 input is off (ALLOWED_S3_BUCKETS empty) or the bucket is not in ALLOWED_S3_BUCKETS" },
   S3_OBJECT_NOT_FOUND: { status: 404, description: "the s3:// object does not exist" },
@@ -233,6 +245,26 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: { readonly status: number
   UNAUTHORIZED: { status: 401, description: "API_KEY is set and x-api-key is missing or wrong" },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: "Content-Type not multipart/form-data or application/json, or an image format not supported (GIF, HEIC, AVIF, SVG)" },
 };
+
+/** 499 CLIENT_CLOSED_REQUEST: the client disconnected before its body arrived (logged only; nobody receives it) */
+export class ClientClosedRequestError extends FaceServiceError {
+  static readonly code = "CLIENT_CLOSED_REQUEST";
+  declare readonly code: "CLIENT_CLOSED_REQUEST";
+  constructor(message: string, details: ErrorDetails = { status: 499 }) {
+    super("CLIENT_CLOSED_REQUEST", message, details);
+    this.name = "ClientClosedRequestError";
+  }
+}
+
+/** 503 DEADLINE_EXCEEDED: not finished within the request deadline (REQUEST_DEADLINE_S; on Lambda also the invocation's remaining time): busy, or too costly an input; retry */
+export class DeadlineExceededError extends FaceServiceError {
+  static readonly code = "DEADLINE_EXCEEDED";
+  declare readonly code: "DEADLINE_EXCEEDED";
+  constructor(message: string, details: ErrorDetails = { status: 503 }) {
+    super("DEADLINE_EXCEEDED", message, details);
+    this.name = "DeadlineExceededError";
+  }
+}
 
 /** 400 DUPLICATE_FIELD: one field holds several files */
 export class DuplicateFieldError extends FaceServiceError {
@@ -404,6 +436,16 @@ export class PayloadTooLargeError extends FaceServiceError {
   }
 }
 
+/** 408 REQUEST_TIMEOUT: the request body did not arrive within the deadline (REQUEST_DEADLINE_S) */
+export class RequestTimeoutError extends FaceServiceError {
+  static readonly code = "REQUEST_TIMEOUT";
+  declare readonly code: "REQUEST_TIMEOUT";
+  constructor(message: string, details: ErrorDetails = { status: 408 }) {
+    super("REQUEST_TIMEOUT", message, details);
+    this.name = "RequestTimeoutError";
+  }
+}
+
 /** 403 S3_ACCESS_DENIED: the bucket is allowed but S3 denied the read (IAM); S3 also answers this for a missing key when the role lacks s3:ListBucket */
 export class S3AccessDeniedError extends FaceServiceError {
   static readonly code = "S3_ACCESS_DENIED";
@@ -476,6 +518,8 @@ export class UnsupportedMediaTypeError extends FaceServiceError {
 
 /** The class of each code: what the client instantiates for an error answer. */
 export const ERROR_CLASSES: { readonly [C in ErrorCode]: new (message: string, details?: ErrorDetails) => FaceServiceError } = {
+  CLIENT_CLOSED_REQUEST: ClientClosedRequestError,
+  DEADLINE_EXCEEDED: DeadlineExceededError,
   DUPLICATE_FIELD: DuplicateFieldError,
   FACE_QUALITY: FaceQualityError,
   GALLERY_TOO_LARGE: GalleryTooLargeError,
@@ -493,6 +537,7 @@ export const ERROR_CLASSES: { readonly [C in ErrorCode]: new (message: string, d
   NOT_FOUND: NotFoundError,
   NO_FACE: NoFaceError,
   PAYLOAD_TOO_LARGE: PayloadTooLargeError,
+  REQUEST_TIMEOUT: RequestTimeoutError,
   S3_ACCESS_DENIED: S3AccessDeniedError,
   S3_BUCKET_NOT_ALLOWED: S3BucketNotAllowedError,
   S3_OBJECT_NOT_FOUND: S3ObjectNotFoundError,
@@ -675,6 +720,8 @@ export class FaceClient extends FaceClientBase {
 
   /**
    * Health
+   *
+   * With API_KEY set, a caller without a valid x-api-key learns only `status` (up or down).
    *
    * GET /health
    */
