@@ -16,7 +16,6 @@ import base64
 import json
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,7 @@ import cv2
 import httpx
 import numpy as np
 
-from bench.procs import status_mb
+from bench.procs import status_mb, stop_group
 from function.config import REPO_ROOT as ROOT
 from tests.photos import DATA, wheel_photo
 from tests.support import free_port
@@ -177,11 +176,7 @@ def main() -> int:
         wall = time.perf_counter() - t0
         rss_after = status_mb(proc.pid, "VmRSS")
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_group(proc)
 
     unexpected = [r for r in results if r["status"] != r["expect"]]
     fivexx = [r for r in results if r["status"] >= 500]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import platform
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -44,3 +46,12 @@ def machine() -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return f"{available_cpus()} CPUs ({cpu}), {platform.system()} {platform.release()}, Python " \
            f"{platform.python_version()}, load average at start {load:.1f}"
+
+
+def stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """End a server started with start_new_session=True: SIGTERM to its process group, SIGKILL after 20 s."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
