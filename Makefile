@@ -28,10 +28,10 @@ install-dev: $(VENV)/.installed-dev
 bake: $(VENV)/.installed
 	$(BIN)/python -m function.models bake buffalo_sc --if-missing
 
-# make bench-scale - buffalo_l-scale latency, cold start and RSS on timing proxies (bench/scale.py; issue #6)
+# make bench-scale - buffalo_l-scale latency, cold start and RSS on timing proxies (bench/scale.py; docs/lambda-sizing.md)
 .PHONY: bench-scale
 bench-scale: install-dev bake
-	$(BIN)/python bench/scale.py $(SCALE_ARGS)
+	$(BIN)/python -m bench.scale $(SCALE_ARGS)
 
 run: bake
 	$(BIN)/python -m function
@@ -66,9 +66,9 @@ quality: install-dev bake
 bench-search: install-dev bake
 	$(BIN)/python -m bench.search $(SEARCH_ARGS)
 
-# make load  - 1,000 mixed requests at concurrency 8 against uvicorn on 127.0.0.1 (bench/load.py; README: Security)
+# make load  - 1,000 mixed requests at concurrency 8 against uvicorn on 127.0.0.1 (bench/load.py; docs/benchmarks.md)
 load: install-dev bake
-	$(BIN)/python bench/load.py
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 # make hostile - issue #10's hostile classes against uvicorn on 127.0.0.1: answers, worst latency, peak RSS over idle
 .PHONY: hostile

@@ -18,14 +18,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
 
 from bench import metrics
+from bench.procs import log
 from bench.save import save_results
 from function.config import DEFAULT_SIMILARITY_THRESHOLDS, Settings
 from function.engine import FaceEngine, choose_face
@@ -38,10 +39,6 @@ TABLE_THRESHOLDS = (0.15, 0.18, 0.20, 0.22, 0.24, 0.26, 0.28, 0.30, 0.35, 0.40)
 TARGET_FAR = 1e-3
 Embedder = Callable[[Path], "np.ndarray | None"]
 Counter = Callable[[Path], int]
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 # -- the two pipelines ------------------------------------------------------------------------------------------
@@ -73,7 +70,7 @@ def reference() -> tuple[Embedder, Counter, Callable[[], None]]:
     fa = load_face_analysis(pack_dir, allowed_modules=["detection", "recognition"])
 
     def embed(path: Path) -> np.ndarray | None:
-        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        img = read_bgr(path)
         pad = max(img.shape[:2]) // 2
         img = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
         faces = fa.get(img)
@@ -84,9 +81,16 @@ def reference() -> tuple[Embedder, Counter, Callable[[], None]]:
         return face.normed_embedding
 
     def count(path: Path) -> int:
-        return len(fa.det_model.detect(cv2.imread(str(path), cv2.IMREAD_COLOR))[0])
+        return len(fa.det_model.detect(read_bgr(path))[0])
 
     return embed, count, lambda: shutil.rmtree(pack_dir, ignore_errors=True)
+
+
+def read_bgr(path: Path) -> np.ndarray:
+    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError(f"OpenCV cannot read {path}")
+    return img
 
 
 # -- measurement --------------------------------------------------------------------------------------------------
@@ -100,10 +104,14 @@ def lfw_scores(embed: Embedder, pairs, label: str) -> tuple[np.ndarray, int, flo
             log(f"  {label}: {i}/{len(images)} images, {time.perf_counter() - t0:.0f}s")
     elapsed = time.perf_counter() - t0
     missing = sum(v is None for v in cache.values())
-    scores = np.array([-1.0 if cache[a] is None or cache[b] is None else float(np.dot(cache[a], cache[b]))
-                       for _, a, b, _ in pairs])
+    scores = np.array([_score(cache[a], cache[b]) for _, a, b, _ in pairs])
     cache.clear()
     return scores, missing, elapsed / max(len(images), 1)
+
+
+def _score(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """Cosine of two L2-normalised embeddings; -1 when either image had no face."""
+    return -1.0 if a is None or b is None else float(np.dot(a, b))
 
 
 def summarize(scores: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> dict:
@@ -114,7 +122,7 @@ def summarize(scores: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> dict
         tar, t = metrics.tar_at_far(scores, labels, far)
         out[f"tar_at_far_{far:g}"] = tar
         out[f"threshold_at_far_{far:g}"] = t
-    out["table"] = [dict(zip(("threshold", "far", "tar"), (t, *metrics.far_tar(scores, labels, t))))
+    out["table"] = [dict(zip(("threshold", "far", "tar"), (t, *metrics.far_tar(scores, labels, t)), strict=True))
                     for t in TABLE_THRESHOLDS]
     return out
 

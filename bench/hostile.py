@@ -16,17 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,136 +29,27 @@ import cv2
 import httpx
 import numpy as np
 
-from bench.load import free_port
+from bench.hostile_client import (
+    DEADLINE_S,
+    KEY,
+    Answer,
+    Class,
+    get,
+    post_file,
+    post_raw,
+    raw_socket,
+    slash_redirect,
+    upload_40mb,
+    upload_head,
+)
+from bench.procs import status_mb, stop_group
 from bench.save import save_results
+from function.config import REPO_ROOT as ROOT
 from tests import hostile as h
 from tests.photos import wheel_photo
+from tests.support import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
-KEY = "hostile-bench-key"
-DEADLINE_S = 10.0
 ENVELOPE_MIB = 300.0
-
-
-@dataclass
-class Answer:
-    status: int
-    seconds: float
-    code: str | None = None
-    note: str = ""
-
-
-@dataclass
-class Class:
-    name: str
-    what: str
-    expect: tuple[int, ...]  # acceptable statuses
-    send: Callable[[str], list[Answer]]  # base URL -> answers
-    results: list[Answer] = field(default_factory=list)
-
-
-# -- clients -------------------------------------------------------------------------------------------------------
-def _answer(r: httpx.Response, t0: float) -> Answer:
-    code = None
-    if r.status_code >= 400:
-        try:
-            code = r.json().get("code")
-        except ValueError:
-            code = "NOT-JSON"
-    return Answer(r.status_code, time.perf_counter() - t0, code)
-
-
-def post_file(route: str, data: bytes, times: int = 1, concurrency: int = 1) -> Callable[[str], list[Answer]]:
-    def send(base: str) -> list[Answer]:
-        def one(_: int) -> Answer:
-            t0 = time.perf_counter()
-            r = httpx.post(base + route, files={"image": ("a", data, "application/octet-stream")},
-                           headers={"x-api-key": KEY}, timeout=60)
-            a = _answer(r, t0)
-            if r.status_code == 200 and "all=true" in route:
-                body = r.json()
-                a.note = f"{len(body['faces'])} of {body['face_count']} faces, {len(r.content) / 1e6:.2f} MB"
-            elif r.status_code == 200 and route == "/detect":
-                a.note = f"{r.json()['face_count']} faces"
-            return a
-
-        with ThreadPoolExecutor(concurrency) as pool:
-            return list(pool.map(one, range(times)))
-    return send
-
-
-def post_raw(route: str, content: bytes, ctype: str, headers: dict[str, str] | None = None) -> Callable[[str], list[Answer]]:
-    def send(base: str) -> list[Answer]:
-        t0 = time.perf_counter()
-        r = httpx.post(base + route, content=content, timeout=60,
-                       headers={"content-type": ctype, "x-api-key": KEY, **(headers or {})})
-        return [_answer(r, t0)]
-    return send
-
-
-def get(path: str, with_key: bool = False) -> Callable[[str], list[Answer]]:
-    def send(base: str) -> list[Answer]:
-        t0 = time.perf_counter()
-        r = httpx.get(base + path, headers={"x-api-key": KEY} if with_key else {}, timeout=30)
-        a = _answer(r, t0)
-        a.note = f"{len(r.content)} B body" + (f", keys {sorted(r.json())}" if path == "/health" else "")
-        return [a]
-    return send
-
-
-def slash_redirect(base: str) -> list[Answer]:
-    t0 = time.perf_counter()
-    r = httpx.post(base + "/detect/", files={"image": ("a.jpg", h.face_jpeg(), "image/jpeg")},
-                   headers={"x-api-key": KEY, "host": "evil.example"}, follow_redirects=False)
-    a = _answer(r, t0)
-    a.note = f"location: {r.headers.get('location')}"
-    return [a]
-
-
-def upload_40mb(base: str) -> list[Answer]:
-    """urllib writes the whole body before it reads: the answer is readable only if the server drains."""
-    payload = h.multipart(b"xyz", "image", b"\xff" * 40_000_000)
-    request = urllib.request.Request(base + "/detect", data=payload, headers={
-        "content-type": "multipart/form-data; boundary=xyz", "x-api-key": KEY})
-    t0 = time.perf_counter()
-    try:
-        with urllib.request.urlopen(request, timeout=60) as r:
-            return [Answer(r.status, time.perf_counter() - t0)]
-    except urllib.error.HTTPError as e:
-        return [Answer(e.code, time.perf_counter() - t0, json.loads(e.read()).get("code"))]
-    except OSError as e:
-        return [Answer(-1, time.perf_counter() - t0, note=f"{type(e).__name__}: {e}")]
-
-
-def raw_socket(port: int, head: bytes, body: bytes, wait_answer: bool) -> Answer:
-    t0 = time.perf_counter()
-    with socket.create_connection(("127.0.0.1", port)) as s:
-        s.sendall(head + body)
-        if not wait_answer:
-            time.sleep(0.3)
-            return Answer(0, time.perf_counter() - t0, note="client closed mid-upload")
-        s.settimeout(DEADLINE_S + 10)
-        data = b""
-        while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < _content_length(data):
-            chunk = s.recv(65_536)
-            if not chunk:
-                break
-            data += chunk
-    status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else -1
-    code = json.loads(data.split(b"\r\n\r\n", 1)[1]).get("code") if b"\r\n\r\n" in data else None
-    return Answer(status, time.perf_counter() - t0, code)
-
-
-def _content_length(data: bytes) -> int:
-    for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            return int(line.split(b":", 1)[1])
-    return 0
-
-
-def _upload_head(port: int, length: int) -> bytes:
-    return (f"POST /detect HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nx-api-key: {KEY}\r\n"
-            f"Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: {length}\r\n\r\n").encode()
 
 
 # -- the classes ---------------------------------------------------------------------------------------------------
@@ -183,7 +69,7 @@ def classes(port: int, log: Path) -> list[Class]:
 
     def dropped(base: str) -> list[Answer]:
         before = log.stat().st_size
-        answers = [raw_socket(port, _upload_head(port, 900_000), b"--xyz\r\n" + b"\x00" * 100_000, False)
+        answers = [raw_socket(port, upload_head(port, 900_000), b"--xyz\r\n" + b"\x00" * 100_000, False)
                    for _ in range(5)]
         time.sleep(1.0)
         added = log.read_bytes()[before:].decode(errors="replace")
@@ -193,7 +79,7 @@ def classes(port: int, log: Path) -> list[Class]:
         return answers
 
     def stalled(base: str) -> list[Answer]:
-        return [raw_socket(port, _upload_head(port, 900_000), b"--xyz\r\n", True)]
+        return [raw_socket(port, upload_head(port, 900_000), b"--xyz\r\n", True)]
 
     def s3(base: str) -> list[Answer]:
         return post_raw("/detect", json.dumps({"image_s3": "s3://hostile-bucket/private/IMG_0001.jpg"}).encode(),
@@ -290,23 +176,16 @@ def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 180) -> None:
     raise TimeoutError("server not ready")
 
 
-def status_kib(pid: int, key: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(key)
-
-
 class PeakSampler:
     """VmRSS every 5 ms (a cross-check of VmHWM, and the measure where clear_refs is not allowed)."""
 
     def __init__(self, pid: int) -> None:
-        self.pid, self.peak_kib, self._stop = pid, 0, threading.Event()
+        self.pid, self.peak_mib, self._stop = pid, 0.0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_kib = max(self.peak_kib, status_kib(self.pid, "VmRSS"))
+            self.peak_mib = max(self.peak_mib, status_mb(self.pid, "VmRSS"))
             time.sleep(0.005)
 
     def __enter__(self) -> PeakSampler:
@@ -348,19 +227,19 @@ def main() -> int:
             if args.only and c.name not in args.only:
                 continue
             time.sleep(0.5)
-            idle = status_kib(proc.pid, "VmRSS")
+            idle = status_mb(proc.pid, "VmRSS")
             hwm_reset = reset_peak(proc.pid)
             with PeakSampler(proc.pid) as sampler:
                 c.results = c.send(base)
-            peak = status_kib(proc.pid, "VmHWM") if hwm_reset else sampler.peak_kib
-            peak = max(peak, sampler.peak_kib)
+            peak = status_mb(proc.pid, "VmHWM") if hwm_reset else sampler.peak_mib
+            peak = max(peak, sampler.peak_mib)
             worst = max(a.seconds for a in c.results)
             ok = all(a.status in c.expect for a in c.results)
-            over = (peak - idle) / 1024.0
+            over = peak - idle
             answers = sorted({f"{a.status} {a.code or ''}".strip() for a in c.results})
             notes = sorted({a.note for a in c.results if a.note})
             row: dict[str, Any] = {"class": c.name, "what": c.what, "n": len(c.results), "answers": answers,
-                   "expected": list(c.expect), "as_expected": ok, "idle_rss_mib": round(idle / 1024.0, 1),
+                   "expected": list(c.expect), "as_expected": ok, "idle_rss_mib": round(idle, 1),
                    "peak_over_idle_mib": round(over, 1), "worst_s": round(worst, 3),
                    "within_deadline": worst < DEADLINE_S + 1.0, "within_envelope": over <= ENVELOPE_MIB,
                    "peak_source": "VmHWM after clear_refs" if hwm_reset else "VmRSS sampled every 5 ms",
@@ -372,11 +251,7 @@ def main() -> int:
         if proc.poll() is not None:
             raise RuntimeError("the server died during the run")
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_group(proc)
         s3_server.close()
 
     text = log.read_text(errors="replace")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -26,17 +25,14 @@ from pathlib import Path
 import numpy as np
 
 from bench import metrics
+from bench.procs import log
 from bench.save import save_results
 from function.config import Settings
 from function.engine import FaceEngine, choose_face
 from function.engine.quality import REASONS, Quality, assess
-from function.imaging import DecodeLimits, decode_image
+from function.imaging import decode_image
 from function.models import load_pack, resolve_pack_name
-from tests.photos import lfw_pairs
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+from tests.photos import MISSING_FACES_DIR, faces_dir
 
 
 def measure(paths: list[Path], settings: Settings) -> dict[Path, tuple[np.ndarray, Quality] | None]:
@@ -63,9 +59,12 @@ def pose_checks(settings: Settings) -> dict[str, object]:
     import cv2
 
     from function.engine.quality import Pose, estimate_pose
-    from tests.imagegen import read
-    from tests.photos import LFW, wheel_photo
-    from tests.test_quality import PITCH_LABELS, YAW_LABELS, rotated
+    from tests.photos import wheel_photo
+    from tests.support import read
+    from tests.test_quality import PITCH_LABELS, YAW_LABELS, lfw_photo, rotated
+
+    faces_root = faces_dir()
+    lfw = faces_root.root / "lfw" if faces_root else None
 
     pack = resolve_pack_name(settings.model_dir, settings.model_pack)
     engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack), settings.engine_config())
@@ -75,7 +74,7 @@ def pose_checks(settings: Settings) -> dict[str, object]:
         return [(f.box, estimate_pose(f.landmarks)) for f in faces if min(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= min_size]
 
     photos = [read(wheel_photo(n)) for n in ("yaoming.jpg", "gdp.jpg")]
-    photos += [read(LFW / n.rsplit("_", 1)[0] / f"{n}.jpg") for n in list(YAW_LABELS)[:6]] if LFW.is_dir() else []
+    photos += [read(lfw_photo(lfw, n)) for n in list(YAW_LABELS)[:6]] if lfw else []
     roll_errors: list[float] = []
     mirror: dict[str, list[float]] = {"yaw": [], "pitch": [], "roll": []}
     for image in photos:
@@ -98,9 +97,10 @@ def pose_checks(settings: Settings) -> dict[str, object]:
         "mirror": {k: {"n": len(v), "median_abs": float(np.median(np.abs(v))), "max_abs": float(np.max(np.abs(v)))}
                    for k, v in mirror.items()},
     }
-    if LFW.is_dir():
+    if lfw:
         def measured(name: str) -> Pose:
-            image = decode_image((LFW / name.rsplit("_", 1)[0] / f"{name}.jpg").read_bytes(), DecodeLimits())
+            assert lfw is not None
+            image = decode_image(lfw_photo(lfw, name).read_bytes())
             faces = engine.detect(image.pixels, purpose="one")
             face = faces[0] if len(faces) == 1 else choose_face(faces, "center", image.pixels.shape)
             return estimate_pose(face.landmarks)
@@ -134,7 +134,11 @@ def main() -> None:
         return
     pack = resolve_pack_name(settings.model_dir, settings.model_pack)
     threshold = settings.threshold_for(pack)
-    pairs = lfw_pairs()[: args.limit or None]
+    faces = faces_dir()
+    if faces is None:
+        print(f"make quality skipped: {MISSING_FACES_DIR}")
+        return
+    pairs = faces.lfw_pairs[: args.limit or None]
     paths = sorted({p for _, a, b, _ in pairs for p in (a, b)})
     log(f"{len(pairs)} pairs, {len(paths)} images, thresholds {settings.quality_thresholds()}")
     results = measure(paths, settings)

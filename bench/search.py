@@ -23,9 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.bench import Request, Server, machine, med, multipart, p90, post
+from bench.client import Request, Server, post
+from bench.procs import machine
 from bench.save import save_results
+from bench.stats import med, p90
 from function.api.embeddings import parse_gallery
+from function.events import multipart
 from tests.photos import wheel_photo
 
 SIZES = (100, 1_000, 10_000)

@@ -116,6 +116,11 @@ PITCH_LABELS = {"Hamzah_Haz_0001": "U", "Abdullah_0002": "U", "Isaiah_Washington
                 "Steven_Spielberg_0005": "D"}
 
 
+def lfw_photo(lfw: Path, name: str) -> Path:
+    """An LFW image by its name (Person_Name_NNNN) in an lfw/ folder laid out as FACES_DIR's."""
+    return lfw / name.rsplit("_", 1)[0] / f"{name}.jpg"
+
+
 @pytest.mark.lfw
 def test_hand_labelled_lfw_signs(client: TestClient) -> None:
     faces = faces_dir()
@@ -123,7 +128,7 @@ def test_hand_labelled_lfw_signs(client: TestClient) -> None:
         pytest.skip(MISSING_FACES_DIR)
 
     def _lfw(name: str) -> Path:
-        return faces.root / "lfw" / name.rsplit("_", 1)[0] / f"{name}.jpg"
+        return lfw_photo(faces.root / "lfw", name)
 
     for name, label in YAW_LABELS.items():
         yaw = post(client, _lfw(name).read_bytes())["pose"]["yaw"]

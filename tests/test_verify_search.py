@@ -16,8 +16,8 @@ from function.api.app import create_app
 from function.config import Settings
 from function.engine import FaceEngine
 from tests.apigw import rest_event
-from tests.support import encode, read
 from tests.photos import wheel_photo
+from tests.support import encode, read
 
 ONE_FACE = wheel_photo("yaoming.jpg")
 LAMBDA_REQUEST_LIMIT = 6 * 1024 * 1024
