@@ -76,6 +76,12 @@ hostile: install-dev bake
 	$(BIN)/python -m bench.hostile $(HOSTILE_ARGS)
 
 # make audit - pip-audit over the pinned runtime requirements (README: Security)
+# make lint  - ruff and mypy as configured in pyproject.toml (CI runs it)
+.PHONY: lint
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
 audit: install-dev
 	$(BIN)/pip-audit -r requirements.txt --progress-spinner off --desc on
 

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic.dataclasses import dataclass
+from pydantic.fields import FieldInfo
 
 from function.engine.config import EngineConfig, QualityThresholds
 from function.limits import DecodeLimits
@@ -219,7 +220,7 @@ class Settings:
             shown = "<hidden>" if name == "api_key" else repr(data.get(name))
             raise ValueError(f"{cls.env_name(name)}: {first['msg']}, got {shown}") from None
         disabled = {"emf_metrics": "POWERTOOLS_METRICS_DISABLED", "tracing": "POWERTOOLS_TRACE_DISABLED"}
-        off = {name: False for name, var in disabled.items()
+        off: dict[str, Any] = {name: False for name, var in disabled.items()
                if env.get(var, "").strip().lower() in {"1", "true", "yes", "on"}}
         return replace(settings, **off) if off else settings
 
@@ -243,7 +244,7 @@ class Settings:
         return "\n".join(rows)
 
 
-_FIELDS = Settings.__pydantic_fields__
+_FIELDS: dict[str, FieldInfo] = Settings.__pydantic_fields__  # type: ignore[attr-defined]  # pydantic dataclass
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 from mangum import Mangum
+from mangum.types import Receive, Scope, Send
 
 from function.api.app import create_app
 from function.config import Settings
@@ -63,7 +64,7 @@ class _RootPathFromEvent:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         event = scope.get("aws.event")
         if scope.get("type") == "http" and isinstance(event, dict):
             prefix = public_prefix(event)

@@ -16,8 +16,9 @@ import contextvars
 import importlib.util
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from function.config import Settings
 
@@ -96,8 +97,8 @@ class Telemetry:
         if self.settings.request_log:
             fields = {k: v for k, v in asdict(record).items() if v is not None and k != "extra"}
             fields.update(record.extra)
-            level = logging.WARNING if record.status >= 500 else logging.INFO
-            self.logger.log(level, "request", extra=fields)
+            log_at = self.logger.warning if record.status >= 500 else self.logger.info
+            log_at("request", extra=fields)
         if self.emf:
             self.flush_metrics(record)
 

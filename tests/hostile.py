@@ -23,7 +23,9 @@ def face_jpeg() -> bytes:
 
 
 def face_pixels() -> np.ndarray:
-    return cv2.imdecode(np.frombuffer(face_jpeg(), np.uint8), cv2.IMREAD_COLOR)
+    pixels = cv2.imdecode(np.frombuffer(face_jpeg(), np.uint8), cv2.IMREAD_COLOR)
+    assert pixels is not None
+    return pixels
 
 
 def png_chunk(kind: bytes, payload: bytes) -> bytes:

@@ -76,7 +76,7 @@ def import_lambda_handler(model_dir: Path) -> ModuleType:
 def repo_snapshot() -> set[str]:
     """Every file under the repository outside .git, .venv and caches: what a process may not add."""
     skip = {".git", ".venv", "__pycache__", ".pytest_cache"}
-    found = set()
+    found: set[str] = set()
     for root, dirs, files in os.walk(REPO_ROOT):
         dirs[:] = [d for d in dirs if d not in skip]
         found.update(os.path.relpath(os.path.join(root, f), REPO_ROOT) for f in files)

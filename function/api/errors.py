@@ -120,14 +120,13 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
-def error_responses(*codes: str) -> dict[int | str, dict]:
-    """OpenAPI `responses` entries for the given error codes, grouped by status."""
-    by_status: dict[int, list[str]] = {}
-    for code in codes:
-        status, _ = ERROR_CODES[code]
-        by_status.setdefault(status, []).append(code)
-    return {status: {"model": ErrorResponse, "description": "; ".join(f"{c}: {ERROR_CODES[c][1]}" for c in cs)}
-            for status, cs in sorted(by_status.items())}
+def error_responses(*errors: type[ServiceError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the errors a route may answer, grouped by status."""
+    by_status: dict[int, list[type[ServiceError]]] = {}
+    for error in errors:
+        by_status.setdefault(error.status, []).append(error)
+    return {status: {"model": ErrorResponse, "description": "; ".join(f"{e.code}: {e.description}" for e in group)}
+            for status, group in sorted(by_status.items())}
 
 
 def document_error_codes(app: FastAPI) -> None:

@@ -10,11 +10,36 @@ from starlette.concurrency import run_in_threadpool
 
 from function import __version__
 from function.api.embeddings import parse_embedding, parse_gallery
-from function.api.errors import error_responses
+from function.api.errors import MethodNotAllowed, RouteNotFound, error_responses
 from function.api.inputs import read_form, read_images
 from function.api.middleware import api_key_ok
 from function.deadline import Deadline
-from function.errors import ModelNotReady
+from function.errors import (
+    DeadlineExceeded,
+    DuplicateField,
+    FaceQualityError,
+    GalleryTooLarge,
+    ImageTooLarge,
+    ImageTooSmall,
+    InvalidEmbedding,
+    InvalidGallery,
+    InvalidImage,
+    InvalidRequest,
+    MissingField,
+    ModelNotReady,
+    MultipleFaces,
+    NoFace,
+    PayloadTooLarge,
+    RequestTimeout,
+    S3AccessDenied,
+    S3NotAllowed,
+    S3ObjectNotFound,
+    S3ObjectTooLarge,
+    S3Unavailable,
+    ServiceError,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 from function.observability import note
 from function.schemas import (
     CompareResponse,
@@ -22,6 +47,7 @@ from function.schemas import (
     ExtractResponse,
     FaceChoice,
     HealthResponse,
+    ModelInfo,
     QualityMode,
     SearchResponse,
     VerifyResponse,
@@ -30,14 +56,14 @@ from function.service import FaceService
 
 router = APIRouter()
 
-_IMAGE_ERRORS: tuple[str, ...] = ("INVALID_IMAGE", "IMAGE_TOO_SMALL", "INVALID_REQUEST", "DUPLICATE_FIELD", "UNAUTHORIZED",
-                 "PAYLOAD_TOO_LARGE", "IMAGE_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "MISSING_FIELD", "MODEL_NOT_READY")
-_IMAGE_ERRORS += ("S3_BUCKET_NOT_ALLOWED", "S3_ACCESS_DENIED", "S3_OBJECT_NOT_FOUND", "S3_OBJECT_TOO_LARGE",
-                  "S3_UNAVAILABLE", "NOT_FOUND", "METHOD_NOT_ALLOWED", "INTERNAL_ERROR", "REQUEST_TIMEOUT",
-                  "DEADLINE_EXCEEDED")
-_FACE_ERRORS = _IMAGE_ERRORS + ("NO_FACE", "MULTIPLE_FACES")
-_STORED_ERRORS = (*_FACE_ERRORS, "INVALID_EMBEDDING")
-_SEARCH_ERRORS = (*_STORED_ERRORS, "INVALID_GALLERY", "GALLERY_TOO_LARGE")
+# The errors each route may answer (OpenAPI `responses`); each code's status and description live on its class.
+_IMAGE_ERRORS: tuple[type[ServiceError], ...] = (
+    InvalidImage, ImageTooSmall, InvalidRequest, DuplicateField, Unauthorized, PayloadTooLarge, ImageTooLarge,
+    UnsupportedMediaType, MissingField, ModelNotReady, S3NotAllowed, S3AccessDenied, S3ObjectNotFound,
+    S3ObjectTooLarge, S3Unavailable, RouteNotFound, MethodNotAllowed, ServiceError, RequestTimeout, DeadlineExceeded)
+_FACE_ERRORS = (*_IMAGE_ERRORS, NoFace, MultipleFaces)
+_STORED_ERRORS = (*_FACE_ERRORS, InvalidEmbedding)
+_SEARCH_ERRORS = (*_STORED_ERRORS, InvalidGallery, GalleryTooLarge)
 FACE_QUERY = Query("single", description="which face when an image holds several: 'single' (default) refuses with "
                                          "MULTIPLE_FACES; 'largest' takes the largest; 'center' the one nearest the centre")
 
@@ -124,7 +150,7 @@ def health(request: Request) -> Any:
         return JSONResponse(status_code=503, content=body.model_dump())
     engine = service.engine
     return HealthResponse(status="healthy", model=state.pack_name, model_loaded=True, version=__version__,
-                          models=engine.pack.describe() if engine.pack else [], providers=engine.report.providers,
+                          models=[ModelInfo(**m) for m in engine.pack.describe()] if engine.pack else [], providers=engine.report.providers,
                           threads=engine.config.threads, similarity_threshold=service.threshold)
 
 
@@ -138,10 +164,10 @@ async def detect(request: Request, service: FaceService = Depends(get_service)) 
 
 
 @router.post("/extract-embedding", response_model=ExtractResponse, response_model_exclude_none=True,
-             openapi_extra=_body("image"), responses=error_responses(*_FACE_ERRORS, "FACE_QUALITY"),
+             openapi_extra=_body("image"), responses=error_responses(*_FACE_ERRORS, FaceQualityError),
              summary="512-D L2-normalised embedding of the face in the image")
 async def extract_embedding(request: Request, face: FaceChoice = FACE_QUERY,
-                            all: bool = Query(False, description="embeddings for every face, batched"),  # noqa: A002
+                            all: bool = Query(False, description="embeddings for every face, batched"),
                             min_quality: QualityMode = Query("none", description="'enrol': refuse a face that is not "
                                                              "usable (422 FACE_QUALITY with the reasons)"),
                             service: FaceService = Depends(get_service)) -> ExtractResponse:
