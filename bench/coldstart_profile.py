@@ -12,6 +12,7 @@ CPU is what the wall time tends to.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import subprocess
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         res = json.loads(out.stdout.strip().splitlines()[-1])
         steps = res["steps"]
         rows.setdefault("interpreter", []).append((steps[0][1] - t_spawn, steps[0][2]))
-        for (_, t0, c0), (name, t1, c1) in zip(steps, steps[1:]):
+        for (_, t0, c0), (name, t1, c1) in itertools.pairwise(steps):
             rows.setdefault(name, []).append((t1 - t0, c1 - c0))
         engine_parts.append(res["engine"])
         rows.setdefault("(process CPU, all threads, whole run)", []).append((float("nan"), res["process_cpu"]))
@@ -74,8 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<42} {1e3 * w:>8.1f} {1e3 * c:>19.1f}")
     print(f"{'total (without the rows in brackets)':<42} {1e3 * tw:>8.1f} {1e3 * tc:>19.1f}")
     parts = [statistics.median(p[i] for p in engine_parts) for i in range(4)]
-    print("engine thread (overlaps the imports after it): read+verify %.0f ms, detector session %.0f ms, "
-          "recognizer session %.0f ms, warm-up %.0f ms" % tuple(1e3 * p for p in parts))
+    read, det, rec, warmup = (1e3 * p for p in parts)
+    print(f"engine thread (overlaps the imports after it): read+verify {read:.0f} ms, detector session {det:.0f} ms, "
+          f"recognizer session {rec:.0f} ms, warm-up {warmup:.0f} ms")
     return 0
 
 

@@ -4,7 +4,7 @@ some bad inputs with known answers) at concurrency 8 from an asyncio/httpx clien
 Passes when there are zero unexpected answers, zero 5xx, and the server's RSS after the run is within 10% of its
 RSS after warm-up. Bounded: REQUESTS requests, a per-request timeout and a whole-run deadline.
 
-    make load                                   # or: .venv/bin/python bench/load.py [--requests N] [--concurrency C]
+    make load                                   # or: python -m bench.load [--requests N] [--concurrency C]
 Writes bench/results/load.json and prints a Markdown table.
 """
 
@@ -16,8 +16,6 @@ import base64
 import json
 import os
 import random
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,10 +28,10 @@ import cv2
 import httpx
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.photos import GROUP, NOFACE, lfw_pairs, wheel_photo  # noqa: E402
+from bench.procs import status_mb, stop_group
+from function.config import REPO_ROOT as ROOT
+from tests.photos import DATA, wheel_photo
+from tests.support import free_port
 
 
 @dataclass(frozen=True)
@@ -51,11 +49,11 @@ def _jpeg(img: np.ndarray) -> bytes:
 def kinds() -> list[Kind]:
     yao = wheel_photo("yaoming.jpg").read_bytes()
     gdp = wheel_photo("gdp.jpg").read_bytes()
-    groups = [p.read_bytes() for p in sorted(GROUP.glob("*.jpg"))]
+    groups = [p.read_bytes() for p in DATA.group_photos]
     # dlib_dog.jpg is left out: buffalo_sc's SCRFD-500M reports a face on the dog (score ~0.54), a detector false
     # positive, not a service error
-    nofaces = [p.read_bytes() for p in sorted(NOFACE.glob("*.jpg")) if p.name != "dlib_dog.jpg"]
-    pairs = [(a.read_bytes(), b.read_bytes()) for _, a, b, _ in lfw_pairs()[:40]]
+    nofaces = [p.read_bytes() for p in DATA.noface_photos if p.name != "dlib_dog.jpg"]
+    pairs = [(a.read_bytes(), b.read_bytes()) for _, a, b, _ in DATA.lfw_pairs]
     singles = [a for a, _ in pairs] + [yao]
     rnd = random.Random(7)
     tiny_png = cv2.imencode(".png", np.zeros((8, 8, 3), np.uint8))[1].tobytes()
@@ -68,12 +66,12 @@ def kinds() -> list[Kind]:
 
     return [
         Kind("health", 5, 200, lambda: dict(method="GET", url="/health")),
-        Kind("detect", 20, 200, lambda: dict(method="POST", url="/detect", files=[f("image", rnd.choice(groups + [gdp]))])),
+        Kind("detect", 20, 200, lambda: dict(method="POST", url="/detect", files=[f("image", rnd.choice([*groups, gdp]))])),
         Kind("detect-json", 8, 200, lambda: dict(method="POST", url="/detect",
                                                  json={"image": base64.b64encode(rnd.choice(singles)).decode()})),
         Kind("extract", 15, 200, lambda: dict(method="POST", url="/extract-embedding", files=[f("image", rnd.choice(singles))])),
         Kind("extract-all", 6, 200, lambda: dict(method="POST", url="/extract-embedding?all=true",
-                                                 files=[f("image", rnd.choice(groups + [gdp]))])),
+                                                 files=[f("image", rnd.choice([*groups, gdp]))])),
         Kind("compare", 15, 200, lambda: dict(method="POST", url="/compare",
                                               files=[f("image1", p[0]), f("image2", p[1])] if (p := rnd.choice(pairs)) else [])),
         Kind("bad-no-face", 4, 422, lambda: dict(method="POST", url="/extract-embedding", files=[f("image", rnd.choice(nofaces))])),
@@ -88,19 +86,6 @@ def kinds() -> list[Kind]:
         Kind("bad-ctype", 3, 415, lambda: dict(method="POST", url="/detect", content=yao,
                                                headers={"content-type": "image/jpeg"})),
     ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024.0
-    raise RuntimeError("no VmRSS")
 
 
 def start_server(port: int) -> subprocess.Popen:
@@ -143,12 +128,12 @@ async def run_batch(base: str, plan: list[Kind], concurrency: int, timeout_s: fl
                 if status >= 400:
                     body = r.json()
                     assert body["success"] is False and body["code"], body
-            except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
+            except Exception as exc:  # every failure is counted and reported
                 status, err = -1, f"{type(exc).__name__}: {exc}"[:200]
             results.append({"kind": k.name, "expect": k.expect, "status": status,
                             "ms": (time.perf_counter() - t0) * 1000.0, "error": err})
             if pid is not None and rss_trace is not None and len(results) % 100 == 0:
-                rss_trace.append((len(results), round(rss_mib(pid), 1)))
+                rss_trace.append((len(results), round(status_mb(pid, "VmRSS"), 1)))
 
     async with httpx.AsyncClient(base_url=base, timeout=timeout_s,
                                  limits=httpx.Limits(max_connections=concurrency)) as client:
@@ -158,7 +143,7 @@ async def run_batch(base: str, plan: list[Kind], concurrency: int, timeout_s: fl
 
 def pct(values: list[float], q: float) -> float:
     s = sorted(values)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
 def main() -> int:
@@ -184,18 +169,14 @@ def main() -> int:
         asyncio.run(wait_ready(base, proc))
         warm_trace: list[tuple[int, float]] = []
         asyncio.run(run_batch(base, warm, args.concurrency, args.timeout, args.deadline, proc.pid, warm_trace))
-        rss_warm = rss_mib(proc.pid)
+        rss_warm = status_mb(proc.pid, "VmRSS")
         t0 = time.perf_counter()
         rss_trace: list[tuple[int, float]] = []
         results = asyncio.run(run_batch(base, plan, args.concurrency, args.timeout, args.deadline, proc.pid, rss_trace))
         wall = time.perf_counter() - t0
-        rss_after = rss_mib(proc.pid)
+        rss_after = status_mb(proc.pid, "VmRSS")
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_group(proc)
 
     unexpected = [r for r in results if r["status"] != r["expect"]]
     fivexx = [r for r in results if r["status"] >= 500]

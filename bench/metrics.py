@@ -74,7 +74,7 @@ def threshold_at_far(scores: np.ndarray, labels: np.ndarray, max_far: float) -> 
     """The lowest threshold whose FAR is <= max_far: just above the (k+1)-th highest different-pair score,
     k = floor(max_far x number of different pairs)."""
     _, neg = _split(scores, labels)
-    k = int(math.floor(max_far * neg.size + 1e-9))
+    k = math.floor(max_far * neg.size + 1e-9)
     if k >= neg.size:
         return float(-np.inf)
     return float(np.nextafter(neg[::-1][k], np.inf))

@@ -8,11 +8,14 @@ FaceAnalysis.get (which runs every model on every face). Not product code: bench
     python -m bench.seed_reference --port 8100
 """
 
+from __future__ import annotations
+
 import argparse
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Annotated, Any
 
 import cv2
 import numpy as np
@@ -25,7 +28,7 @@ from function.models.bake import BUFFALO_SC, vectron_model_dir
 EXTRA = "2d106det.onnx"
 
 
-def make_pack_dir(root=None) -> Path:
+def make_pack_dir(root: Path | None = None) -> Path:
     """A temp folder holding buffalo_sc's two files and the 2d106det extra, copied out of the vectron wheel."""
     src = vectron_model_dir()
     folder = Path(tempfile.mkdtemp(prefix="seed-buffalo_sc-", dir=root))
@@ -34,44 +37,44 @@ def make_pack_dir(root=None) -> Path:
     return folder
 
 
-def load_face_analysis(pack_dir, allowed_modules=None):
+def load_face_analysis(pack_dir: Path, allowed_modules: list[str] | None = None) -> FaceAnalysis:
     fa = FaceAnalysis(name=str(pack_dir), allowed_modules=allowed_modules, providers=["CPUExecutionProvider"])
     fa.prepare(ctx_id=-1, det_size=(640, 640))
     return fa
 
 
-def create_app(fa):
+def create_app(fa: FaceAnalysis) -> FastAPI:
     app = FastAPI(title="seed reference")
 
-    def read(data: bytes):
+    def read(data: bytes) -> np.ndarray:
         img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         if img is None:
             raise HTTPException(400, "invalid image")
         return img
 
-    def one_face(img):
+    def one_face(img: np.ndarray) -> Any:
         faces = fa.get(img)
         if not faces:
             raise HTTPException(422, "no face")
         return max(faces, key=lambda f: (f.bbox[2] - f.bbox[0]) * (f.bbox[3] - f.bbox[1]))
 
     @app.get("/health")
-    def health():
+    def health() -> dict[str, Any]:
         return {"status": "healthy", "models": sorted(fa.models)}
 
     @app.post("/detect")
-    def detect(image: UploadFile = File(...)):
+    def detect(image: Annotated[UploadFile, File()]) -> dict[str, Any]:
         faces = fa.get(read(image.file.read()))
         return {"detected": bool(faces), "face_count": len(faces),
                 "faces": [{"box": f.bbox.tolist(), "score": float(f.det_score)} for f in faces]}
 
     @app.post("/extract-embedding")
-    def extract(image: UploadFile = File(...)):
+    def extract(image: Annotated[UploadFile, File()]) -> dict[str, Any]:
         face = one_face(read(image.file.read()))
         return {"success": True, "embedding": face.normed_embedding.tolist(), "confidence": float(face.det_score)}
 
     @app.post("/compare")
-    def compare(image1: UploadFile = File(...), image2: UploadFile = File(...)):
+    def compare(image1: Annotated[UploadFile, File()], image2: Annotated[UploadFile, File()]) -> dict[str, Any]:
         f1, f2 = one_face(read(image1.file.read())), one_face(read(image2.file.read()))
         sim = float(np.dot(f1.normed_embedding, f2.normed_embedding))
         return {"success": True, "similarity": sim, "confidence": 50.0 * (1.0 + sim)}

@@ -21,8 +21,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic.dataclasses import dataclass
+from pydantic.fields import FieldInfo
 
-from function.engine.config import RECOGNIZER_BUCKETS, EngineConfig
+from function.engine.config import RECOGNIZER_BUCKETS, EngineConfig, QualityThresholds
 from function.limits import DecodeLimits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +66,7 @@ def _comma_list(value: Any) -> Any:
 
 
 _ENGINE = EngineConfig()
+_QUALITY = QualityThresholds()
 _LIMITS = DecodeLimits()
 
 # Fields whose environment variable is not simply the field name in upper case.
@@ -120,13 +122,36 @@ class Settings:
     # -- comparison -----------------------------------------------------------------------------------------------
     similarity_threshold: float | None = Field(None, ge=-1, le=1, description="same_person at or above this cosine "
                                                "similarity; empty = the measured default of the served pack")
+    # -- face quality (docs/quality.md): `usable` on every face, /extract-embedding?min_quality=enrol -------------
+    quality_min_face_size: float = Field(_QUALITY.min_face_size, ge=0, description="px, the face box's shorter "
+                                         "side; below: face_too_small")
+    quality_min_sharpness: float = Field(_QUALITY.min_sharpness, ge=0, description="variance of the Laplacian on "
+                                         "the aligned 112x112 face crop; below: too_blurry")
+    quality_min_brightness: float = Field(_QUALITY.min_brightness, ge=0, le=255, description="mean grey 0-255 of "
+                                          "the aligned face; below: too_dark")
+    quality_max_brightness: float = Field(_QUALITY.max_brightness, ge=0, le=255, description="above: too_bright")
+    quality_max_yaw: float = Field(_QUALITY.max_yaw, ge=0, description="degrees, from the landmarks; beyond: "
+                                   "yaw_too_large")
+    quality_max_pitch: float = Field(_QUALITY.max_pitch, ge=0, description="degrees; beyond: pitch_too_large")
+    quality_max_roll: float = Field(_QUALITY.max_roll, ge=0, description="degrees; beyond: roll_too_large")
     # -- request and image limits ---------------------------------------------------------------------------------
     max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="request body cap (bytes)")
+    max_gallery_size: int = Field(1000, gt=0, description="/search inline gallery entries (413 GALLERY_TOO_LARGE "
+                                  "above); the default fits Lambda's 6 MB request (docs/search.md)")
     max_image_pixels: int = Field(_LIMITS.max_image_pixels, gt=0,
                                   description="largest image, from its header, before any pixel is decoded")
     min_image_side: int = Field(_LIMITS.min_image_side, gt=0, description="smallest image side (pixels)")
-    reduced_decode_min_side: int = Field(_LIMITS.reduced_decode_min_side, gt=0, description="a large JPEG is "
-                                         "decoded at 1/2, 1/4 or 1/8 while its long side stays at least this")
+    reduced_decode_min_side: int = Field(_LIMITS.reduced_decode_min_side, gt=0, description="a large image is "
+                                         "decoded (JPEG) or reduced (others) at 1/2, 1/4 or 1/8 while its long side "
+                                         "stays at least this")
+    # -- per-request envelope (README: Limits) ----------------------------------------------------------------------
+    request_deadline_s: float = Field(10.0, gt=0, description="seconds a request may take from arrival (on Lambda "
+                                      "also at most the invocation's remaining time less 1 s): 408 body late, "
+                                      "503 DEADLINE_EXCEEDED")
+    max_faces: int = Field(100, gt=0, description="faces per answer (/detect, ?all=true); more: the largest are "
+                           "kept, faces_truncated: true")
+    max_answer_bytes: int = Field(4_000_000, gt=0, description="answer JSON cap (Lambda's response limit is 6 MB); "
+                                  "faces cut as for MAX_FACES")
     # -- security and S3 input ------------------------------------------------------------------------------------
     api_key: str = Field("", repr=False, description="when set, every route but /health and /docs needs x-api-key")
     allowed_s3_buckets: Annotated[tuple[str, ...], BeforeValidator(_comma_list)] = Field(
@@ -177,6 +202,10 @@ class Settings:
                             recognizer_buckets=RECOGNIZER_BUCKETS if stable else (),
                             warm_all_shapes=stable and self.execution_provider == "cuda")
 
+    def quality_thresholds(self) -> QualityThresholds:
+        return QualityThresholds(**{f.name: getattr(self, f"quality_{f.name}")
+                                    for f in dataclass_fields(QualityThresholds)})
+
     def decode_limits(self) -> DecodeLimits:
         return DecodeLimits(**{f.name: getattr(self, f.name) for f in dataclass_fields(DecodeLimits)})
 
@@ -209,7 +238,7 @@ class Settings:
             shown = "<hidden>" if name == "api_key" else repr(data.get(name))
             raise ValueError(f"{cls.env_name(name)}: {first['msg']}, got {shown}") from None
         disabled = {"emf_metrics": "POWERTOOLS_METRICS_DISABLED", "tracing": "POWERTOOLS_TRACE_DISABLED"}
-        off = {name: False for name, var in disabled.items()
+        off: dict[str, Any] = {name: False for name, var in disabled.items()
                if env.get(var, "").strip().lower() in {"1", "true", "yes", "on"}}
         return replace(settings, **off) if off else settings
 
@@ -233,7 +262,7 @@ class Settings:
         return "\n".join(rows)
 
 
-_FIELDS = Settings.__pydantic_fields__
+_FIELDS: dict[str, FieldInfo] = Settings.__pydantic_fields__  # type: ignore[attr-defined]  # pydantic dataclass
 
 
 if __name__ == "__main__":

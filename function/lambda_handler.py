@@ -8,13 +8,20 @@ Nothing is written to disk: uploads are parsed in memory and the packs are read 
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
+import json
 import logging
 from typing import Any
 
 from mangum import Mangum
+from mangum.types import Receive, Scope, Send
 
 from function.api.app import create_app
 from function.config import Settings
+
+log = logging.getLogger("function")
 
 
 def stage_relative(event: dict[str, Any]) -> dict[str, Any]:
@@ -57,7 +64,7 @@ class _RootPathFromEvent:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         event = scope.get("aws.event")
         if scope.get("type") == "http" and isinstance(event, dict):
             prefix = public_prefix(event)
@@ -66,11 +73,94 @@ class _RootPathFromEvent:
         await self.app(scope, receive, send)
 
 
-class StageAwareMangum(Mangum):
-    """Mangum that routes `/Prod/detect` on an HTTP API named stage to the app's `/detect`."""
+def _str_map(value: Any, multi: bool = False) -> bool:
+    """None, or a dict of str to str (to a list of str when `multi`)."""
+    if value is None:
+        return True
+    if not isinstance(value, dict):
+        return False
+    for k, v in value.items():
+        if not isinstance(k, str):
+            return False
+        if multi:
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                return False
+        elif not isinstance(v, str):
+            return False
+    return True
 
-    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return super().__call__(stage_relative(event), context)
+
+def malformed(event: Any) -> str | None:
+    """Why `event` is not an API Gateway (REST 1.0 / HTTP API 2.0) or ALB proxy event Mangum can read; None if fine."""
+    if not isinstance(event, dict):
+        return "the event is not a JSON object"
+    context = event.get("requestContext")
+    if not isinstance(context, dict):
+        return "the event has no requestContext"
+    if not _str_map(event.get("headers")) or not _str_map(event.get("multiValueHeaders"), multi=True):
+        return "the event's headers are not strings"
+    if not _str_map(event.get("queryStringParameters")) or \
+            not _str_map(event.get("multiValueQueryStringParameters"), multi=True):
+        return "the event's query parameters are not strings"
+    cookies = event.get("cookies")
+    if cookies is not None and (not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies)):
+        return "the event's cookies are not strings"
+    for name in ("path", "rawPath", "rawQueryString", "httpMethod"):
+        if event.get(name) is not None and not isinstance(event[name], str):
+            return f"the event's {name} is not a string"
+    http = context.get("http")
+    if http is not None and (not isinstance(http, dict) or not isinstance(http.get("method", ""), str)
+                             or not isinstance(http.get("path", ""), str)):
+        return "the event's requestContext.http is malformed"
+    body = event.get("body")
+    if body is not None and not isinstance(body, str):
+        return "the event's body is not a string"
+    encoded = event.get("isBase64Encoded", False)
+    if not isinstance(encoded, bool):
+        return "the event's isBase64Encoded is not a boolean"
+    if encoded and body:
+        try:
+            base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            return "the event's body is marked base64 but is not"
+    return None
+
+
+def _ensure_event_loop() -> None:
+    """Mangum runs the app on the thread's current event loop; give the thread one if something (asyncio.run) left
+    it without."""
+    try:
+        asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
+def bad_event(reason: str) -> dict[str, Any]:
+    """The 400 answer (API Gateway proxy shape) for an event that cannot be read as a request."""
+    body = {"success": False, "error": f"Malformed event: {reason}.", "code": "INVALID_REQUEST"}
+    return {"statusCode": 400, "headers": {"content-type": "application/json"}, "body": json.dumps(body),
+            "isBase64Encoded": False}
+
+
+class StageAwareMangum(Mangum):
+    """Mangum that routes `/Prod/detect` on an HTTP API named stage to the app's `/detect`, behind a top-level guard:
+    an event Mangum cannot read gets a 400 JSON answer (one WARNING line), never an exception out of the handler.
+    The app itself answers its own errors (including 500s for bugs) before anything reaches this guard."""
+
+    def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        reason = malformed(event)
+        if reason is None:
+            _ensure_event_loop()
+            try:
+                return super().__call__(stage_relative(event), context)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # Mangum could not map it
+                reason = f"it could not be read as an HTTP request ({type(exc).__name__})"
+            except RuntimeError as exc:
+                if "infer a handler" not in str(exc):
+                    raise
+                reason = "it is not an API Gateway or ALB proxy event"
+        log.warning("malformed Lambda event refused: %s", reason)
+        return bad_event(reason)
 
 
 def _configure_logging(level: str) -> None:

@@ -15,8 +15,10 @@ import contextlib
 import contextvars
 import importlib.util
 import logging
+import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from function.config import Settings
 
@@ -68,8 +70,11 @@ def note(*, faces: int | None = None, image_bytes: int | None = None) -> None:
 
 @contextlib.contextmanager
 def span(name: str) -> Iterator[None]:
-    """An X-Ray subsegment `## name` when tracing is on; nothing otherwise."""
-    if _tracer is None:
+    """An X-Ray subsegment `## name` when tracing is on and the invocation carries a trace id; nothing otherwise.
+
+    Without a trace id (the Runtime Interface Emulator, `sam local`) there is no segment to attach to, and the X-Ray
+    SDK would only log "Subsegment ... discarded" for every span."""
+    if _tracer is None or not os.environ.get("_X_AMZN_TRACE_ID"):
         yield
         return
     with _tracer.provider.in_subsegment(f"## {name}"):
@@ -92,8 +97,8 @@ class Telemetry:
         if self.settings.request_log:
             fields = {k: v for k, v in asdict(record).items() if v is not None and k != "extra"}
             fields.update(record.extra)
-            level = logging.WARNING if record.status >= 500 else logging.INFO
-            self.logger.log(level, "request", extra=fields)
+            log_at = self.logger.warning if record.status >= 500 else self.logger.info
+            log_at("request", extra=fields)
         if self.emf:
             self.flush_metrics(record)
 

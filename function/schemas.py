@@ -6,13 +6,38 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from function.engine.config import Reason as QualityReason
+
 FaceChoice = Literal["single", "largest", "center"]
+QualityMode = Literal["none", "enrol"]
+
+
+class Pose(BaseModel):
+    """Head pose in degrees, estimated from the five landmarks (docs/quality.md)."""
+
+    yaw: float = Field(description="left/right turn; positive = face turned towards the image's right", examples=[-4.2])
+    pitch: float = Field(description="up/down tilt; positive = face tilted up", examples=[-6.1])
+    roll: float = Field(description="in-plane tilt of the eye line; positive = clockwise as seen", examples=[2.3])
+
+
+class FaceQuality(BaseModel):
+    """Measures of one face and the verdict of the quality thresholds (QUALITY_* settings, docs/quality.md)."""
+
+    face_size: float = Field(description="the face box's shorter side, in pixels of the image as sent", examples=[182.5])
+    sharpness: float = Field(description="variance of the Laplacian over the aligned 112x112 face crop's inner region "
+                                         "(higher = sharper)", examples=[187.4])
+    brightness: float = Field(description="mean grey level 0..255 over the same region", examples=[131.0])
+    usable: bool = Field(description="every measure and the pose within the thresholds", examples=[True])
+    reasons: list[QualityReason] = Field(default_factory=list, description="why the face is not usable (empty when it is)",
+                                         examples=[[]])
 
 
 class FaceBox(BaseModel):
     box: list[float] = Field(description="[x1, y1, x2, y2] in original image pixels (the orientation the user sees)")
     score: float = Field(description="detection score, 0..1")
     landmarks: list[list[float]] = Field(description="five [x, y] points: left eye, right eye, nose, mouth left, mouth right")
+    quality: FaceQuality | None = Field(default=None, description="size, sharpness, brightness and the usable verdict")
+    pose: Pose | None = Field(default=None, description="yaw, pitch, roll in degrees")
 
 
 class FaceEmbedding(FaceBox):
@@ -27,6 +52,9 @@ class DetectResponse(BaseModel):
     faces: list[FaceBox] = Field(default_factory=list)
     image_width: int
     image_height: int
+    faces_truncated: bool | None = Field(default=None, description="present (true) only when more faces were found "
+                                         "than one answer carries (MAX_FACES, MAX_ANSWER_BYTES): `faces` then holds "
+                                         "the largest ones and `face_count` all that were found")
 
 
 class ExtractResponse(BaseModel):
@@ -36,7 +64,13 @@ class ExtractResponse(BaseModel):
     embedding_size: int
     box: list[float] = Field(description="[x1, y1, x2, y2] of the face embedded, original image pixels")
     landmarks: list[list[float]]
+    quality: FaceQuality | None = Field(default=None, description="quality of the face embedded")
+    pose: Pose | None = Field(default=None, description="pose of the face embedded")
     faces: list[FaceEmbedding] | None = Field(default=None, description="every face with its embedding (only with ?all=true)")
+    faces_truncated: bool | None = Field(default=None, description="with ?all=true: true when more faces were found "
+                                         "than one answer carries (MAX_FACES, MAX_ANSWER_BYTES); `faces` then holds "
+                                         "the largest ones")
+    face_count: int | None = Field(default=None, description="with ?all=true: the number of faces found")
 
 
 class CompareResponse(BaseModel):
@@ -47,6 +81,32 @@ class CompareResponse(BaseModel):
     threshold: float = Field(description="the decision threshold used (SIMILARITY_THRESHOLD)")
     face1: FaceBox
     face2: FaceBox
+
+
+class VerifyResponse(BaseModel):
+    success: Literal[True] = True
+    similarity: float = Field(description="cosine similarity of the photo's face and the stored embedding, -1..1 "
+                                          "(the stored vector is L2-normalised first)", examples=[0.62])
+    confidence: float = Field(description="50 x (1 + similarity), as /compare", examples=[81.0])
+    same_person: bool = Field(description="similarity >= threshold", examples=[True])
+    threshold: float = Field(description="the decision threshold used (SIMILARITY_THRESHOLD)", examples=[0.27])
+    face: FaceBox = Field(description="the face found in the photo")
+
+
+class SearchMatch(BaseModel):
+    id: str = Field(description="the gallery entry's id", examples=["alice"])
+    similarity: float = Field(description="cosine similarity, -1..1; the best of the id's entries", examples=[0.58])
+    confidence: float = Field(description="50 x (1 + similarity)", examples=[79.0])
+
+
+class SearchResponse(BaseModel):
+    success: Literal[True] = True
+    matches: list[SearchMatch] = Field(description="ids whose similarity >= threshold, best first, at most top_k; "
+                                                   "each id once")
+    threshold: float = Field(description="the decision threshold used (SIMILARITY_THRESHOLD)", examples=[0.27])
+    top_k: int = Field(description="the most matches asked for", examples=[5])
+    gallery_size: int = Field(description="entries in the gallery sent", examples=[100])
+    face: FaceBox = Field(description="the face found in the photo")
 
 
 class ModelInfo(BaseModel):
@@ -74,3 +134,4 @@ class ErrorResponse(BaseModel):
     error: str = Field(description="a sentence a person understands")
     code: str = Field(description="machine code, e.g. INVALID_IMAGE, NO_FACE, MULTIPLE_FACES")
     field: str | None = Field(default=None, description="the request field the error is about, where there is one")
+    reasons: list[QualityReason] | None = Field(default=None, description="FACE_QUALITY only: why the face was refused")

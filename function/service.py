@@ -1,28 +1,99 @@
 """The use cases behind the routes: bytes in, response models out. Decoding, face choice and the
-same-person decision live here; the routes only read the request and the engine only does the models."""
+same-person decision live here; the routes only read the request and the engine only does the models.
+
+Every use case runs inside the engine's RunGate (the bound on concurrent model runs), decoding included, and
+within the request's Deadline: the gate is waited for only as long as the deadline allows, and the deadline is
+checked between steps. Refusals that need no pixel (format, header, size) come first, without waiting for the gate.
+Answers carry at most `AnswerLimits.max_faces` faces and stay under `max_answer_bytes`: past either, the largest
+faces are kept and the answer says `faces_truncated: true` (never an error: a crowd photo still gets its answer)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
 import numpy as np
 
+from function.deadline import Deadline
 from function.engine import Face, FaceEngine, choose_face
-from function.errors import MultipleFaces, NoFace, PackError, ServiceError
-from function.imaging import DecodedImage, DecodeLimits, decode_image
+from function.engine.quality import QualityThresholds, assess
+from function.errors import (
+    DeadlineExceeded,
+    FaceQualityError,
+    InvalidRequest,
+    MultipleFaces,
+    NoFace,
+    PackError,
+    ServiceError,
+)
+from function.imaging import DecodedImage, DecodeLimits, decode_image, precheck
 from function.observability import span
-from function.schemas import CompareResponse, DetectResponse, ExtractResponse, FaceBox, FaceChoice, FaceEmbedding
+from function.schemas import (
+    CompareResponse,
+    DetectResponse,
+    ExtractResponse,
+    FaceBox,
+    FaceChoice,
+    FaceEmbedding,
+    FaceQuality,
+    Pose,
+    QualityMode,
+    SearchMatch,
+    SearchResponse,
+    VerifyResponse,
+)
+
+
+@dataclass(frozen=True)
+class AnswerLimits:
+    max_faces: int = 100  # faces per answer (/detect, /extract-embedding?all=true)
+    max_answer_bytes: int = 4_000_000  # JSON; Lambda's response limit is 6 MB with its envelope and escaping
+
+
+def _confidence(similarity: float) -> float:
+    """The original service's 0..100 scale: 50 x (1 + cosine similarity)."""
+    return round(50.0 * (1.0 + similarity), 4)
 
 
 class FaceService:
-    def __init__(self, engine: FaceEngine, limits: DecodeLimits, threshold: float) -> None:
+    def __init__(self, engine: FaceEngine, limits: DecodeLimits, threshold: float,
+                 quality: QualityThresholds | None = None, answer: AnswerLimits | None = None) -> None:
         if engine.pack is not None and engine.pack.timing_proxy:
             # Second line of defence after load_pack: a benchmark's proxy engine (random weights) never serves.
             raise PackError(f"model pack {engine.pack.name!r} is a timing proxy (random weights) and is never served")
         self.engine = engine
         self.limits = limits
         self.threshold = threshold
+        self.quality = quality or QualityThresholds()
+        self.answer = answer or AnswerLimits()
 
     # -- helpers ----------------------------------------------------------------------------------------------
-    def _decode(self, data: bytes, field: str) -> DecodedImage:
+    @contextmanager
+    def _work(self, deadline: Deadline | None) -> Iterator[Deadline]:
+        """Hold the engine's gate for the whole use case, waiting for it no longer than the deadline allows."""
+        deadline = deadline or Deadline.never()
+        deadline.check("the work started")
+        wait = deadline.remaining()
+        if not self.engine.gate.acquire(timeout=None if wait == float("inf") else wait):
+            raise DeadlineExceeded(f"The service is busy: no slot came free within the {deadline.budget_s:.1f} s "
+                                   "deadline; retry.")
+        try:
+            yield deadline
+        finally:
+            self.engine.gate.release()
+
+    def _precheck(self, field: str, data: bytes) -> None:
+        """Refusals that need no pixel (format, header, size, scans), answered without waiting for the gate."""
+        try:
+            precheck(data, self.limits)
+        except ServiceError as exc:
+            exc.field = field
+            raise
+
+    def _decode(self, data: bytes, field: str, deadline: Deadline) -> DecodedImage:
+        deadline.check("decoding")
         try:
             with span("decode"):
                 return decode_image(data, self.limits)
@@ -30,23 +101,79 @@ class FaceService:
             exc.field = field
             raise
 
-    def _detect(self, pixels: np.ndarray, purpose: str) -> list[Face]:
+    def _detect(self, pixels: np.ndarray, purpose: str, deadline: Deadline) -> list[Face]:
+        deadline.check("detection")
         with span("detect"):
             return self.engine.detect(pixels, purpose=purpose)  # type: ignore[arg-type]
 
-    def _embed(self, pixels: np.ndarray, faces: list[Face]) -> np.ndarray:
+    def _embed(self, pixels: np.ndarray, faces: list[Face], deadline: Deadline) -> np.ndarray:
+        deadline.check("embedding")
         with span("embed"):
             return self.engine.embed(pixels, faces)
 
-    @staticmethod
-    def _face_box(face: Face, image: DecodedImage) -> FaceBox:
+    def _embed_in_time(self, pixels: np.ndarray, faces: list[Face], deadline: Deadline) -> tuple[list[Face], np.ndarray]:
+        """Embeddings of `faces`, largest first, in recognizer runs of `recognizer_batch` (32) faces, stopping
+        before a run the deadline would not leave time for (1.5 x the last run's time + 0.25 s): (faces embedded, in
+        detection order; their vectors). The largest face is always embedded (or the deadline refuses the request)."""
+        order = sorted(range(len(faces)), key=lambda i: -faces[i].area)
+        step = max(1, self.engine.config.recognizer_batch)
+        done: list[int] = []
+        parts: list[np.ndarray] = []
+        last = 0.0
+        for start in range(0, len(order), step):
+            if done and deadline.remaining() < 1.5 * last + 0.25:
+                break
+            ids = order[start:start + step]
+            t0 = time.monotonic()
+            parts.append(self._embed(pixels, [faces[i] for i in ids], deadline))
+            last = time.monotonic() - t0
+            done.extend(ids)
+        vectors = np.concatenate(parts)
+        back = sorted(range(len(done)), key=lambda k: done[k])  # detection order
+        return [faces[done[k]] for k in back], vectors[back]
+
+    def _largest(self, faces: list[Face]) -> list[Face]:
+        """At most max_faces faces, the largest, in their detection order (best score first)."""
+        if len(faces) <= self.answer.max_faces:
+            return faces
+        keep = set(sorted(range(len(faces)), key=lambda i: -faces[i].area)[: self.answer.max_faces])
+        return [f for i, f in enumerate(faces) if i in keep]
+
+    def _fit(self, items: Sequence[FaceBox], faces: list[Face], reserve: int = 0) -> list[int]:
+        """Indices (ascending: detection order) of the items, one per face, whose JSON fits max_answer_bytes less
+        `reserve`, taken largest face first."""
+        budget, keep = self.answer.max_answer_bytes - reserve - 1024, []
+        for i in sorted(range(len(items)), key=lambda k: -faces[k].area):
+            budget -= len(items[i].model_dump_json()) + 1
+            if budget < 0:
+                break
+            keep.append(i)
+        return sorted(keep)
+
+    def _face_box(self, face: Face, image: DecodedImage) -> FaceBox:
         f = face.scaled(image.scale)
         box = np.clip(f.box, 0, [image.width, image.height, image.width, image.height])
+        q = assess(image.pixels, face, self.quality, image.scale)
         return FaceBox(box=[round(float(v), 2) for v in box], score=round(face.score, 5),
-                       landmarks=[[round(float(x), 2), round(float(y), 2)] for x, y in f.landmarks])
+                       landmarks=[[round(float(x), 2), round(float(y), 2)] for x, y in f.landmarks],
+                       quality=FaceQuality(face_size=round(q.face_size, 1), sharpness=round(q.sharpness, 1),
+                                           brightness=round(q.brightness, 1), usable=q.usable, reasons=list(q.reasons)),
+                       pose=Pose(yaw=round(q.pose.yaw, 1), pitch=round(q.pose.pitch, 1), roll=round(q.pose.roll, 1)))
 
-    def _one_face(self, image: DecodedImage, choice: FaceChoice, field: str) -> Face:
-        faces = self._detect(image.pixels, purpose="one" if choice == "single" else "all")
+    def _unit(self, vector: np.ndarray) -> np.ndarray:
+        """A stored embedding L2-normalised (the parser has refused zero and non-finite vectors)."""
+        v = vector.astype(np.float32)
+        return v / np.float32(np.linalg.norm(v))
+
+    def _probe(self, data: bytes, choice: FaceChoice, deadline: Deadline | None) -> tuple[FaceBox, np.ndarray]:
+        self._precheck("image", data)
+        with self._work(deadline) as dl:
+            image = self._decode(data, "image", dl)
+            face = self._one_face(image, choice, "image", dl)
+            return self._face_box(face, image), self._embed(image.pixels, [face], dl)[0]
+
+    def _one_face(self, image: DecodedImage, choice: FaceChoice, field: str, deadline: Deadline) -> Face:
+        faces = self._detect(image.pixels, "one" if choice == "single" else "all", deadline)
         if not faces:
             raise NoFace(f"No face detected in {field}.", field=field)
         if len(faces) > 1:
@@ -57,43 +184,96 @@ class FaceService:
         return faces[0]
 
     # -- use cases --------------------------------------------------------------------------------------------
-    def detect(self, data: bytes) -> DetectResponse:
-        image = self._decode(data, "image")
-        faces = self._detect(image.pixels, purpose="all")
+    def detect(self, data: bytes, deadline: Deadline | None = None) -> DetectResponse:
+        self._precheck("image", data)
+        with self._work(deadline) as dl:
+            image = self._decode(data, "image", dl)
+            faces = self._detect(image.pixels, "all", dl)
+            kept = self._largest(faces)
+            all_boxes = [self._face_box(f, image) for f in kept]
         n = len(faces)
+        boxes = [all_boxes[i] for i in self._fit(all_boxes, kept)]
         message = ("No face detected" if n == 0 else "Single face detected successfully" if n == 1
                    else f"Multiple faces detected ({n})")
         return DetectResponse(detected=n > 0, face_count=n, confidence=round(max((f.score for f in faces), default=0.0), 5),
-                              message=message, faces=[self._face_box(f, image) for f in faces],
-                              image_width=image.width, image_height=image.height)
+                              message=message, faces=boxes, image_width=image.width, image_height=image.height,
+                              faces_truncated=True if len(boxes) < n else None)
 
-    def extract(self, data: bytes, choice: FaceChoice = "single", all_faces: bool = False) -> ExtractResponse:
-        image = self._decode(data, "image")
+    def extract(self, data: bytes, choice: FaceChoice = "single", all_faces: bool = False,
+                min_quality: QualityMode = "none", deadline: Deadline | None = None) -> ExtractResponse:
+        if all_faces and min_quality != "none":
+            raise InvalidRequest("min_quality=enrol judges the one face enrolled: drop all=true.", field="min_quality")
+        self._precheck("image", data)
         if all_faces:
-            faces = self._detect(image.pixels, purpose="all")
+            return self._extract_all(data, deadline)
+        with self._work(deadline) as dl:
+            image = self._decode(data, "image", dl)
+            face = self._one_face(image, choice, "image", dl)
+            box = self._face_box(face, image)
+            if min_quality == "enrol" and box.quality is not None and not box.quality.usable:
+                reasons = box.quality.reasons
+                raise FaceQualityError(f"The face is not good enough to enrol: {', '.join(reasons)}.", reasons,
+                                       field="image")
+            vector = self._embed(image.pixels, [face], dl)[0]
+        return ExtractResponse(embedding=vector.tolist(), confidence=box.score, embedding_size=int(vector.shape[0]),
+                               box=box.box, landmarks=box.landmarks, quality=box.quality, pose=box.pose)
+
+    def _extract_all(self, data: bytes, deadline: Deadline | None) -> ExtractResponse:
+        with self._work(deadline) as dl:
+            image = self._decode(data, "image", dl)
+            faces = self._detect(image.pixels, "all", dl)
             if not faces:
                 raise NoFace("No face detected in image.", field="image")
-            vectors = self._embed(image.pixels, faces)
+            kept, vectors = self._embed_in_time(image.pixels, self._largest(faces), dl)
             items = [FaceEmbedding(**self._face_box(f, image).model_dump(), embedding=v.tolist())
-                     for f, v in zip(faces, vectors)]
-            main = max(range(len(faces)), key=lambda i: faces[i].area)
-            first = items[main]
-            return ExtractResponse(embedding=first.embedding, confidence=first.score, embedding_size=len(first.embedding),
-                                   box=first.box, landmarks=first.landmarks, faces=items)
-        face = self._one_face(image, choice, "image")
-        vector = self._embed(image.pixels, [face])[0]
-        box = self._face_box(face, image)
-        return ExtractResponse(embedding=vector.tolist(), confidence=box.score, embedding_size=int(vector.shape[0]),
-                               box=box.box, landmarks=box.landmarks)
+                     for f, v in zip(kept, vectors, strict=True)]
+        reserve = max(len(item.model_dump_json()) for item in items)  # the main face is repeated at the top level
+        ids = self._fit(items, kept, reserve)
+        first = items[max(ids, key=lambda i: kept[i].area)]
+        return ExtractResponse(embedding=first.embedding, confidence=first.score, embedding_size=len(first.embedding),
+                               box=first.box, landmarks=first.landmarks, quality=first.quality, pose=first.pose,
+                               faces=[items[i] for i in ids], faces_truncated=len(ids) < len(faces),
+                               face_count=len(faces))
 
-    def compare(self, data1: bytes, data2: bytes, choice: FaceChoice = "single") -> CompareResponse:
-        image1 = self._decode(data1, "image1")
-        image2 = self._decode(data2, "image2")
-        face1 = self._one_face(image1, choice, "image1")
-        face2 = self._one_face(image2, choice, "image2")
-        v1 = self._embed(image1.pixels, [face1])[0]
-        v2 = self._embed(image2.pixels, [face2])[0]
+    def compare(self, data1: bytes, data2: bytes, choice: FaceChoice = "single",
+                deadline: Deadline | None = None) -> CompareResponse:
+        self._precheck("image1", data1)
+        self._precheck("image2", data2)
+        with self._work(deadline) as dl:
+            image1 = self._decode(data1, "image1", dl)
+            image2 = self._decode(data2, "image2", dl)
+            face1 = self._one_face(image1, choice, "image1", dl)
+            face2 = self._one_face(image2, choice, "image2", dl)
+            v1 = self._embed(image1.pixels, [face1], dl)[0]
+            v2 = self._embed(image2.pixels, [face2], dl)[0]
+            box1, box2 = self._face_box(face1, image1), self._face_box(face2, image2)
         similarity = float(np.clip(np.dot(v1, v2), -1.0, 1.0))
-        return CompareResponse(similarity=round(similarity, 6), confidence=round(50.0 * (1.0 + similarity), 4),
+        return CompareResponse(similarity=round(similarity, 6), confidence=_confidence(similarity),
                                same_person=similarity >= self.threshold, threshold=self.threshold,
-                               face1=self._face_box(face1, image1), face2=self._face_box(face2, image2))
+                               face1=box1, face2=box2)
+
+    def verify(self, data: bytes, embedding: np.ndarray, choice: FaceChoice = "single",
+               deadline: Deadline | None = None) -> VerifyResponse:
+        """The photo's face against one stored embedding (normalised here), on /compare's scale."""
+        face, vector = self._probe(data, choice, deadline)
+        similarity = float(np.clip(np.dot(vector, self._unit(embedding)), -1.0, 1.0))
+        return VerifyResponse(similarity=round(similarity, 6), confidence=_confidence(similarity),
+                              same_person=similarity >= self.threshold, threshold=self.threshold, face=face)
+
+    def search(self, data: bytes, ids: list[str], gallery: np.ndarray, top_k: int,
+               choice: FaceChoice = "single", deadline: Deadline | None = None) -> SearchResponse:
+        """The gallery's ids at or above the threshold, best first, each id once (its best entry), at most top_k."""
+        face, vector = self._probe(data, choice, deadline)
+        norms = np.linalg.norm(gallery, axis=1)
+        similarities = np.clip((gallery @ vector) / norms, -1.0, 1.0)
+        matches: list[SearchMatch] = []
+        seen: set[str] = set()
+        for i in np.argsort(-similarities, kind="stable"):
+            s = float(similarities[i])
+            if s < self.threshold or len(matches) >= top_k:
+                break
+            if ids[i] in seen:
+                continue
+            seen.add(ids[i])
+            matches.append(SearchMatch(id=ids[i], similarity=round(s, 6), confidence=_confidence(s)))
+        return SearchResponse(matches=matches, threshold=self.threshold, top_k=top_k, gallery_size=len(ids), face=face)

@@ -6,29 +6,26 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from functools import lru_cache
+from functools import cache
 
 import cv2
 import numpy as np
 from PIL import Image
 
 from tests.photos import wheel_photo
+from tests.support import encode
 
 
-@lru_cache(maxsize=None)
+@cache
 def face_jpeg() -> bytes:
     """yaoming.jpg: a real photo with one face."""
     return wheel_photo("yaoming.jpg").read_bytes()
 
 
 def face_pixels() -> np.ndarray:
-    return cv2.imdecode(np.frombuffer(face_jpeg(), np.uint8), cv2.IMREAD_COLOR)
-
-
-def encode(ext: str, img: np.ndarray, params: list[int] | None = None) -> bytes:
-    ok, buf = cv2.imencode(ext, img, params or [])
-    assert ok
-    return buf.tobytes()
+    pixels = cv2.imdecode(np.frombuffer(face_jpeg(), np.uint8), cv2.IMREAD_COLOR)
+    assert pixels is not None
+    return pixels
 
 
 def png_chunk(kind: bytes, payload: bytes) -> bytes:
@@ -44,7 +41,7 @@ def png_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
 
 def jpeg_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
     """A real small JPEG whose frame header (SOF0) is rewritten to declare width x height."""
-    data = bytearray(encode(".jpg", np.full((64, 64, 3), 128, np.uint8)))
+    data = bytearray(encode(np.full((64, 64, 3), 128, np.uint8), ".jpg"))
     i = data.find(b"\xff\xc0")
     assert i > 0
     data[i + 5:i + 9] = struct.pack(">HH", height, width)
@@ -53,7 +50,7 @@ def jpeg_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
 
 def tiff_bomb() -> bytes:
     """A TIFF whose first IFD declares 30,000 x 30,000 (ImageWidth/ImageLength rewritten in place)."""
-    data = bytearray(encode(".tiff", np.full((64, 64, 3), 128, np.uint8)))
+    data = bytearray(encode(np.full((64, 64, 3), 128, np.uint8), ".tiff"))
     assert data[:4] == b"II*\x00"
     ifd = struct.unpack("<I", data[4:8])[0]
     count = struct.unpack("<H", data[ifd:ifd + 2])[0]
@@ -69,7 +66,7 @@ def tiff_bomb() -> bytes:
 
 
 def bmp_bomb() -> bytes:
-    data = bytearray(encode(".bmp", np.full((64, 64, 3), 128, np.uint8)))
+    data = bytearray(encode(np.full((64, 64, 3), 128, np.uint8), ".bmp"))
     data[18:26] = struct.pack("<ii", 30_000, -30_000)
     return bytes(data)
 
@@ -90,11 +87,11 @@ def animated_gif() -> bytes:
 
 
 def png16() -> bytes:
-    return encode(".png", face_pixels().astype(np.uint16) * 257)
+    return encode(face_pixels().astype(np.uint16) * 257, ".png")
 
 
 def gray_jpeg() -> bytes:
-    return encode(".jpg", cv2.cvtColor(face_pixels(), cv2.COLOR_BGR2GRAY))
+    return encode(cv2.cvtColor(face_pixels(), cv2.COLOR_BGR2GRAY), ".jpg")
 
 
 def rgba_transparent_png() -> bytes:
@@ -104,7 +101,7 @@ def rgba_transparent_png() -> bytes:
     canvas = np.zeros((h * 2, w * 2, 4), np.uint8)
     canvas[h // 2:h // 2 + h, w // 2:w // 2 + w, :3] = face
     canvas[h // 2:h // 2 + h, w // 2:w // 2 + w, 3] = 255
-    return encode(".png", canvas)
+    return encode(canvas, ".png")
 
 
 def heic_header() -> bytes:
@@ -128,7 +125,7 @@ def with_exif(img_bgr: np.ndarray, fmt: str, orientation: int) -> bytes:
     if fmt == "PNG-RGBA":  # alpha channel (opaque): OpenCV's own EXIF handling is bypassed for these
         pil = pil.convert("RGBA")
     elif fmt == "PNG-GRAY16":  # 16-bit grayscale: likewise
-        pil = Image.fromarray((np.asarray(pil.convert("L")).astype(np.uint16) * 257))
+        pil = Image.fromarray(np.asarray(pil.convert("L")).astype(np.uint16) * 257)
     exif = Image.Exif()
     exif[0x0112] = orientation
     out = io.BytesIO()
@@ -137,23 +134,106 @@ def with_exif(img_bgr: np.ndarray, fmt: str, orientation: int) -> bytes:
     return out.getvalue()
 
 
-def stored_for_view(view: np.ndarray, orientation: int) -> np.ndarray:
-    """The pixels a camera stores so that a viewer applying EXIF `orientation` shows `view` (numpy only, written
-    from the EXIF spec independently of function/imaging.py)."""
-    if orientation == 1:
-        return view
-    if orientation == 2:
-        return view[:, ::-1]
-    if orientation == 3:
-        return np.rot90(view, 2)
-    if orientation == 4:
-        return view[::-1]
-    if orientation == 5:
-        return view.swapaxes(0, 1)
-    if orientation == 6:  # viewer rotates 90 degrees clockwise
-        return np.rot90(view, 1)
-    if orientation == 7:
-        return np.rot90(view, 2).swapaxes(0, 1)
-    if orientation == 8:  # viewer rotates 90 degrees counter-clockwise
-        return np.rot90(view, -1)
-    raise ValueError(orientation)
+# -- issue #10: every legal encoding of the dimensions, decode-time amplifiers, memory and answer-size classes ------
+TIFF_TYPES = {"SHORT": (3, "H"), "LONG": (4, "I"), "SSHORT": (8, "h"), "SLONG": (9, "i")}
+
+
+def tiff_rgb(pixels: np.ndarray, dim_type: str = "SHORT", order: str = "<", declare: tuple[int, int] | None = None) -> bytes:
+    """An uncompressed RGB TIFF of `pixels` (BGR uint8) written by hand, its ImageWidth/ImageLength stored as
+    `dim_type` in byte order `order` ('<' II, '>' MM); `declare` overrides the declared (width, height)."""
+    h, w = pixels.shape[:2]
+    dw, dh = declare or (w, h)
+    typ, code = TIFF_TYPES[dim_type]
+    rgb = np.ascontiguousarray(pixels[:, :, ::-1]).tobytes()
+    entries = [(256, typ, code, dw), (257, typ, code, dh), (258, 3, "H", None), (259, 3, "H", 1), (262, 3, "H", 2),
+               (273, 4, "I", None), (277, 3, "H", 3), (278, 4, "I", h), (279, 4, "I", len(rgb))]
+    ifd_size = 2 + 12 * len(entries) + 4
+    bits_at = 8 + ifd_size
+    data_at = bits_at + 6
+    out = (b"II*\x00" if order == "<" else b"MM\x00*") + struct.pack(order + "I", 8) + struct.pack(order + "H", len(entries))
+    for tag, t, c, value in entries:
+        if tag == 258:
+            out += struct.pack(order + "HHII", tag, t, 3, bits_at)
+            continue
+        value = data_at if tag == 273 else value
+        out += struct.pack(order + "HHI", tag, t, 1) + struct.pack(order + c, value).ljust(4, b"\x00")
+    out += b"\x00\x00\x00\x00" + struct.pack(order + "HHH", 8, 8, 8)
+    return out + rgb
+
+
+def bmp_core(pixels: np.ndarray) -> bytes:
+    """A 24-bit BMP with the 12-byte OS/2 1.x BITMAPCOREHEADER (16-bit width and height), bottom-up rows."""
+    h, w = pixels.shape[:2]
+    stride = (w * 3 + 3) // 4 * 4
+    rows = b"".join(pixels[y].tobytes().ljust(stride, b"\x00") for y in range(h - 1, -1, -1))
+    return b"BM" + struct.pack("<IHHI", 26 + len(rows), 0, 0, 26) + struct.pack("<IHHHH", 12, w, h, 1, 24) + rows
+
+
+JPEG_SOFS = (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF)
+
+
+def jpeg_sof_bomb(marker: int, width: int = 30_000, height: int = 30_000) -> bytes:
+    """jpeg_bomb() with its frame header turned into SOF`marker` (every SOF type declares the size the same way)."""
+    data = bytearray(jpeg_bomb(width, height))
+    data[data.find(b"\xff\xc0") + 1] = marker
+    return bytes(data)
+
+
+def webp_bombs(width: int = 16_000, height: int = 16_000) -> dict[str, bytes]:
+    """Lossy (VP8), lossless (VP8L) and extended (VP8X + VP8L) WebP files declaring width x height."""
+    small = np.full((64, 64, 3), 128, np.uint8)
+    lossy = bytearray(encode(small, ".webp", [cv2.IMWRITE_WEBP_QUALITY, 80]))
+    assert lossy[12:16] == b"VP8 "
+    lossy[26:30] = struct.pack("<HH", width, height)
+    lossless = bytearray(encode(small, ".webp", [cv2.IMWRITE_WEBP_QUALITY, 101]))
+    assert lossless[12:16] == b"VP8L"
+    bits = (width - 1) | ((height - 1) << 14) | (int.from_bytes(lossless[21:25], "little") & ~((1 << 28) - 1))
+    lossless[21:25] = bits.to_bytes(4, "little")
+    canvas = struct.pack("<I", 0)[:1] + b"\x00\x00\x00" + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    vp8x = b"VP8X" + struct.pack("<I", len(canvas)) + canvas
+    inner = bytes(lossless[12:])
+    extended = b"RIFF" + struct.pack("<I", 4 + len(vp8x) + len(inner)) + b"WEBP" + vp8x + inner
+    return {"VP8": bytes(lossy), "VP8L": bytes(lossless), "VP8X": extended}
+
+
+def progressive_jpeg(pixels: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)).save(out, "JPEG", progressive=True, quality=90)
+    return out.getvalue()
+
+
+def scan_bomb(jpeg: bytes, repeats: int) -> bytes:
+    """A progressive JPEG whose last scan is repeated `repeats` more times (each repeat re-walks the frame)."""
+    last, eoi = jpeg.rfind(b"\xff\xda"), jpeg.rfind(b"\xff\xd9")
+    return jpeg[:eoi] + jpeg[last:eoi] * repeats + jpeg[eoi:]
+
+
+def flat_png(width: int, height: int, channels: int = 4, depth: int = 8) -> bytes:
+    """A flat (one colour, half transparent when it has alpha) PNG, compressed row by row: a few hundred kB that
+    decodes to width x height x channels x depth/8 bytes. Never holds the frame in this process."""
+    colour = {1: 0, 3: 2, 4: 6}[channels]
+    sample = b"\x80" * (depth // 8)
+    pixel = sample * (channels - 1) + (b"\x80" * (depth // 8) if channels == 4 else sample)
+    row = b"\x00" + pixel * width
+    z = zlib.compressobj(9)
+    idat = b"".join(z.compress(row) for _ in range(height)) + z.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+
+
+def face_mosaic(columns: int, rows: int, side: int = 96) -> bytes:
+    """A JPEG grid of columns x rows copies of the real face crop, side x side each: a crowd of faces."""
+    face = face_pixels()
+    h, w = face.shape[:2]
+    y0 = max(0, (h - w) // 2)
+    crop = cv2.resize(face[y0:y0 + w], (side, side), interpolation=cv2.INTER_AREA)
+    return encode(np.tile(crop, (rows, columns, 1)), ".jpg", [cv2.IMWRITE_JPEG_QUALITY, 90])
+
+
+def deep_json(depth: int = 10_000) -> bytes:
+    return b'{"image": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+def multipart(boundary: bytes, name: str, data: bytes) -> bytes:
+    return (b"--" + boundary + b"\r\nContent-Disposition: form-data; name=\"" + name.encode() +
+            b"\"; filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n" + data + b"\r\n--" + boundary + b"--\r\n")

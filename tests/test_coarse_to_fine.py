@@ -5,7 +5,7 @@ the embeddings >= 0.99); where the full pass runs, the answer is the full path's
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -15,43 +15,21 @@ from fastapi.testclient import TestClient
 from function.api.app import create_app
 from function.engine import Face, FaceEngine, ensure_bgr
 from function.imaging import DecodeLimits, decode_image
-from tests.photos import GROUP, group_counts, lfw_pairs, noface_photos, wheel_photo
+from tests.photos import DATA, wheel_photo, wheel_photos
+from tests.support import iou
 
-LFW_SAMPLE = 40
 MIN_COSINE = 0.99
+ALL_PHOTOS = DATA.group_photos + wheel_photos() + DATA.lfw_images + DATA.noface_photos
 
 
-def lfw_sample() -> list[Path]:
-    images = sorted({p for _, a, b, _ in lfw_pairs() for p in (a, b)})
-    return images[:: len(images) // LFW_SAMPLE][:LFW_SAMPLE]
-
-
-def group_photos() -> list[Path]:
-    return sorted(GROUP.glob("*.jpg"))
-
-
-def wheel_photos() -> list[Path]:
-    return [wheel_photo(n) for n in ("players.jpg", "gdp.jpg", "yaoming.jpg")]
-
-
-ALL_PHOTOS = group_photos() + wheel_photos() + lfw_sample() + noface_photos()
-
-
-@lru_cache(maxsize=None)
+@cache
 def pixels(path: Path) -> np.ndarray:
     return ensure_bgr(decode_image(path.read_bytes(), DecodeLimits()).pixels)
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    return float(inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter))
-
-
 def same_faces(a: list[Face], b: list[Face]) -> bool:
     return len(a) == len(b) and all(np.allclose(f.box, g.box) and np.allclose(f.landmarks, g.landmarks)
-                                    for f, g in zip(a, b))
+                                    for f, g in zip(a, b, strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -82,16 +60,16 @@ def test_cheap_paths_are_taken(engine: FaceEngine) -> None:
     """The parity above is not vacuous: the portrait is settled by the coarse pass alone, the LFW close-ups by the
     close-up shortcut, and a photo of several faces is never taken from the coarse pass."""
     assert engine.detect_traced(pixels(wheel_photo("yaoming.jpg")), "one")[1] == "coarse"
-    shortcut = [engine.detect_traced(pixels(p), "one")[1] == "closeup" for p in lfw_sample()]
+    shortcut = [engine.detect_traced(pixels(p), "one")[1] == "closeup" for p in DATA.lfw_images]
     assert sum(shortcut) >= 0.9 * len(shortcut)
-    for path in group_photos() + wheel_photos()[:2] + noface_photos():
+    for path in DATA.group_photos + wheel_photos()[:2] + DATA.noface_photos:
         assert engine.detect_traced(pixels(path), "one")[1] != "coarse", path.name
 
 
 def test_detect_route_counts_unchanged(settings, engine: FaceEngine, coarse_off: FaceEngine, client: TestClient) -> None:
-    counts = group_counts()
+    counts = DATA.group_counts
     with TestClient(create_app(settings, engine=coarse_off)) as off:
-        for path in group_photos() + wheel_photos():
+        for path in DATA.group_photos + wheel_photos():
             files = {"image": (path.name, path.read_bytes(), "image/jpeg")}
             on_count = client.post("/detect", files=files).json()["face_count"]
             assert on_count == off.post("/detect", files=files).json()["face_count"], path.name
@@ -101,7 +79,7 @@ def test_detect_route_counts_unchanged(settings, engine: FaceEngine, coarse_off:
 
 def test_routes_agree_with_coarse_off(settings, coarse_off: FaceEngine, client: TestClient) -> None:
     portrait = wheel_photo("yaoming.jpg")
-    a, b = next((a, b) for _, a, b, same in lfw_pairs() if same)
+    _, a, b, _ = next(p for p in DATA.lfw_pairs if p.same)
     with TestClient(create_app(settings, engine=coarse_off)) as off:
         for path in (portrait, a):
             files = {"image": (path.name, path.read_bytes(), "image/jpeg")}

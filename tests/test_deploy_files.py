@@ -129,7 +129,7 @@ def test_sam_translation_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_template()["Parameters"]["MemorySize"]["Default"] == 1769
     assert props["MemorySize"] == {"Ref": "MemorySize"} and props["Timeout"] <= 29
     env = props["Environment"]["Variables"]
-    assert env["MODEL_PACK"] == {"Ref": "ModelPack"} and env["ALLOWED_S3_BUCKETS"] == ""
+    assert "MODEL_PACK" not in env and env["ALLOWED_S3_BUCKETS"] == ""  # the image serves the pack it baked
     (api,) = by_type(t, "AWS::ApiGateway::RestApi").values()
     binary = [m.replace("~1", "/") for m in api["Properties"]["BinaryMediaTypes"]]
     assert "multipart/form-data" in binary and "image/*" in binary
@@ -210,3 +210,86 @@ def test_dockerfile_entrypoint_and_handler_import(model_dir: Path) -> None:
     from function.entry import DEFAULT_HANDLER
 
     assert handler_name == DEFAULT_HANDLER
+
+
+# -- one image, any builder; the pack chosen once (issue #9) -----------------------------------------------------
+
+def stages() -> list[list[tuple[str, str]]]:
+    """The Dockerfile's instructions split into build stages (the global ARGs before the first FROM dropped)."""
+    out: list[list[tuple[str, str]]] = []
+    for keyword, rest in instructions():
+        if keyword == "FROM":
+            out.append([])
+        if out:
+            out[-1].append((keyword, rest))
+    return out
+
+
+def test_dockerfile_builds_on_the_legacy_builder_and_pulls_nothing_else() -> None:
+    """What Docker's legacy builder (and so `sam build` on its defaults) rejects, and what makes BuildKit pull a
+    frontend image from Docker Hub, is absent."""
+    text = DOCKERFILE.read_text()
+    assert not re.search(r"^\s*#\s*syntax\s*=", text, re.M | re.I)
+    runs = [rest for k, rest in instructions() if k == "RUN"]
+    assert runs and not any("--mount" in r or "--network" in r or "--security" in r or "<<" in r for r in runs)
+    copies = [rest for k, rest in instructions() if k in {"COPY", "ADD"}]
+    assert not any("--link" in c or "--chmod" in c or "--parents" in c or "<<" in c for c in copies)
+    assert {k for k, _ in instructions()} <= {"ARG", "FROM", "WORKDIR", "COPY", "RUN", "ENV", "LABEL", "EXPOSE",
+                                              "ENTRYPOINT", "CMD"}
+
+
+def test_image_serves_the_pack_it_baked() -> None:
+    build, final = stages()
+    def arg_default(stage: list[tuple[str, str]]) -> str:
+        (value,) = [rest.split("=", 1)[1] for k, rest in stage if k == "ARG" and rest.startswith("MODEL_PACK=")]
+        return value
+    assert arg_default(build) == arg_default(final) == "buffalo_l"
+    env = " ".join(rest for k, rest in final if k == "ENV")
+    assert "MODEL_PACK=${MODEL_PACK}" in env.split()
+    bake_runs = [rest for k, rest in build if k == "RUN" and "function.models" in rest]
+    assert bake_runs and '"${MODEL_PACK}"' in bake_runs[0]
+
+
+def test_template_chooses_the_pack_once() -> None:
+    """One parameter drives the build args and the tag; the function sets no MODEL_PACK of its own, so the deployed
+    function cannot name a pack its image lacks."""
+    from function.models.bake import SPECS
+
+    template = load_template()
+    function = template["Resources"]["FaceFunction"]
+    meta = function["Metadata"]
+    assert meta["DockerBuildArgs"]["MODEL_PACK"] == {"Ref": "ModelPack"} and meta["DockerTag"] == {"Ref": "ModelPack"}
+    assert meta["DockerBuildArgs"]["BASE_IMAGE"] == {"Ref": "BaseImage"}
+    assert "MODEL_PACK" not in function["Properties"]["Environment"]["Variables"]
+    params = template["Parameters"]
+    assert sorted(params["ModelPack"]["AllowedValues"]) == sorted(SPECS)
+    dockerfile_args = dict(rest.split("=", 1) for k, rest in instructions() if k == "ARG" and "=" in rest)
+    assert params["BaseImage"]["Default"] == dockerfile_args["BASE_IMAGE"]
+    assert params["ModelPack"]["Default"] == dockerfile_args["MODEL_PACK"]
+    assert "MODEL_PACK" not in json.dumps(template["Resources"]).replace('"MODEL_PACK": {"Ref": "ModelPack"}', "")
+
+
+def test_samconfig_local_start_api() -> None:
+    local = tomllib.loads((REPO_ROOT / "samconfig.toml").read_text())["default"]["local_start_api"]["parameters"]
+    assert local["warm_containers"] == "EAGER" and local["skip_pull_image"] is True
+
+
+@pytest.mark.parametrize("target", ["image", "image-test", "sam-local"])
+def test_docker_targets_say_so_without_a_daemon(target: str, tmp_path: Path) -> None:
+    """No Docker daemon: one line that says so, and a non-zero exit, before anything is built or installed."""
+    fake = tmp_path / "docker"
+    fake.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    make = shutil.which("make") or pytest.skip("make is not installed")
+    out = subprocess.run([make, "-s", target, f"DOCKER={fake}", "MODEL_PACK=buffalo_sc"], cwd=REPO_ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    lines = [line for line in out.stderr.splitlines() if not line.startswith("make")]
+    assert len(lines) == 1 and "no Docker daemon answers" in lines[0], out.stderr
+    assert out.stdout == ""
+
+
+def test_ci_stays_docker_free() -> None:
+    ci = (REPO_ROOT / ".ci" / "run").read_text()
+    commands = [line for line in ci.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert not any(word in line for line in commands for word in ("docker", "image", "sam"))

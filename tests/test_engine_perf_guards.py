@@ -12,14 +12,14 @@ from function.engine import FaceEngine
 from function.errors import PackError
 from function.imaging import decode_image
 from function.startup import EngineLoader
-from tests.photos import NOFACE, lfw_pairs, wheel_photo
+from tests.photos import DATA, wheel_photo
 
 
 def test_closeup_fallback_finds_a_tight_crop_but_not_the_dog(engine: FaceEngine) -> None:
-    lfw = decode_image(lfw_pairs()[0][1].read_bytes()).pixels
+    lfw = decode_image(DATA.lfw_pairs[0].image1.read_bytes()).pixels
     assert engine.detector.detect(lfw, engine.config.det_size) == []  # too close for SCRFD at 640 as it is
     assert len(engine.detect(lfw)) == 1  # found by the padded retry
-    dog = decode_image((NOFACE / "dlib_dog.jpg").read_bytes()).pixels
+    dog = decode_image((DATA.noface / "dlib_dog.jpg").read_bytes()).pixels
     assert engine.detect(dog) == []  # the padded retry sees a small "face" there; it is not a close-up
     loose = FaceEngine(engine.detector, engine.recognizer,
                        dataclasses.replace(engine.config, closeup_min_face_fraction=0.0))
@@ -47,7 +47,7 @@ def test_engine_loader_loads_on_a_thread_and_reports_pack_errors(settings: Setti
 
 
 def test_a_face_filling_the_frame_takes_its_landmarks_from_the_padded_pass(engine: FaceEngine) -> None:
-    lfw = decode_image(lfw_pairs()[0][1].read_bytes()).pixels
+    lfw = decode_image(DATA.lfw_pairs[0].image1.read_bytes()).pixels
     coarse = engine.detector.detect(lfw, engine.config.coarse_det_size)
     assert len(coarse) == 1 and engine._fills_frame(coarse[0], lfw.shape)  # the coarse pass does see this crop
     padded = engine._detect_closeup(lfw)

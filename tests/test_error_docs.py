@@ -36,6 +36,14 @@ def test_openapi_lists_every_code(client: TestClient) -> None:
         assert "NO_FACE" in described and "MULTIPLE_FACES" in described
 
 
+
+def test_openapi_carries_the_codes_for_generated_clients(client: TestClient) -> None:
+    """clients/typescript generates its error classes from these (x-error-codes; the ErrorResponse.code enum)."""
+    spec = client.get("/openapi.json").json()
+    assert spec["x-error-codes"] == {code: {"status": status, "description": text}
+                                     for code, (status, text) in ERROR_CODES.items()}
+    assert spec["components"]["schemas"]["ErrorResponse"]["properties"]["code"]["enum"] == list(ERROR_CODES)
+
 def test_readme_lists_every_code_and_limit() -> None:
     readme = (REPO_ROOT / "README.md").read_text()
     section = readme.split("## Limits and error codes", 1)[1].split("\n## ", 1)[0]

@@ -14,6 +14,7 @@ from PIL import Image, ImageOps
 
 from function.imaging import DecodeLimits, decode_image
 from tests import hostile as h
+from tests.support import encode, stored_for_view
 
 ORIENTATIONS = range(1, 9)
 FORMATS = ("JPEG", "PNG", "PNG-RGBA", "PNG-GRAY16", "WEBP")
@@ -29,7 +30,7 @@ def _viewer(data: bytes) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def reference_box(client: TestClient) -> list[float]:
-    r = client.post("/detect", files={"image": ("v.png", h.encode(".png", h.face_pixels()), "image/png")}).json()
+    r = client.post("/detect", files={"image": ("v.png", encode(h.face_pixels(), ".png"), "image/png")}).json()
     assert r["face_count"] == 1
     return r["faces"][0]["box"]
 
@@ -37,7 +38,7 @@ def reference_box(client: TestClient) -> list[float]:
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("orientation", ORIENTATIONS)
 def test_decoded_pixels_are_the_viewers(fmt: str, orientation: int) -> None:
-    data = h.with_exif(h.stored_for_view(h.face_pixels(), orientation), fmt, orientation)
+    data = h.with_exif(stored_for_view(h.face_pixels(), orientation), fmt, orientation)
     got = decode_image(data, DecodeLimits())
     want = _viewer(data)
     assert got.pixels.shape == want.shape
@@ -51,14 +52,14 @@ def test_decoded_pixels_are_the_viewers(fmt: str, orientation: int) -> None:
 def test_box_lands_on_the_face_as_the_user_sees_it(client: TestClient, reference_box: list[float], fmt: str,
                                                    orientation: int) -> None:
     view = h.face_pixels()
-    data = h.with_exif(h.stored_for_view(view, orientation), fmt, orientation)
+    data = h.with_exif(stored_for_view(view, orientation), fmt, orientation)
     r = client.post("/detect", files={"image": ("p.img", data, "application/octet-stream")})
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["image_width"], body["image_height"]) == (view.shape[1], view.shape[0])
     assert body["face_count"] == 1
     box = body["faces"][0]["box"]
-    assert max(abs(a - b) for a, b in zip(box, reference_box)) < 6, (box, reference_box)
+    assert max(abs(a - b) for a, b in zip(box, reference_box, strict=True)) < 6, (box, reference_box)
     # eyes above the mouth in the user's view: the face is upright there
     lm = body["faces"][0]["landmarks"]
     assert max(lm[0][1], lm[1][1]) < min(lm[3][1], lm[4][1])
@@ -67,10 +68,10 @@ def test_box_lands_on_the_face_as_the_user_sees_it(client: TestClient, reference
 def test_reduced_jpeg_decode_keeps_orientation(client: TestClient) -> None:
     """A large JPEG (decoded at 1/2) with orientation 6: sizes and box come back in original, rotated pixels."""
     view = cv2.resize(h.face_pixels(), None, fx=8, fy=8, interpolation=cv2.INTER_CUBIC)  # 1864x2296
-    data = h.with_exif(h.stored_for_view(view, 6), "JPEG", 6)
-    small = client.post("/detect", files={"image": ("s.png", h.encode(".png", h.face_pixels()), "image/png")}).json()
+    data = h.with_exif(stored_for_view(view, 6), "JPEG", 6)
+    small = client.post("/detect", files={"image": ("s.png", encode(h.face_pixels(), ".png"), "image/png")}).json()
     big = client.post("/detect", files={"image": ("b.jpg", data, "image/jpeg")}).json()
     assert (big["image_width"], big["image_height"]) == (view.shape[1], view.shape[0])
     assert big["face_count"] == 1
     want = [v * 8 for v in small["faces"][0]["box"]]
-    assert max(abs(a - b) for a, b in zip(big["faces"][0]["box"], want)) < 48  # 6 px at the small scale
+    assert max(abs(a - b) for a, b in zip(big["faces"][0]["box"], want, strict=True)) < 48  # 6 px at the small scale

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from function.imaging import DecodeLimits, decode_image
 from tests.photos import wheel_photo
+from tests.support import encode
 
 
 class CountingSession:
@@ -60,10 +61,8 @@ def test_batched_equals_one_by_one(engine) -> None:
 
 
 def test_all_true_without_a_face(client: TestClient) -> None:
-    import cv2
-
-    ok, buf = cv2.imencode(".jpg", np.full((200, 200, 3), 200, np.uint8))
-    r = client.post("/extract-embedding?all=true", files={"image": ("a.jpg", buf.tobytes(), "image/jpeg")})
+    blank = encode(np.full((200, 200, 3), 200, np.uint8))
+    r = client.post("/extract-embedding?all=true", files={"image": ("a.jpg", blank, "image/jpeg")})
     assert r.status_code == 422 and r.json()["code"] == "NO_FACE"
 
 

@@ -7,16 +7,10 @@ import numpy as np
 import pytest
 
 from function.imaging import DecodeLimits, decode_image, header_size, sniff_format
-from tests.imagegen import encode, read, stored_for_orientation, with_exif_orientation
 from tests.photos import wheel_photo
+from tests.support import encode, iou, read, stored_for_view, with_exif_orientation
 
 FACE = wheel_photo("yaoming.jpg")
-
-
-def iou(a, b) -> float:
-    x1, y1, x2, y2 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def detect_boxes(client, data: bytes, name: str = "x.jpg") -> list[list[float]]:
@@ -29,7 +23,7 @@ def detect_boxes(client, data: bytes, name: str = "x.jpg") -> list[list[float]]:
 def test_exif_rotated_photo_boxes_in_the_orientation_the_user_sees(client, orientation):
     viewed = read(FACE)
     upright = detect_boxes(client, encode(viewed))
-    tagged = with_exif_orientation(encode(stored_for_orientation(viewed, orientation)), orientation)
+    tagged = with_exif_orientation(encode(stored_for_view(viewed, orientation)), orientation)
     decoded = decode_image(tagged)
     assert (decoded.width, decoded.height) == (viewed.shape[1], viewed.shape[0])
     rotated = detect_boxes(client, tagged)

@@ -54,7 +54,7 @@ def test_precision_picks_the_files_and_verification_covers_the_variant(int8_dir:
     assert [d["precision"] for d in int8.describe()] == ["fp32", "int8"]
     out = subprocess.run([sys.executable, "-m", "function.models", "--model-dir", str(int8_dir), "verify", "buffalo_sc"],
                          cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout
-    assert "buffalo_sc fp32: OK" in out and "buffalo_sc int8: OK" in out and "w600k_mbf.int8.onnx" in out
+    assert "buffalo_sc: OK" in out and "buffalo_sc int8: OK" in out and "w600k_mbf.int8.onnx" in out
     broken = tmp_path / "buffalo_sc"
     shutil.copytree(int8_dir / "buffalo_sc", broken)
     variant = broken / "w600k_mbf.int8.onnx"

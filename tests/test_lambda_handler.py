@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
 
 from function.entry import DEFAULT_HANDLER, choose_mode, lambda_handler_name
 from tests import apigw
-from tests.photos import NOFACE, lfw_pairs, wheel_photo
-from tests.services import entry_env, free_port, import_lambda_handler, start_entry, stop, wait_http
+from tests.photos import DATA, wheel_photo
+from tests.services import entry_env, import_lambda_handler, start_entry, stop, wait_http
+from tests.support import free_port
 
 # Headers the HTTP server adds itself (uvicorn); everything else must match the Lambda answer.
 SERVER_HEADERS = {"date", "server"}
@@ -51,18 +53,18 @@ def photo(path: Path) -> bytes:
     return path.read_bytes()
 
 
-SAME_PAIR = next((p1, p2) for _, p1, p2, same in lfw_pairs() if same)
+SAME_PAIR = next((p.image1, p.image2) for p in DATA.lfw_pairs if p.same)
 
 # (id, method, path, multipart files | JSON document | None, query)
 CASES: list[tuple[str, str, str, Any, dict[str, str] | None]] = [
     ("health", "GET", "/health", None, None),
     ("detect-group", "POST", "/detect", {"image": wheel_photo("gdp.jpg")}, None),
-    ("detect-noface", "POST", "/detect", {"image": NOFACE / "dlib_eagle.jpg"}, None),
+    ("detect-noface", "POST", "/detect", {"image": DATA.noface / "dlib_eagle.jpg"}, None),
     ("extract", "POST", "/extract-embedding", {"image": wheel_photo("yaoming.jpg")}, None),
     ("extract-largest", "POST", "/extract-embedding", {"image": wheel_photo("players.jpg")}, {"face": "largest"}),
     ("extract-json-base64", "POST", "/extract-embedding", {"json": {"image": wheel_photo("yaoming.jpg")}}, None),
     ("compare-lfw-same", "POST", "/compare", {"image1": SAME_PAIR[0], "image2": SAME_PAIR[1]}, None),
-    ("error-no-face", "POST", "/compare", {"image1": wheel_photo("yaoming.jpg"), "image2": NOFACE / "dlib_eagle.jpg"}, None),
+    ("error-no-face", "POST", "/compare", {"image1": wheel_photo("yaoming.jpg"), "image2": DATA.noface / "dlib_eagle.jpg"}, None),
     ("error-multiple-faces", "POST", "/extract-embedding", {"image": wheel_photo("players.jpg")}, None),
     ("error-missing-field", "POST", "/compare", {"image1": wheel_photo("yaoming.jpg")}, None),
     ("error-bad-query", "POST", "/extract-embedding", {"image": wheel_photo("yaoming.jpg")}, {"face": "smallest"}),
@@ -125,7 +127,7 @@ def test_parity_cases_are_meaningful(handler) -> None:
     assert status == 200 and extract["embedding_size"] == 512 and len(extract["embedding"]) == 512
     status, compare = ask("POST", "/compare", {"image1": SAME_PAIR[0], "image2": SAME_PAIR[1]})
     assert status == 200 and compare["same_person"] is True
-    status, error = ask("POST", "/compare", {"image1": wheel_photo("yaoming.jpg"), "image2": NOFACE / "dlib_eagle.jpg"})
+    status, error = ask("POST", "/compare", {"image1": wheel_photo("yaoming.jpg"), "image2": DATA.noface / "dlib_eagle.jpg"})
     assert status == 422 and error == {"success": False, "error": error["error"], "code": "NO_FACE", "field": "image2"}
     status, error = ask("POST", "/extract-embedding", {"image": wheel_photo("players.jpg")})
     assert status == 422 and error["code"] == "MULTIPLE_FACES"

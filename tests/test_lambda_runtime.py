@@ -8,11 +8,10 @@ import json
 import time
 from pathlib import Path
 
-
 from function.entry import DEFAULT_HANDLER
 from tests import apigw
 from tests.lambda_runtime_api import RuntimeAPI
-from tests.photos import NOFACE, wheel_photo
+from tests.photos import DATA, wheel_photo
 from tests.services import entry_env, import_lambda_handler, repo_snapshot, start_entry, stop
 
 
@@ -22,7 +21,7 @@ def test_runtime_client_loop_answers_api_gateway_events(model_dir: Path, tmp_pat
     body, content_type = apigw.multipart({"image": wheel_photo("yaoming.jpg").read_bytes()})
     extract = apigw.rest_event("POST", "/extract-embedding", body=body, content_type=content_type)
     body2, content_type2 = apigw.multipart({"image1": wheel_photo("yaoming.jpg").read_bytes(),
-                                            "image2": (NOFACE / "dlib_eagle.jpg").read_bytes()})
+                                            "image2": (DATA.noface / "dlib_eagle.jpg").read_bytes()})
     compare = apigw.http_api_event("POST", "/compare", body=body2, content_type=content_type2, stage="Prod")
     before = repo_snapshot()
     log = tmp_path / "runtime.log"

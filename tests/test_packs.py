@@ -17,7 +17,8 @@ from function.config import REPO_ROOT, Settings
 from function.engine import EngineConfig, FaceEngine
 from function.errors import PackError
 from function.models import load_pack, resolve_pack_name
-from function.models.bake import bake_buffalo_sc
+from function.models.bake import BUFFALO_SC, bake_buffalo_sc
+from function.models.pack import sha256_bytes
 
 
 @pytest.fixture()
@@ -28,7 +29,9 @@ def pack_copy(tmp_path: Path, model_dir: Path) -> Path:
 
 def test_verified_pack_loads(model_dir):
     pack = load_pack(model_dir, "buffalo_sc")
-    assert pack.detector.read_verified()[:4] and pack.recognizer.size == len(pack.recognizer.read_verified())
+    for loaded, pinned in ((pack.detector, BUFFALO_SC.detector), (pack.recognizer, BUFFALO_SC.recognizer)):
+        data = loaded.read_verified()  # the bytes the session is built from: the pinned release file
+        assert (loaded.path.name, len(data), sha256_bytes(data)) == (pinned.member, loaded.size, pinned.sha256)
 
 
 def test_corrupt_file_fails_startup_clearly(pack_copy):
@@ -36,7 +39,7 @@ def test_corrupt_file_fails_startup_clearly(pack_copy):
     data = bytearray(pack.recognizer.path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     pack.recognizer.path.write_bytes(bytes(data))
-    with pytest.raises(PackError, match="sha256 .* does not match"):
+    with pytest.raises(PackError, match=r"sha256 .* does not match"):
         FaceEngine.from_pack(load_pack(pack_copy, "buffalo_sc"), EngineConfig())
 
 
@@ -96,13 +99,13 @@ def test_server_refuses_to_start_without_models(tmp_path):
 
 def test_bake_cli_is_idempotent_and_verifies(tmp_path):
     run = [sys.executable, "-m", "function.models", "--model-dir", str(tmp_path)]
-    first = subprocess.run(run + ["bake", "buffalo_sc", "--if-missing"], cwd=REPO_ROOT, capture_output=True, text=True)
+    first = subprocess.run([*run, "bake", "buffalo_sc", "--if-missing"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
-    again = subprocess.run(run + ["bake", "buffalo_sc", "--if-missing"], cwd=REPO_ROOT, capture_output=True, text=True)
+    again = subprocess.run([*run, "bake", "buffalo_sc", "--if-missing"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert "already baked" in again.stderr
-    verify = subprocess.run(run + ["verify", "buffalo_sc"], cwd=REPO_ROOT, capture_output=True, text=True)
+    verify = subprocess.run([*run, "verify", "buffalo_sc"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert verify.returncode == 0 and "a3562ef62592" in verify.stdout
-    listed = subprocess.run(run + ["list"], cwd=REPO_ROOT, capture_output=True, text=True)
+    listed = subprocess.run([*run, "list"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert listed.stdout.split() == ["buffalo_sc"]
     assert sorted(p.name for p in (tmp_path / "buffalo_sc").iterdir()) == [
         "manifest.json", "scrfd_500m_bnkps.onnx", "w600k_mbf.onnx"]

@@ -19,7 +19,7 @@ from function.api.app import create_app
 from tests import hostile as h
 from tests.matrix import MATRIX
 from tests.photos import wheel_photo
-from tests.s3fixtures import BUCKET, monkeypatch_module, s3  # noqa: F401  (fixtures)
+from tests.s3fixtures import BUCKET
 
 KEY = "privacy-test-api-key-5d1f"
 
@@ -49,7 +49,7 @@ def _audit(event: str, args: tuple) -> None:
     if not _AUDIT["active"]:
         return
     if event == "open":
-        path, mode, flags = (tuple(args) + (None, None, None))[:3]
+        path, mode, flags = (*tuple(args), None, None, None)[:3]
         writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
                   (isinstance(flags, int) and flags & _WRITE_FLAGS)
         if writing:
@@ -74,7 +74,7 @@ def _needles(data: bytes) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def apps(s3, settings, engine):  # noqa: F811
+def apps(s3, settings, engine):
     cfg = replace(settings, log_level="DEBUG", emf_metrics=True, allowed_s3_buckets=(BUCKET,))
     with TestClient(create_app(cfg, engine=engine)) as open_app, \
             TestClient(create_app(replace(cfg, api_key=KEY), engine=engine)) as locked_app:

@@ -14,8 +14,7 @@ from function.api.app import create_app
 from function.config import REPO_ROOT
 from tests import hostile as h
 from tests.photos import wheel_photo
-
-from tests.s3fixtures import BUCKET, OTHER, monkeypatch_module, s3  # noqa: F401  (fixtures)
+from tests.s3fixtures import BUCKET, OTHER
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 MAX_EXAMPLES = 30
-OPERATIONS = [("GET", "/health"), ("POST", "/detect"), ("POST", "/extract-embedding"), ("POST", "/compare")]
+OPERATIONS = [("GET", "/health"), ("POST", "/detect"), ("POST", "/extract-embedding"), ("POST", "/compare"),
+              ("POST", "/verify"), ("POST", "/search")]
 
 
 @pytest.fixture(scope="module")

@@ -133,7 +133,7 @@ def test_reading_settings_imports_neither_opencv_nor_onnxruntime() -> None:
 # -- error codes and routes -------------------------------------------------------------------------------------
 def test_each_error_code_is_defined_once() -> None:
     with pytest.raises(TypeError, match="defined twice"):
-        type("AnotherNoFace", (ServiceError,), {"code": "NO_FACE", "status": 422, "description": "dup"})
+        type("AnotherNoFace", (ServiceError,), {"__doc__": "dup"}, code="NO_FACE", status=422)
     assert error_codes()["NO_FACE"][0] == 422
 
 

@@ -87,6 +87,6 @@ def test_corrupt_model_still_fails_start_up(tmp_path: Path, model_dir: Path) -> 
 
 @pytest.fixture(scope="module")
 def lfw_image() -> Path:
-    from tests.photos import lfw_pairs
+    from tests.photos import DATA
 
-    return lfw_pairs()[0][1]
+    return DATA.lfw_pairs[0].image1

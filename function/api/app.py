@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from function import __version__
-from function.api.errors import ERROR_CODES, install_error_handlers
+from function.api.errors import ERROR_CODES, document_error_codes, install_error_handlers, is_logged
 from function.api.middleware import RequestMiddleware
 from function.api.routes import router
 from function.api.s3 import S3Reader
@@ -17,7 +18,7 @@ from function.engine import FaceEngine
 from function.errors import StartupError
 from function.models import resolve_pack_name
 from function.observability import Telemetry
-from function.service import FaceService
+from function.service import AnswerLimits, FaceService
 from function.startup import load_engine
 
 log = logging.getLogger("function")
@@ -25,6 +26,8 @@ log = logging.getLogger("function")
 DESCRIPTION = """Face detection, 512-D ArcFace embeddings and face comparison on InsightFace models (ONNX Runtime).
 
 Images go as `multipart/form-data` files (`image`, or `image1` + `image2`) or as JSON with base64 strings.
+Every face carries `quality` (size, sharpness, brightness, `usable` + `reasons`) and `pose` (yaw, pitch, roll).
+`/verify` and `/search` take stored embeddings (JSON list of 512 floats, or base64 of little-endian float32).
 Every error answers `{"success": false, "error": "...", "code": "..."}`. Codes:
 
 """ + "\n".join(f"* `{code}` ({status}): {text}" for code, (status, text) in ERROR_CODES.items())
@@ -35,7 +38,9 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
     settings is loaded now. A pack that fails to load leaves the app up: /health answers 503 with the reason
     and the face routes answer MODEL_NOT_READY (the entry points exit instead; see function/__main__.py)."""
     settings = settings or Settings.from_env()
-    app = FastAPI(title="face-recognition-service", version=__version__, description=DESCRIPTION)
+    # redirect_slashes off: `POST /detect/` answers 404, not a 307 whose Location is built from the Host header.
+    app = ServiceApp(title="face-recognition-service", version=__version__, description=DESCRIPTION,
+                     redirect_slashes=False)
     app.state.settings = settings
     app.state.pack_name = resolve_pack_name(settings.model_dir, settings.model_pack)
     app.state.load_error = None
@@ -49,9 +54,28 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
     if engine is not None:
         if engine.pack is not None:
             app.state.pack_name = engine.pack.name
-        app.state.service = FaceService(engine, settings.decode_limits(), settings.threshold_for(app.state.pack_name))
+        app.state.service = FaceService(engine, settings.decode_limits(), settings.threshold_for(app.state.pack_name),
+                                        settings.quality_thresholds(),
+                                        AnswerLimits(settings.max_faces, settings.max_answer_bytes))
     app.state.s3_fetch = S3Reader(settings.allowed_s3_buckets, settings.max_s3_bytes)  # boto3 imported on first use
     install_error_handlers(app)
+    document_error_codes(app)
     app.include_router(router)
-    app.add_middleware(RequestMiddleware, telemetry=Telemetry(settings), api_key=settings.api_key)
+    app.add_middleware(RequestMiddleware, telemetry=Telemetry(settings), api_key=settings.api_key,
+                       deadline_s=settings.request_deadline_s)
     return app
+
+
+class ServiceApp(FastAPI):
+    """FastAPI that does not hand an exception on to the server once it has been answered and logged.
+
+    Starlette's outermost middleware answers an unexpected exception with the 500 handler (function/api/errors.py,
+    which logs it once with its traceback) and then re-raises it, so that uvicorn (or Mangum) logs the same
+    traceback a second time. An exception the handler logged ends here; any other still propagates."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as exc:
+            if not is_logged(exc):
+                raise

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -10,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from function.errors import (
+    DeadlineExceeded,
     InvalidRequest,
     MissingField,
     ModelNotReady,
@@ -24,16 +28,12 @@ from function.schemas import ErrorResponse
 log = logging.getLogger(__name__)
 
 
-class RouteNotFound(ServiceError):
-    code = "NOT_FOUND"
-    status = 404
-    description = "no such route"
+class RouteNotFound(ServiceError, code="NOT_FOUND", status=404):
+    """no such route"""
 
 
-class MethodNotAllowed(ServiceError):
-    code = "METHOD_NOT_ALLOWED"
-    status = 405
-    description = "wrong HTTP method for the route"
+class MethodNotAllowed(ServiceError, code="METHOD_NOT_ALLOWED", status=405):
+    """wrong HTTP method for the route"""
 
 
 # Every documented error code with its status and meaning, for the OpenAPI description, the routes' responses and
@@ -51,13 +51,17 @@ def route_list(app: FastAPI) -> list[str]:
     return [f"{method.upper()} {path}" for path, operations in app.openapi()["paths"].items() for method in operations]
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
-    body = ErrorResponse(error=message, code=code, field=field).model_dump(exclude_none=True)
-    return JSONResponse(status_code=status, content=body)
+def error_response(status: int, code: str, message: str, field: str | None = None,
+                   reasons: list[str] | None = None) -> JSONResponse:
+    body = ErrorResponse(error=message, code=code, field=field, reasons=reasons)  # type: ignore[arg-type]
+    return JSONResponse(status_code=status, content=body.model_dump(exclude_none=True))
 
 
 def service_error_response(exc: ServiceError) -> JSONResponse:
-    return error_response(exc.status, exc.code, exc.message, exc.field)
+    response = error_response(exc.status, exc.code, exc.message, exc.field, getattr(exc, "reasons", None))
+    if isinstance(exc, DeadlineExceeded):
+        response.headers["retry-after"] = "1"
+    return response
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
@@ -91,9 +95,21 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+_LOGGED = "_service_logged"
+
+
+def is_logged(exc: BaseException) -> bool:
+    """True when _unexpected has logged this exception (function/api/app.py then stops it there)."""
+    return bool(getattr(exc, _LOGGED, False))
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # Never log request data: type and route only.
-    log.error("unhandled %s on %s", type(exc).__name__, request.url.path, exc_info=exc)
+    # Never log request data (not even the raw path): type and route template only. Logged here once; ServiceApp
+    # (function/api/app.py) keeps the server from logging the same traceback again.
+    route = getattr(request.scope.get("route"), "path", "unmatched")
+    log.error("unhandled %s on %s", type(exc).__name__, route, exc_info=exc)
+    with contextlib.suppress(AttributeError):  # an exception type with __slots__: the server logs it too
+        setattr(exc, _LOGGED, True)
     return service_error_response(ServiceError("Internal error; the request was not processed."))
 
 
@@ -104,11 +120,31 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
-def error_responses(*codes: str) -> dict[int | str, dict]:
-    """OpenAPI `responses` entries for the given error codes, grouped by status."""
-    by_status: dict[int, list[str]] = {}
-    for code in codes:
-        status, _ = ERROR_CODES[code]
-        by_status.setdefault(status, []).append(code)
-    return {status: {"model": ErrorResponse, "description": "; ".join(f"{c}: {ERROR_CODES[c][1]}" for c in cs)}
-            for status, cs in sorted(by_status.items())}
+def error_responses(*errors: type[ServiceError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the errors a route may answer, grouped by status."""
+    by_status: dict[int, list[type[ServiceError]]] = {}
+    for error in errors:
+        by_status.setdefault(error.status, []).append(error)
+    return {status: {"model": ErrorResponse, "description": "; ".join(f"{e.code}: {e.description}" for e in group)}
+            for status, group in sorted(by_status.items())}
+
+
+def document_error_codes(app: FastAPI) -> None:
+    """Put ERROR_CODES into the app's OpenAPI document in machine-readable form, for generated clients
+    (clients/typescript): `x-error-codes` {code: {status, description}} at the top level, and the codes as the enum
+    of ErrorResponse.code."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema["x-error-codes"] = {code: {"status": status, "description": text}
+                                       for code, (status, text) in ERROR_CODES.items()}
+            code_field = schema.get("components", {}).get("schemas", {}).get("ErrorResponse", {}) \
+                .get("properties", {}).get("code")
+            if code_field is not None:
+                code_field["enum"] = list(ERROR_CODES)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,30 +1,45 @@
 """Request body -> image bytes per field. Multipart (files held in memory, never spooled to disk) or JSON
-(base64, optionally as a data URL). The body is capped at MAX_UPLOAD_BYTES while it streams in."""
+(base64, optionally as a data URL). The body is capped at MAX_UPLOAD_BYTES while it streams in and must arrive
+within the request's deadline; a client that disconnects mid-upload ends as one log line (499), not an error."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 from python_multipart import MultipartParser
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import parse_options_header
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
+from function.deadline import Deadline
 from function.errors import (
+    ClientClosedRequest,
     DuplicateField,
     InvalidRequest,
     MissingField,
     PayloadTooLarge,
+    RequestTimeout,
     S3NotAllowed,
     UnsupportedMediaType,
 )
 
-S3Fetcher = Callable[[object, str], Awaitable[bytes]]  # (uri as sent, field) -> bytes
+S3Fetcher = Callable[[object, str, Deadline], Awaitable[bytes]]  # (uri as sent, field, deadline) -> bytes
+MAX_BOUNDARY = 70  # RFC 2046, section 5.1.1
+# Parsed-structure bounds: a 10 MB body of empty multipart parts (1.2 M of them) held +300 MB once parsed, 10 MB of
+# `{},` in JSON +270 MB (~77 bytes per object). No route needs more than a few parts; a /search gallery of 1,000
+# entries is ~3,000 JSON objects, arrays and strings and ~520,000 values. At these caps a JSON body parses into at
+# most ~80 MB of objects plus ~64 MB of numbers.
+MAX_PARTS = 16
+MAX_PART_HEADERS = 16
+MAX_JSON_CONTAINERS = 1_000_000  # objects, arrays and strings (counted on the raw bytes, so an overestimate)
+MAX_JSON_VALUES = 2_000_000
+_ECHO = 40  # characters of a client-sent field name echoed in an error message
 _BASE64_BODY = re.compile(rb"^[A-Za-z0-9+/=\r\n]+$")
 _DATA_URL = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w=.+-]+)*;base64,", re.IGNORECASE)
 
@@ -42,18 +57,31 @@ class Part:
         return b"".join(self.chunks)
 
 
-async def read_body(request: Request, max_bytes: int) -> bytes:
-    """The whole body, refused with 413 from Content-Length alone or as soon as the stream passes the cap."""
+async def read_body(request: Request, max_bytes: int, deadline: Deadline | None = None) -> bytes:
+    """The whole body, refused with 413 from Content-Length alone or as soon as the stream passes the cap; 408 when
+    it has not arrived by the deadline; 499 (logged, answered to nobody) when the client goes away."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise PayloadTooLarge(f"The request body is {int(declared):,} bytes; the limit is {max_bytes:,} bytes.")
-    chunks, total = [], 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > max_bytes:
-            raise PayloadTooLarge(f"The request body is larger than the limit of {max_bytes:,} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
+
+    async def collect() -> bytes:
+        chunks, total = [], 0
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > max_bytes:
+                raise PayloadTooLarge(f"The request body is larger than the limit of {max_bytes:,} bytes.")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    remaining = deadline.remaining() if deadline is not None else float("inf")
+    try:
+        if remaining == float("inf"):
+            return await collect()
+        return await asyncio.wait_for(collect(), max(0.0, remaining))
+    except TimeoutError:
+        raise RequestTimeout("The request body did not arrive within the request deadline.") from None
+    except ClientDisconnect:
+        raise ClientClosedRequest("The client disconnected before the request body arrived.") from None
 
 
 def parse_multipart(body: bytes, boundary: bytes) -> list[Part]:
@@ -63,6 +91,8 @@ def parse_multipart(body: bytes, boundary: bytes) -> list[Part]:
     header_value: list[bytes] = []
 
     def on_part_begin() -> None:
+        if len(parts) >= MAX_PARTS:
+            raise InvalidRequest(f"The multipart body has more than {MAX_PARTS} parts.")
         current[:] = [Part()]
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
@@ -81,6 +111,8 @@ def parse_multipart(body: bytes, boundary: bytes) -> list[Part]:
         name = b"".join(header_field).decode("latin-1").lower()
         value = b"".join(header_value).decode("latin-1")
         current[0].headers[name] = value
+        if len(current[0].headers) > MAX_PART_HEADERS:
+            raise InvalidRequest(f"A multipart part has more than {MAX_PART_HEADERS} headers.")
         header_field.clear()
         header_value.clear()
         if name == "content-disposition":
@@ -91,11 +123,11 @@ def parse_multipart(body: bytes, boundary: bytes) -> list[Part]:
         elif name == "content-type":
             current[0].content_type = value
 
-    parser = MultipartParser(boundary, {
-        "on_part_begin": on_part_begin, "on_part_data": on_part_data, "on_part_end": on_part_end,
-        "on_header_field": on_header_field, "on_header_value": on_header_value, "on_header_end": on_header_end,
-    })
     try:
+        parser = MultipartParser(boundary, {
+            "on_part_begin": on_part_begin, "on_part_data": on_part_data, "on_part_end": on_part_end,
+            "on_header_field": on_header_field, "on_header_value": on_header_value, "on_header_end": on_header_end,
+        })
         parser.write(body)
         parser.finalize()
     except (MultipartParseError, ValueError) as exc:
@@ -123,53 +155,95 @@ def decode_base64_field(value: object, name: str) -> bytes:
         raise InvalidRequest(f"Field {name!r} is not valid base64.", field=name) from exc
 
 
+@dataclass
+class Form:
+    """What a request carried: image bytes per image field, and the other named fields (the JSON value, or the
+    text of a multipart part)."""
+
+    images: dict[str, bytes]
+    fields: dict[str, object]
+
+
 async def read_images(request: Request, names: tuple[str, ...], max_bytes: int,
-                      s3_fetch: S3Fetcher | None = None) -> dict[str, bytes]:
+                      s3_fetch: S3Fetcher | None = None, deadline: Deadline | None = None) -> dict[str, bytes]:
     """The image bytes of each named field, from multipart/form-data or application/json."""
+    return (await read_form(request, names, (), max_bytes, s3_fetch, deadline)).images
+
+
+async def read_form(request: Request, names: tuple[str, ...], fields: tuple[str, ...], max_bytes: int,
+                    s3_fetch: S3Fetcher | None = None, deadline: Deadline | None = None) -> Form:
+    """The image bytes of each field in `names`, and the value of each field in `fields` (all required), from
+    multipart/form-data or application/json."""
+    deadline = deadline or Deadline.never()
     mime, params = parse_options_header(request.headers.get("content-type", ""))
     mime = mime.lower()
     if mime == b"multipart/form-data":
         boundary = params.get(b"boundary")
         if not boundary:
             raise InvalidRequest("multipart/form-data needs a boundary parameter in Content-Type.")
-        parts = parse_multipart(await read_body(request, max_bytes), boundary)
+        if len(boundary) > MAX_BOUNDARY:
+            raise InvalidRequest(f"The multipart boundary is {len(boundary)} bytes long; at most {MAX_BOUNDARY} "
+                                 "are allowed (RFC 2046).")
+        parts = parse_multipart(await read_body(request, max_bytes, deadline), boundary)
         found: dict[str, bytes] = {}
-        for name in names:
+        for name in names + fields:
             matching = [p for p in parts if p.name == name]
             if not matching:
                 raise MissingField(_missing(name, [p.name for p in parts]), field=name)
             if len(matching) > 1:
                 raise DuplicateField(f"Field {name!r} holds {len(matching)} files; send exactly one.", field=name)
             found[name] = matching[0].data
-        return found
+        return Form({n: found[n] for n in names}, {f: _text_field(found[f], f) for f in fields})
     if mime == b"application/json":
-        body = await read_body(request, max_bytes)
+        body = await read_body(request, max_bytes, deadline)
+        _check_json_size(body)
         try:
             doc = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidRequest("The request body is not valid JSON.") from exc
+        except RecursionError:  # nested deeper than the interpreter's recursion limit
+            raise InvalidRequest("The JSON body is nested too deeply.") from None
         if not isinstance(doc, dict):
             raise InvalidRequest("The JSON body must be an object, e.g. {\"image\": \"<base64>\"}.")
-        found = {}
+        images = {}
         for name in names:
             if name in doc:
-                found[name] = decode_base64_field(doc[name], name)
+                images[name] = decode_base64_field(doc[name], name)
             elif f"{name}_s3" in doc:
                 if s3_fetch is None:
                     raise S3NotAllowed("S3 input is not enabled on this service.", field=f"{name}_s3")
-                found[name] = await s3_fetch(doc[f"{name}_s3"], name)
+                images[name] = await s3_fetch(doc[f"{name}_s3"], name, deadline)
             else:
                 raise MissingField(_missing(name, list(doc)), field=name)
-        return found
+        for name in fields:
+            if name not in doc:
+                raise MissingField(_missing(name, list(doc)), field=name)
+        return Form(images, {f: doc[f] for f in fields})
     if not mime:
         raise UnsupportedMediaType("Content-Type is missing: send multipart/form-data or application/json.")
     raise UnsupportedMediaType(f"Content-Type {mime.decode('latin-1')!r} is not accepted: send multipart/form-data "
                                "or application/json.")
 
 
+def _check_json_size(body: bytes) -> None:
+    """Refuse, before parsing, a JSON body that would parse into more objects than any request needs (counted on
+    the raw bytes: base64 and numbers hold none of these characters, so strings only overcount)."""
+    containers = body.count(b"{") + body.count(b"[") + body.count(b'"') // 2
+    if containers > MAX_JSON_CONTAINERS or body.count(b",") > MAX_JSON_VALUES:
+        raise InvalidRequest(f"The JSON body holds more than {MAX_JSON_CONTAINERS:,} objects, arrays and strings or "
+                             f"{MAX_JSON_VALUES:,} values; no request needs that many.")
+
+
+def _text_field(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest(f"Field {name!r} must be UTF-8 text.", field=name) from exc
+
+
 def _missing(name: str, present: list[str]) -> str:
     msg = f"The field {name!r} is required."
-    seen = [p for p in present if p]
+    seen = [p if len(p) <= _ECHO else p[:_ECHO] + "..." for p in present if p]
     if seen:
         msg += f" Received: {', '.join(repr(p) for p in seen[:5])}."
     return msg

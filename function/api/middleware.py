@@ -1,11 +1,16 @@
-"""The one request middleware (pure ASGI): request id, optional API key, then one log line and metrics per request.
+"""The one request middleware (pure ASGI): request id, deadline, optional API key, then one log line and metrics
+per request.
 
-Order inside: request id -> API key check (401 in the one error shape, before any body is read) -> the app ->
-status, error code (read from the small JSON error body), latency -> Telemetry.finish (log + EMF).
+Order inside: request id -> the request's Deadline (scope state) -> API key check (401 in the one error shape,
+before any body is read) -> the app -> before the answer's last byte, what is left of an unread request body is
+drained (bounded; plain HTTP only) so that a client still uploading can read the answer instead of a connection
+reset -> status, error code (read from the small JSON error body), latency -> Telemetry.finish (log + EMF).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import json
 import re
@@ -17,12 +22,64 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from function.api.errors import service_error_response
+from function.deadline import Deadline
 from function.errors import ServiceError, Unauthorized
 from function.observability import Telemetry, end_request, start_request
 
 OPEN_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _MAX_ERROR_BODY = 4096
+# Draining an unread request body before answering (plain HTTP): at most this much, for at most this long; a body
+# declared larger is not drained at all (the server then closes the connection after the answer).
+DRAIN_MAX_BYTES = 64 * 1024 * 1024
+DRAIN_MAX_S = 5.0
+# On Lambda, the deadline leaves this much of the invocation's remaining time for the answer to get out.
+LAMBDA_MARGIN_S = 1.0
+_NO_DRAIN = frozenset((408, 499))  # the body stalled or the client left: nothing to drain
+
+
+def request_deadline(scope: Scope, budget_s: float) -> Deadline:
+    """REQUEST_DEADLINE_S from now; on Lambda no later than the invocation's remaining time less a margin."""
+    context = scope.get("aws.context")
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(remaining):
+        with contextlib.suppress(TypeError, ValueError):
+            budget_s = min(budget_s, max(0.0, int(remaining()) / 1000.0 - LAMBDA_MARGIN_S))
+    return Deadline.after(budget_s)
+
+
+class _Body:
+    """The receive channel, noting whether the request body has been read to its end."""
+
+    def __init__(self, receive: Receive, scope: Scope) -> None:
+        self._receive = receive
+        self.done = scope.get("method") in ("GET", "HEAD", "OPTIONS")
+        self.declared: int | None = None
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit():
+                self.declared = int(value)
+        self.received = 0
+
+    async def __call__(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            self.done = self.done or not message.get("more_body", False)
+        elif message["type"] == "http.disconnect":
+            self.done = True
+        return message
+
+    async def drain(self) -> None:
+        """Read and drop the rest of the body, within DRAIN_MAX_BYTES and DRAIN_MAX_S."""
+        if self.done or (self.declared is not None and self.declared - self.received > DRAIN_MAX_BYTES):
+            return
+        loop = asyncio.get_running_loop()
+        start, end = self.received, loop.time() + DRAIN_MAX_S
+        while not self.done and self.received - start <= DRAIN_MAX_BYTES:
+            try:
+                await asyncio.wait_for(self(), end - loop.time())
+            except TimeoutError:
+                return
 
 
 def request_id(scope: Scope) -> str:
@@ -50,10 +107,11 @@ def api_key_ok(scope: Scope, expected: str) -> bool:
 
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, telemetry: Telemetry, api_key: str = "") -> None:
+    def __init__(self, app: ASGIApp, telemetry: Telemetry, api_key: str = "", deadline_s: float = 10.0) -> None:
         self.app = app
         self.telemetry = telemetry
         self.api_key = api_key
+        self.deadline_s = deadline_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,24 +121,30 @@ class RequestMiddleware:
         rid = request_id(scope)
         record, token = start_request(rid, scope.get("method", ""), scope.get("path", ""))
         error_body: list[bytes] = []
+        scope.setdefault("state", {})["deadline"] = request_deadline(scope, self.deadline_s)
+        body = _Body(receive, scope)
+        drain = "aws.event" not in scope  # on Lambda the whole body is already here
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 record.status = int(message["status"])
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode("latin-1"))]
-            elif message["type"] == "http.response.body" and record.status >= 400:
-                if sum(map(len, error_body)) < _MAX_ERROR_BODY:
-                    error_body.append(bytes(message.get("body", b""))[:_MAX_ERROR_BODY])
+            elif message["type"] == "http.response.body" and record.status >= 400 \
+                    and sum(map(len, error_body)) < _MAX_ERROR_BODY:
+                error_body.append(bytes(message.get("body", b""))[:_MAX_ERROR_BODY])
+            if drain and record.status not in _NO_DRAIN and message["type"] == "http.response.body" \
+                    and not message.get("more_body", False):
+                await body.drain()  # before the last byte: once the answer is complete the server stops reading
             await send(message)
 
         try:
             if self.api_key and scope.get("path") not in OPEN_PATHS and scope.get("method") != "OPTIONS" \
                     and not api_key_ok(scope, self.api_key):
                 response = service_error_response(Unauthorized("A valid x-api-key header is required."))
-                await response(scope, receive, send_wrapper)
+                await response(scope, body, send_wrapper)
             else:
-                await self.app(scope, receive, send_wrapper)
+                await self.app(scope, body, send_wrapper)
         except Exception:
             record.status, record.code = ServiceError.status, ServiceError.code
             raise

@@ -1,4 +1,4 @@
-"""The four routes. Thin: read the request, call the service in a worker thread, return its answer."""
+"""The routes. Thin: read the request, call the service in a worker thread, return its answer."""
 
 from __future__ import annotations
 
@@ -9,20 +9,61 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from function import __version__
-from function.api.errors import error_responses
-from function.api.inputs import read_images
-from function.errors import ModelNotReady
+from function.api.embeddings import parse_embedding, parse_gallery
+from function.api.errors import MethodNotAllowed, RouteNotFound, error_responses
+from function.api.inputs import read_form, read_images
+from function.api.middleware import api_key_ok
+from function.deadline import Deadline
+from function.errors import (
+    DeadlineExceeded,
+    DuplicateField,
+    FaceQualityError,
+    GalleryTooLarge,
+    ImageTooLarge,
+    ImageTooSmall,
+    InvalidEmbedding,
+    InvalidGallery,
+    InvalidImage,
+    InvalidRequest,
+    MissingField,
+    ModelNotReady,
+    MultipleFaces,
+    NoFace,
+    PayloadTooLarge,
+    RequestTimeout,
+    S3AccessDenied,
+    S3NotAllowed,
+    S3ObjectNotFound,
+    S3ObjectTooLarge,
+    S3Unavailable,
+    ServiceError,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 from function.observability import note
-from function.schemas import CompareResponse, DetectResponse, ExtractResponse, FaceChoice, HealthResponse
+from function.schemas import (
+    CompareResponse,
+    DetectResponse,
+    ExtractResponse,
+    FaceChoice,
+    HealthResponse,
+    ModelInfo,
+    QualityMode,
+    SearchResponse,
+    VerifyResponse,
+)
 from function.service import FaceService
 
 router = APIRouter()
 
-_IMAGE_ERRORS = ("INVALID_IMAGE", "IMAGE_TOO_SMALL", "INVALID_REQUEST", "DUPLICATE_FIELD", "UNAUTHORIZED",
-                 "PAYLOAD_TOO_LARGE", "IMAGE_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "MISSING_FIELD", "MODEL_NOT_READY")
-_IMAGE_ERRORS += ("S3_BUCKET_NOT_ALLOWED", "S3_ACCESS_DENIED", "S3_OBJECT_NOT_FOUND", "S3_OBJECT_TOO_LARGE",
-                  "S3_UNAVAILABLE", "NOT_FOUND", "METHOD_NOT_ALLOWED", "INTERNAL_ERROR")
-_FACE_ERRORS = _IMAGE_ERRORS + ("NO_FACE", "MULTIPLE_FACES")
+# The errors each route may answer (OpenAPI `responses`); each code's status and description live on its class.
+_IMAGE_ERRORS: tuple[type[ServiceError], ...] = (
+    InvalidImage, ImageTooSmall, InvalidRequest, DuplicateField, Unauthorized, PayloadTooLarge, ImageTooLarge,
+    UnsupportedMediaType, MissingField, ModelNotReady, S3NotAllowed, S3AccessDenied, S3ObjectNotFound,
+    S3ObjectTooLarge, S3Unavailable, RouteNotFound, MethodNotAllowed, ServiceError, RequestTimeout, DeadlineExceeded)
+_FACE_ERRORS = (*_IMAGE_ERRORS, NoFace, MultipleFaces)
+_STORED_ERRORS = (*_FACE_ERRORS, InvalidEmbedding)
+_SEARCH_ERRORS = (*_STORED_ERRORS, InvalidGallery, GalleryTooLarge)
 FACE_QUERY = Query("single", description="which face when an image holds several: 'single' (default) refuses with "
                                          "MULTIPLE_FACES; 'largest' takes the largest; 'center' the one nearest the centre")
 
@@ -42,6 +83,37 @@ def _body(*fields: str) -> dict[str, Any]:
     }}}
 
 
+_EMBEDDING_DOC = ("512 floats of a stored /extract-embedding answer: a JSON list, or base64 of little-endian float32 "
+                  "(Node: Buffer.from(f32.buffer).toString('base64')); L2-normalised here")
+_B64_EXAMPLE = "<base64 of 2,048 bytes: 512 little-endian float32>"
+
+
+def _stored_body(field: str, schema: dict[str, Any], example: Any) -> dict[str, Any]:
+    """OpenAPI request body for /verify and /search: the photo plus one JSON field (`embedding` or `gallery`)."""
+    multipart = {"type": "object", "required": ["image", field], "properties": {
+        "image": {"type": "string", "format": "binary", "description": "JPEG, PNG, WebP, BMP or TIFF"},
+        field: {"type": "string", "description": f"the {field} as text: a JSON document, or base64 for an embedding"}}}
+    json_schema = {"type": "object", "required": [field], "properties": {
+        "image": {"type": "string", "description": "base64 image bytes (a data: URL prefix is accepted)"},
+        "image_s3": {"type": "string", "description": "s3://bucket/key of an image in an allowed bucket"},
+        field: schema}}
+    return {"requestBody": {"required": True, "content": {
+        "multipart/form-data": {"schema": multipart},
+        "application/json": {"schema": json_schema, "example": {"image": "<base64 JPEG>", field: example}},
+    }}}
+
+
+_EMBEDDING_SCHEMA: dict[str, Any] = {
+    "description": _EMBEDDING_DOC,
+    "oneOf": [{"type": "array", "items": {"type": "number"}, "minItems": 512, "maxItems": 512},
+              {"type": "string", "format": "byte"}]}
+_GALLERY_SCHEMA: dict[str, Any] = {
+    "type": "array", "minItems": 1, "description": "entries to search; ids may repeat (several photos of a person); "
+                                                   "at most MAX_GALLERY_SIZE (default 1,000)",
+    "items": {"type": "object", "required": ["id", "embedding"],
+              "properties": {"id": {"type": "string", "maxLength": 256}, "embedding": _EMBEDDING_SCHEMA}}}
+
+
 def get_service(request: Request) -> FaceService:
     service = getattr(request.app.state, "service", None)
     if service is None:
@@ -49,45 +121,59 @@ def get_service(request: Request) -> FaceService:
     return service
 
 
+def deadline_of(request: Request) -> Deadline:
+    """The request's deadline, set by the middleware (none when the app runs without it)."""
+    deadline = getattr(request.state, "deadline", None)
+    return deadline if isinstance(deadline, Deadline) else Deadline.never()
+
+
 async def _images(request: Request, *names: str) -> dict[str, bytes]:
     settings = request.app.state.settings
-    images = await read_images(request, names, settings.max_upload_bytes, getattr(request.app.state, "s3_fetch", None))
+    images = await read_images(request, names, settings.max_upload_bytes, getattr(request.app.state, "s3_fetch", None),
+                               deadline_of(request))
     note(image_bytes=sum(map(len, images.values())))
     return images
 
 
-@router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
+@router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}},
+            description="With API_KEY set, a caller without a valid x-api-key learns only `status` (up or down).")
 def health(request: Request) -> Any:
     state = request.app.state
     service: FaceService | None = getattr(state, "service", None)
+    api_key = state.settings.api_key
+    if api_key and not api_key_ok(request.scope, api_key):
+        up = service is not None
+        return JSONResponse(status_code=200 if up else 503, content={"status": "healthy" if up else "unhealthy"})
     if service is None:
         body = HealthResponse(status="unhealthy", model=state.pack_name, model_loaded=False, version=__version__,
                               error=str(state.load_error))
         return JSONResponse(status_code=503, content=body.model_dump())
     engine = service.engine
     return HealthResponse(status="healthy", model=state.pack_name, model_loaded=True, version=__version__,
-                          models=engine.pack.describe() if engine.pack else [], providers=engine.report.providers,
+                          models=[ModelInfo(**m) for m in engine.pack.describe()] if engine.pack else [], providers=engine.report.providers,
                           threads=engine.config.threads, similarity_threshold=service.threshold)
 
 
-@router.post("/detect", response_model=DetectResponse, openapi_extra=_body("image"), responses=error_responses(*_IMAGE_ERRORS),
+@router.post("/detect", response_model=DetectResponse, response_model_exclude_none=True, openapi_extra=_body("image"), responses=error_responses(*_IMAGE_ERRORS),
              summary="Detect faces (detection only, no embeddings)")
 async def detect(request: Request, service: FaceService = Depends(get_service)) -> DetectResponse:
     images = await _images(request, "image")
-    result = await run_in_threadpool(service.detect, images["image"])
+    result = await run_in_threadpool(service.detect, images["image"], deadline_of(request))
     note(faces=result.face_count)
     return result
 
 
 @router.post("/extract-embedding", response_model=ExtractResponse, response_model_exclude_none=True,
-             openapi_extra=_body("image"), responses=error_responses(*_FACE_ERRORS),
+             openapi_extra=_body("image"), responses=error_responses(*_FACE_ERRORS, FaceQualityError),
              summary="512-D L2-normalised embedding of the face in the image")
 async def extract_embedding(request: Request, face: FaceChoice = FACE_QUERY,
-                            all: bool = Query(False, description="embeddings for every face, batched"),  # noqa: A002
+                            all: bool = Query(False, description="embeddings for every face, batched"),
+                            min_quality: QualityMode = Query("none", description="'enrol': refuse a face that is not "
+                                                             "usable (422 FACE_QUALITY with the reasons)"),
                             service: FaceService = Depends(get_service)) -> ExtractResponse:
     images = await _images(request, "image")
-    result = await run_in_threadpool(service.extract, images["image"], face, all)
-    note(faces=len(result.faces) if result.faces is not None else 1)
+    result = await run_in_threadpool(service.extract, images["image"], face, all, min_quality, deadline_of(request))
+    note(faces=result.face_count if result.face_count is not None else 1)
     return result
 
 
@@ -96,6 +182,41 @@ async def extract_embedding(request: Request, face: FaceChoice = FACE_QUERY,
 async def compare(request: Request, face: FaceChoice = FACE_QUERY,
                   service: FaceService = Depends(get_service)) -> CompareResponse:
     images = await _images(request, "image1", "image2")
-    result = await run_in_threadpool(service.compare, images["image1"], images["image2"], face)
+    result = await run_in_threadpool(service.compare, images["image1"], images["image2"], face, deadline_of(request))
     note(faces=2)
+    return result
+
+
+async def _form(request: Request, field: str) -> tuple[bytes, object]:
+    settings = request.app.state.settings
+    form = await read_form(request, ("image",), (field,), settings.max_upload_bytes,
+                           getattr(request.app.state, "s3_fetch", None), deadline_of(request))
+    note(image_bytes=len(form.images["image"]))
+    return form.images["image"], form.fields[field]
+
+
+@router.post("/verify", response_model=VerifyResponse, responses=error_responses(*_STORED_ERRORS),
+             openapi_extra=_stored_body("embedding", _EMBEDDING_SCHEMA, _B64_EXAMPLE),
+             summary="Is the face in the photo the person of a stored embedding?")
+async def verify(request: Request, face: FaceChoice = FACE_QUERY,
+                 service: FaceService = Depends(get_service)) -> VerifyResponse:
+    image, raw = await _form(request, "embedding")
+    embedding = parse_embedding(raw, "embedding", service.engine.embedding_size)
+    result = await run_in_threadpool(service.verify, image, embedding, face, deadline_of(request))
+    note(faces=1)
+    return result
+
+
+@router.post("/search", response_model=SearchResponse, responses=error_responses(*_SEARCH_ERRORS),
+             openapi_extra=_stored_body("gallery", _GALLERY_SCHEMA, [{"id": "alice", "embedding": _B64_EXAMPLE},
+                                                                     {"id": "bob", "embedding": _B64_EXAMPLE}]),
+             summary="Which of the gallery's people is the face in the photo? Top-k at or above the threshold")
+async def search(request: Request, face: FaceChoice = FACE_QUERY,
+                 top_k: int = Query(5, ge=1, le=100, description="the most matches to return"),
+                 service: FaceService = Depends(get_service)) -> SearchResponse:
+    image, raw = await _form(request, "gallery")
+    ids, gallery = await run_in_threadpool(parse_gallery, raw, service.engine.embedding_size,
+                                           request.app.state.settings.max_gallery_size)
+    result = await run_in_threadpool(service.search, image, ids, gallery, top_k, face, deadline_of(request))
+    note(faces=1)
     return result

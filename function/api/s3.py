@@ -4,16 +4,24 @@ Only buckets in ALLOWED_S3_BUCKETS are read (empty: S3 input is off); HeadObject
 against MAX_S3_BYTES before any byte is fetched, and the read itself stops one byte past the cap. boto3 is
 imported on the first S3 request only (its import costs ~0.3-1 s of cold start that image-bytes requests never
 pay). The object is held in memory only, never written to disk.
+
+Time is bounded below the request's deadline: short connect/read timeouts, one retry, the body read in chunks with
+the deadline checked between them, and the whole fetch abandoned (502 S3_UNAVAILABLE) when the deadline, less a
+reserve for decoding and the models, runs out. Error messages name neither the key nor any library class.
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from function.deadline import Deadline
 from function.errors import (
     InvalidRequest,
     S3AccessDenied,
@@ -25,6 +33,11 @@ from function.errors import (
 
 _NOT_FOUND = {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}
 _DENIED = {"403", "AccessDenied", "Forbidden", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
+_S3_CODE = re.compile(r"^[A-Za-z0-9]{1,40}$")  # an S3 error code worth echoing (SlowDown, InternalError, 503)
+CONNECT_TIMEOUT_S = 2.0
+READ_TIMEOUT_S = 3.0
+CHUNK_BYTES = 256 * 1024
+RESERVE_S = 2.0  # of the request's deadline, kept for decoding and the models after the fetch
 
 
 def parse_s3_uri(uri: object, name: str) -> tuple[str, str]:
@@ -47,15 +60,23 @@ class S3Reader:
     _client: Any = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
-    async def __call__(self, uri: object, name: str) -> bytes:
+    async def __call__(self, uri: object, name: str, deadline: Deadline | None = None) -> bytes:
         field_name = f"{name}_s3"
         if not self.allowed_buckets:
             raise S3NotAllowed("S3 input is not enabled on this service (ALLOWED_S3_BUCKETS is empty); send the "
                                "image bytes instead.", field=field_name)
         bucket, key = parse_s3_uri(uri, name)
         if bucket not in self.allowed_buckets:
-            raise S3NotAllowed(f"The bucket {bucket!r} is not one this service may read.", field=field_name)
-        return await run_in_threadpool(self._read, bucket, key, field_name)
+            raise S3NotAllowed("The bucket is not one this service may read.", field=field_name)
+        remaining = (deadline or Deadline.never()).remaining()
+        budget = max(0.5, remaining - RESERVE_S) if remaining != float("inf") else float("inf")
+        stop_at = time.monotonic() + budget
+        try:
+            if budget == float("inf"):
+                return await run_in_threadpool(self._read, bucket, key, field_name, stop_at)
+            return await asyncio.wait_for(run_in_threadpool(self._read, bucket, key, field_name, stop_at), budget)
+        except TimeoutError:
+            raise S3Unavailable("S3 did not answer in time.", field=field_name) from None
 
     def client(self) -> Any:
         with self._lock:
@@ -63,24 +84,28 @@ class S3Reader:
                 import boto3  # lazy: see module docstring
                 from botocore.config import Config
 
-                self._client = boto3.client("s3", config=Config(retries={"max_attempts": 2, "mode": "standard"},
-                                                                connect_timeout=3, read_timeout=10),
-                                            **self.client_kwargs)
+                config = Config(retries={"total_max_attempts": 2, "mode": "standard"},
+                                connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S)
+                self._client = boto3.client("s3", config=config, **self.client_kwargs)
             return self._client
 
-    def _read(self, bucket: str, key: str, field_name: str) -> bytes:
+    def _read(self, bucket: str, key: str, field_name: str, stop_at: float) -> bytes:
         from botocore.exceptions import BotoCoreError, ClientError
 
         client = self.client()
-        where = f"s3://{bucket}/{key}"
         try:
             size = int(client.head_object(Bucket=bucket, Key=key)["ContentLength"])
             if size > self.max_bytes:
-                raise S3ObjectTooLarge(f"{where} is {size:,} bytes; the limit is {self.max_bytes:,} bytes.",
+                raise S3ObjectTooLarge(f"The S3 object is {size:,} bytes; the limit is {self.max_bytes:,} bytes.",
                                        field=field_name)
             body = client.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{self.max_bytes}")["Body"]
+            chunks, total = [], 0
             try:
-                data = body.read(self.max_bytes + 1)
+                for chunk in body.iter_chunks(CHUNK_BYTES):
+                    chunks.append(chunk)
+                    total += len(chunk)
+                    if total > self.max_bytes or time.monotonic() > stop_at:
+                        break
             finally:
                 body.close()
         except ClientError as exc:
@@ -88,13 +113,16 @@ class S3Reader:
             code = str(err.get("Code", ""))
             status = str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
             if code in _NOT_FOUND or status == "404":
-                raise S3ObjectNotFound(f"{where} does not exist.", field=field_name) from None
+                raise S3ObjectNotFound("The S3 object does not exist.", field=field_name) from None
             if code in _DENIED or status == "403":
-                raise S3AccessDenied(f"This service may not read {where}.", field=field_name) from None
-            raise S3Unavailable(f"S3 refused to read {where} ({code or status}).", field=field_name) from None
-        except BotoCoreError as exc:
-            raise S3Unavailable(f"S3 could not be reached for {where} ({type(exc).__name__}).",
-                                field=field_name) from None
-        if len(data) > self.max_bytes:
-            raise S3ObjectTooLarge(f"{where} is larger than the limit of {self.max_bytes:,} bytes.", field=field_name)
-        return data
+                raise S3AccessDenied("This service may not read that S3 object.", field=field_name) from None
+            shown = code if _S3_CODE.match(code) else status if _S3_CODE.match(status) else "no code"
+            raise S3Unavailable(f"S3 refused the read ({shown}).", field=field_name) from None
+        except BotoCoreError:
+            raise S3Unavailable("S3 could not be reached.", field=field_name) from None
+        if time.monotonic() > stop_at:
+            raise S3Unavailable("S3 did not answer in time.", field=field_name)
+        if total > self.max_bytes:
+            raise S3ObjectTooLarge(f"The S3 object is larger than the limit of {self.max_bytes:,} bytes.",
+                                   field=field_name)
+        return b"".join(chunks)

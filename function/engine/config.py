@@ -1,10 +1,29 @@
-"""EngineConfig: the engine's tunables and their defaults (written here once; function/config.py exposes them as
-settings). Imports nothing heavy, so that the settings can be read before onnxruntime and OpenCV load."""
+"""EngineConfig and QualityThresholds: the engine's tunables and their defaults (written here once;
+function/config.py exposes them as settings). Imports nothing heavy, so that the settings can be read before
+onnxruntime and OpenCV load."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
+
+# Why a face is not usable (function/engine/quality.py), in the order they are checked and reported.
+Reason = Literal["face_too_small", "too_blurry", "too_dark", "too_bright", "yaw_too_large", "pitch_too_large",
+                 "roll_too_large"]
+REASONS: tuple[Reason, ...] = get_args(Reason)
+
+
+@dataclass(frozen=True)
+class QualityThresholds:
+    """A face is usable when every measure is within these (docs/quality.md: how they were chosen)."""
+
+    min_face_size: float = 64.0  # px, the box's shorter side in the image as sent
+    min_sharpness: float = 40.0  # variance of the Laplacian over the aligned 112x112 crop's inner face
+    min_brightness: float = 50.0  # mean grey 0..255 over the same region
+    max_brightness: float = 215.0
+    max_yaw: float = 35.0  # degrees
+    max_pitch: float = 30.0
+    max_roll: float = 45.0
 
 # Recognizer batch sizes under stable shapes (CUDA): each is one cuDNN set-up, paid at warm-up; a batch pads to the
 # next one (none for 1 face, the common case; at most 2x the rows for 5-32 faces). The largest is recognizer_batch.

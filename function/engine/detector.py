@@ -64,7 +64,8 @@ class ScrfdDetector:
         key = (height, width, stride)
         centers = self._centers.get(key)
         if centers is None:
-            centers = np.stack(np.mgrid[:height, :width][::-1], axis=-1).astype(np.float32)
+            ys, xs = np.mgrid[:height, :width]
+            centers = np.stack([xs, ys], axis=-1).astype(np.float32)
             centers = (centers * stride).reshape(-1, 2)
             if self.num_anchors > 1:
                 centers = np.repeat(centers, self.num_anchors, axis=0)
@@ -86,15 +87,15 @@ class ScrfdDetector:
             if self.batched:
                 scores, bbox, kps = scores[0], bbox[0], kps[0]
             scores = scores.reshape(-1)
-            keep = np.nonzero(scores >= threshold)[0]
-            if keep.size == 0:
+            hits = np.nonzero(scores >= threshold)[0]
+            if hits.size == 0:
                 continue
-            centers = self._anchor_centers(in_h // stride, in_w // stride, stride)[keep]
-            d = bbox[keep] * stride
+            centers = self._anchor_centers(in_h // stride, in_w // stride, stride)[hits]
+            d = bbox[hits] * stride
             boxes_l.append(np.concatenate([centers - d[:, :2], centers + d[:, 2:]], axis=1))
-            k = kps[keep].reshape(-1, 5, 2) * stride
+            k = kps[hits].reshape(-1, 5, 2) * stride
             kps_l.append(k + centers[:, None, :])
-            scores_l.append(scores[keep])
+            scores_l.append(scores[hits])
         if not scores_l:
             return []
         scores = np.concatenate(scores_l)

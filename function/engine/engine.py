@@ -10,7 +10,6 @@ Usable from a script:
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ import numpy as np
 from function.engine.aligner import align_face
 from function.engine.config import EngineConfig
 from function.engine.detector import ScrfdDetector
+from function.engine.gate import RunGate
 from function.engine.recognizer import ArcFaceRecognizer
 from function.engine.sessions import SessionConfig, create_session
 from function.engine.types import Face
@@ -57,7 +57,8 @@ class FaceEngine:
         # ONNX Runtime sessions are thread-safe, but every concurrent run allocates its own activations (in the
         # session's arena, which never shrinks) and oversubscribes the cores: past a few requests in flight,
         # memory grows by ~25 MB per extra detector run and throughput drops. Runs beyond the limit queue here.
-        self._gate = threading.BoundedSemaphore(max(1, config.max_concurrent_runs or config.threads))
+        # The service holds the same gate around decoding and pixel work (function/service.py).
+        self.gate = RunGate(config.max_concurrent_runs or config.threads)
 
     @classmethod
     def from_pack(cls, pack: ModelPack, config: EngineConfig, *, warmup: bool = True) -> FaceEngine:
@@ -175,20 +176,30 @@ class FaceEngine:
         return side >= self.config.closeup_redetect_fraction * min(shape[0], shape[1])
 
     def _run_detector(self, image: np.ndarray, size: int) -> list[Face]:
-        with self._gate:
+        with self.gate:
             return self.detector.detect(image, size)
 
     def _detect_closeup(self, image: np.ndarray) -> list[Face]:
         """A face that fills the frame (selfie, ID photo, tight crop) is too large for SCRFD's anchors: pad the
         image by half its longer side on every edge, detect again, and shift the results back. Only faces large
         enough to have been missed for their size are kept: a small one the padded (so shrunk) pass finds is not a
-        close-up, and the full-size pass already said no to it (this keeps noface/'s dog from becoming a face)."""
+        close-up, and the full-size pass already said no to it (this keeps noface/'s dog from becoming a face).
+
+        The padded copy holds 4x the pixels, and the detector sees it at det_size anyway: a frame whose long side is
+        over 2 x det_size is padded from a copy shrunk to that (INTER_AREA), never at full size."""
         long_side = max(image.shape[0], image.shape[1])
-        pad = long_side // 2
+        limit = 2 * self.config.det_size
+        shrink = min(1.0, limit / long_side)
+        if shrink < 1.0:
+            size = (max(1, round(image.shape[1] * shrink)), max(1, round(image.shape[0] * shrink)))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        small_long = max(image.shape[0], image.shape[1])
+        pad = small_long // 2
         padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
         faces = self._run_detector(padded, self.config.det_size)
-        min_side = self.config.closeup_min_face_fraction * long_side
-        return [f.shifted(pad, pad) for f in faces
+        min_side = self.config.closeup_min_face_fraction * small_long
+        back = long_side / small_long
+        return [f.shifted(pad, pad).scaled(back) for f in faces
                 if max(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= min_side]
 
     # -- recognition ------------------------------------------------------------------------------------------
@@ -201,7 +212,7 @@ class FaceEngine:
         step = max(1, self.config.recognizer_batch)
         parts = []
         for i in range(0, len(crops), step):
-            with self._gate:
+            with self.gate:
                 parts.append(self.recognizer.embed(crops[i:i + step]))
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 

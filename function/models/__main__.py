@@ -1,4 +1,4 @@
-"""python -m function.models {bake,bake-proxy,quantize,verify,list} — manage model packs (see README: Model packs)."""
+"""python -m function.models {bake,bake-proxy,fetch,quantize,verify,list} — manage model packs (see README: Model packs)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from function.config import DEFAULT_MODEL_DIR
 from function.errors import PackError
-from function.models.bake import PROXY_PACK, SPECS, bake, bake_timing_proxy, is_baked
+from function.models.bake import PROXY_PACK, SPECS, bake, bake_timing_proxy, fetch_archive, is_baked
 from function.models.pack import ROLES, available_packs, load_pack, pack_precisions
 
 QUANTIZE_METHODS = ("static", "dynamic")  # function.models.quantize.METHODS (imported lazily: it needs onnx)
@@ -28,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     p_proxy.add_argument("--from", dest="source", type=Path, required=True,
                          help="folder with det_10g.onnx and w600k_r50.onnx from ../shared/tools/make_timing_proxies.py")
     p_proxy.add_argument("--name", default=PROXY_PACK, help="pack name (default: %(default)s)")
+    p_fetch = sub.add_parser("fetch", help="download an https:// or s3:// pack archive to a local file (e.g. into "
+                                           "model_sources/ before docker build)")
+    p_fetch.add_argument("source", help="https://... or s3://bucket/key (AWS credentials from the usual places)")
+    p_fetch.add_argument("dest", type=Path, help="the file to write, e.g. model_sources/buffalo_l.zip")
     p_quant = sub.add_parser("quantize", help="add int8 variants of a baked pack's models (needs the onnx package; "
                                               "docs/int8.md)")
     p_quant.add_argument("name")
@@ -52,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
             path = bake_timing_proxy(args.source, args.model_dir, args.name)
             print(f"baked timing proxy {args.name} into {path} (refused by the service; for bench/scale.py)",
                   file=sys.stderr)
+        elif args.command == "fetch":
+            path = fetch_archive(args.source, args.dest)
+            print(f"fetched {args.source} to {path}", file=sys.stderr)
         elif args.command == "quantize":
             roles = tuple(r.strip() for r in args.roles.split(",") if r.strip())
             _quantize(args.model_dir, args.name, roles, args.method, args.calibration)
@@ -61,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
                 for role in ROLES:
                     getattr(pack, role).read_verified()
                 files = ", ".join(f"{d['file']} {d['sha256']}" for d in pack.describe())
-                print(f"{args.name} {precision}: OK ({files})")
+                label = args.name if precision == "fp32" else f"{args.name} {precision}"
+                print(f"{label}: OK ({files})")
         else:
             for name in available_packs(args.model_dir):
                 print(name)

