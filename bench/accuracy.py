@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     folds = np.array([fold for fold, _, _, _ in pairs])
     results: dict[str, dict] = {}
     ours_scores = np.zeros(0)
-    pack = ""
+    pack = ours_key = ""
     if args.only in (None, "ours"):
         embed, count, pack = ours(settings)
         used = {k: v for k, v in asdict(settings.engine_config()).items()}
@@ -189,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         scores, missing, per = lfw_scores(embed, pairs, "ours")
         ours_scores = scores
         precision = "" if settings.model_precision == "fp32" else f", {settings.model_precision}"
-        results[f"ours ({pack}{precision}, raw photos)"] = {"lfw": summarize(scores, labels, folds), "missing": missing,
+        ours_key = f"ours ({pack}{precision}, raw photos)"
+        results[ours_key] = {"lfw": summarize(scores, labels, folds), "missing": missing,
                                                 "s_per_image": per, "detection": detection(count, photos),
                                                 "settings": used}
     if args.only in (None, "reference"):
@@ -203,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     print_report(results, len(pairs), int(labels.sum()))
 
     if pack:
-        r = results[f"ours ({pack}, raw photos)"]["lfw"]
+        r = results[ours_key]["lfw"]
         chosen = metrics.round_up(r[f"threshold_at_far_{TARGET_FAR:g}"])
         far, tar = metrics.far_tar(ours_scores, labels, chosen)
         print(f"\nsame_person threshold for {pack} at FAR <= {TARGET_FAR:g} on LFW: {chosen:.2f} "

@@ -14,7 +14,7 @@ CUDNN_CONV_ALGO_SEARCH) and reports:
                call after start-up, warm median, p90 and max, and whether max <= 3x the warm median (issue #13)
   shapes       on a fresh engine without warm-up: each detector canvas and recognizer batch size the routes feed,
                first call vs warm median (what the warm-up buys, and what an unforeseen shape would cost)
-  proxies      buffalo_l-scale timing proxies (random weights; bench/scale.py bakes them): det 320/640 and rec
+  proxies      buffalo_l-scale timing proxies (random weights; bench/proxies.py bakes them): det 320/640 and rec
                batch 1/8/32 model time, and a 1-face extract estimated as the buffalo_sc route's wall time minus its
                model time plus the same model calls on the proxies
 `--provider cpu` is a smoke test of the script on a machine without a GPU (what CI can run); its figures are CPU's.
@@ -33,8 +33,9 @@ from typing import Any
 
 import numpy as np
 
+from bench.proxies import DEFAULT_PROXIES, PROXY_PACK, ProxyReplayer, ensure_proxy_pack
 from bench.save import save_results
-from bench.scale import DEFAULT_PROXIES, PROXY_PACK, ProxyReplayer, RecordingSession, _iou, ensure_proxy_pack
+from bench.sessions import Call, RecordingSession
 from function.config import DEFAULT_MODEL_DIR, Settings
 from function.engine import FaceEngine
 from function.engine.detector import ScrfdDetector
@@ -42,9 +43,10 @@ from function.engine.recognizer import ArcFaceRecognizer
 from function.imaging import DecodeLimits, decode_image
 from function.models import load_pack
 from function.service import FaceService
-from tests.photos import GROUP, NOFACE, lfw_pairs, wheel_photo
+from tests.photos import DATA, faces_dir, wheel_photo, wheel_photos
+from tests.support import iou
 
-Calls = list[tuple[str, tuple[int, ...], float]]
+Calls = list[Call]
 PROXY_DET = (320, 640)
 PROXY_REC = (1, 8, 32)
 
@@ -78,9 +80,9 @@ def recorded(engine: FaceEngine, calls: Calls) -> FaceEngine:
 
 # -- parity -------------------------------------------------------------------------------------------------------
 def parity_photos(lfw: int) -> list[Path]:
-    crops = sorted({p for _, a, b, _ in lfw_pairs() for p in (a, b)})
-    return ([wheel_photo(n) for n in ("players.jpg", "gdp.jpg", "yaoming.jpg")] + sorted(GROUP.glob("*.jpg"))
-            + sorted(NOFACE.glob("*.jpg")) + random.Random(13).sample(crops, min(lfw, len(crops))))
+    crops = (faces_dir() or DATA).lfw_images  # the LFW-scale set when present, else the repository's few crops
+    return (wheel_photos() + DATA.group_photos + DATA.noface_photos
+            + random.Random(13).sample(crops, min(lfw, len(crops))))
 
 
 def parity(target: FaceEngine, cpu: FaceEngine, lfw: int) -> dict[str, object]:
@@ -93,7 +95,7 @@ def parity(target: FaceEngine, cpu: FaceEngine, lfw: int) -> dict[str, object]:
             if len(want) != len(got):
                 count_diffs.append(f"{path.name} ({purpose}): cpu {len(want)}, target {len(got)}")
                 continue
-            ious += [_iou(a.box, b.box) for a, b in zip(want, got, strict=True)]
+            ious += [iou(a.box, b.box) for a, b in zip(want, got, strict=True)]
             if want:
                 cosines += list(np.sum(cpu.embed(image, want) * target.embed(image, got), axis=1).astype(float))
     return {"photos": len(photos), "count_differences": count_diffs, "faces": len(ious),
@@ -103,8 +105,8 @@ def parity(target: FaceEngine, cpu: FaceEngine, lfw: int) -> dict[str, object]:
 # -- routes -------------------------------------------------------------------------------------------------------
 def route_cases() -> dict[str, Callable[[FaceService], object]]:
     read = {n: wheel_photo(n).read_bytes() for n in ("players.jpg", "gdp.jpg", "yaoming.jpg")}
-    crop = lfw_pairs()[0][1].read_bytes()
-    group = sorted(GROUP.glob("*.jpg"))[0].read_bytes()
+    crop = DATA.lfw_pairs[0].image1.read_bytes()
+    group = DATA.group_photos[0].read_bytes()
     return {
         "detect players.jpg (22 faces)": lambda s: s.detect(read["players.jpg"]),
         "detect group photo": lambda s: s.detect(group),
@@ -143,8 +145,8 @@ def shapes(settings: Settings, repeats: int) -> dict[str, dict[str, float]]:
     for call in route_cases().values():
         call(service)
     first: dict[tuple[str, tuple[int, ...]], float] = {}
-    for role, shape, seconds in calls:
-        first.setdefault((role, shape), seconds)
+    for c in calls:
+        first.setdefault((c.role, c.shape), c.seconds)
     replay = ProxyReplayer(fresh)  # random inputs of each shape on the same sessions
     out = {}
     for (role, shape), seconds in sorted(first.items()):
@@ -176,9 +178,9 @@ def proxies(settings: Settings, sc_engine: FaceEngine, repeats: int) -> dict[str
         t0 = time.perf_counter()
         service.extract(photo)
         wall = time.perf_counter() - t0
-        estimates.append(wall - sum(s for _, _, s in calls) + replay.replay(calls))
+        estimates.append(wall - sum(c.seconds for c in calls) + replay.replay(calls))
     out["extract 1 face (estimate)"] = stats_ms(estimates)
-    out["extract 1 face model calls"] = [f"{r} {'x'.join(map(str, s))}" for r, s, _ in calls]
+    out["extract 1 face model calls"] = [f"{c.role} {'x'.join(map(str, c.shape))}" for c in calls]
     return out
 
 

@@ -24,14 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from bench.save import save_results
-from bench.scale import _iou
 from function.config import DEFAULT_MODEL_DIR
 from function.engine import EngineConfig, FaceEngine
 from function.engine.aligner import align_face
 from function.imaging import decode_image
 from function.models import load_pack
 from function.models.pack import ModelPack
-from tests.photos import GROUP, NOFACE, lfw_pairs, wheel_photo
+from tests.photos import DATA, faces_dir, wheel_photo
+from tests.support import iou
 
 DET_SIZES = (640, 320)
 REC_BATCHES = (1, 8)
@@ -96,9 +96,9 @@ def latency(pair: dict[str, FaceEngine], runs: int, proxy: bool) -> dict[str, di
 
 
 def agreement(fp32: FaceEngine, int8: FaceEngine, lfw_sample: int) -> dict[str, object]:
-    images = sorted({p for _, a, b, _ in lfw_pairs() for p in (a, b)})
+    images = (faces_dir() or DATA).lfw_images  # the LFW-scale set when present, else the repository's few crops
     images = random.Random(13).sample(images, min(lfw_sample, len(images)))
-    images += sorted(GROUP.glob("*.jpg")) + sorted(NOFACE.glob("*.jpg"))
+    images += DATA.group_photos + DATA.noface_photos
     cosines, ious, count_diff, faces_fp32 = [], [], 0, 0
     for path in images:
         image = decode_image(path.read_bytes()).pixels
@@ -108,16 +108,16 @@ def agreement(fp32: FaceEngine, int8: FaceEngine, lfw_sample: int) -> dict[str, 
         count_diff += len(faces) != len(faces8)
         for f in faces:
             if faces8:
-                ious.append(max(_iou(f.box, g.box) for g in faces8))
+                ious.append(max(iou(f.box, g.box) for g in faces8))
         if faces:
             cosines += list(np.sum(fp32.embed(image, faces) * int8.embed(image, faces), axis=1))
     cos = np.array(cosines, dtype=np.float64)
-    iou = np.array(ious or [1.0], dtype=np.float64)
+    box_iou = np.array(ious or [1.0], dtype=np.float64)
     return {"images": len(images), "faces_fp32": faces_fp32, "images_with_other_count": count_diff,
             "embedding_cosine": {"min": float(cos.min()), "p1": float(np.percentile(cos, 1)),
                                  "median": float(np.median(cos)), "n": int(cos.size)},
-            "best_box_iou": {"min": float(iou.min()), "p1": float(np.percentile(iou, 1)),
-                             "median": float(np.median(iou))}}
+            "best_box_iou": {"min": float(box_iou.min()), "p1": float(np.percentile(box_iou, 1)),
+                             "median": float(np.median(box_iou))}}
 
 
 def main(argv: list[str] | None = None) -> int:

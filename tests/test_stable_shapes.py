@@ -9,8 +9,7 @@ import logging
 import numpy as np
 import pytest
 
-from bench.scale import RecordingSession
-from bench.scale import _iou as iou
+from bench.sessions import Call, RecordingSession
 from function.config import Settings
 from function.engine import EngineConfig, FaceEngine
 from function.engine.config import RECOGNIZER_BUCKETS
@@ -18,9 +17,10 @@ from function.engine.detector import ScrfdDetector
 from function.engine.recognizer import ArcFaceRecognizer, bucket_for
 from function.engine.sessions import CPU, SessionConfig, cuda_options, providers_for
 from function.imaging import decode_image
-from tests.photos import GROUP, lfw_pairs, wheel_photo
+from tests.photos import DATA, wheel_photo, wheel_photos
+from tests.support import iou
 
-Calls = list[tuple[str, tuple[int, ...], float]]
+Calls = list[Call]
 
 
 def pixels(path) -> np.ndarray:
@@ -29,8 +29,8 @@ def pixels(path) -> np.ndarray:
 
 def photos() -> list[np.ndarray]:
     """Portrait, group, 4:3 and odd aspect ratios, and a tight LFW crop (the close-up path)."""
-    paths = [wheel_photo(n) for n in ("players.jpg", "gdp.jpg", "yaoming.jpg")] + sorted(GROUP.glob("*.jpg"))[:3]
-    return [pixels(p) for p in paths] + [pixels(lfw_pairs()[0][1])]
+    paths = wheel_photos() + DATA.group_photos[:3]
+    return [pixels(p) for p in paths] + [pixels(DATA.lfw_pairs[0].image1)]
 
 
 def recording(engine: FaceEngine, config: EngineConfig) -> tuple[FaceEngine, Calls]:
@@ -99,8 +99,8 @@ def test_padded_recognizer_batches_give_the_same_embeddings(engine: FaceEngine) 
         got = padded.embed(image, faces[:n])
         assert got.shape == want.shape == (n, 512)
         np.testing.assert_allclose(got, want, atol=1e-5)
-        assert calls[-1][1][0] == bucket_for(n, RECOGNIZER_BUCKETS)  # the session saw the bucket, not n
-    assert {shape[0] for _, shape, _ in calls} <= set(RECOGNIZER_BUCKETS)
+        assert calls[-1].shape[0] == bucket_for(n, RECOGNIZER_BUCKETS)  # the session saw the bucket, not n
+    assert {c.shape[0] for c in calls} <= set(RECOGNIZER_BUCKETS)
 
 
 def test_fixed_canvases_feed_two_shapes_and_find_the_same_faces(engine: FaceEngine) -> None:
@@ -120,16 +120,16 @@ def test_fixed_canvases_feed_two_shapes_and_find_the_same_faces(engine: FaceEngi
             if want:
                 cosines = np.sum(engine.embed(image, want) * engine.embed(image, got), axis=1)
                 assert cosines.min() >= 0.999
-    det_shapes = {shape for role, shape, _ in calls if role == "det"}
+    det_shapes = {c.shape for c in calls if c.role == "det"}
     assert det_shapes == {(1, 3, 640, 640), (1, 3, 320, 320)}  # the full (and close-up) pass, the coarse pass
-    assert len({shape for role, shape, _ in default_calls if role == "det"}) > 2  # CPU default: fitted canvases
+    assert len({c.shape for c in default_calls if c.role == "det"}) > 2  # CPU default: fitted canvases
 
 
 def test_cuda_warmup_runs_every_shape_so_requests_meet_none_new(engine: FaceEngine) -> None:
     config = dataclasses.replace(stable(engine), warm_all_shapes=True)
     warm, calls = recording(engine, config)
     warm.warmup()
-    warmed = {(role, shape) for role, shape, _ in calls}
+    warmed = {(c.role, c.shape) for c in calls}
     assert warmed == {("det", (1, 3, 640, 640)), ("det", (1, 3, 320, 320))} | \
         {("rec", (n, 3, 112, 112)) for n in RECOGNIZER_BUCKETS}
     calls.clear()
@@ -137,4 +137,4 @@ def test_cuda_warmup_runs_every_shape_so_requests_meet_none_new(engine: FaceEngi
         faces = warm.detect(image, purpose="all")
         warm.embed(image, faces)
         warm.detect(image, purpose="one")
-    assert {(role, shape) for role, shape, _ in calls} <= warmed  # after start-up, no request meets a new shape
+    assert {(c.role, c.shape) for c in calls} <= warmed  # after start-up, no request meets a new shape
