@@ -28,7 +28,7 @@ import numpy as np
 from bench import metrics
 from bench.procs import log
 from bench.save import save_results
-from function.config import DEFAULT_SIMILARITY_THRESHOLDS, Settings
+from function.config import Settings
 from function.engine import FaceEngine, choose_face
 from function.imaging import decode_image
 from function.models import load_pack, resolve_pack_name
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         far, tar = metrics.far_tar(ours_scores, labels, chosen)
         print(f"\nsame_person threshold for {pack} at FAR <= {TARGET_FAR:g} on LFW: {chosen:.2f} "
               f"(FAR {100 * far:.3f}%, TAR {100 * tar:.2f}%, accuracy {100 * metrics.accuracy(ours_scores, labels, chosen):.2f}%; "
-              f"configured default: {DEFAULT_SIMILARITY_THRESHOLDS.get(pack, 'none')})")
+              f"configured: {settings.threshold_for(pack)})")
         if "insightface reference (padded)" in results:
             ref = results["insightface reference (padded)"]["lfw"]["accuracy_mean"]
             delta = 100 * (r["accuracy_mean"] - ref)

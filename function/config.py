@@ -55,6 +55,9 @@ DEFAULT_SIMILARITY_THRESHOLDS: dict[str, float] = {
     # LFW view-2, 5,599 pairs, our pipeline on the raw photos (make accuracy): the lowest 0.01 step with
     # FAR <= 1e-3 (0.036%: 1 of 2,801 different-person pairs accepted), TAR 97.78%. buffalo_l: not measured yet.
     "buffalo_sc": 0.27,
+    # MODEL_PRECISION=int8 (both roles, `python -m function.models quantize buffalo_sc`): same measurement, FAR 0.036%,
+    # TAR 97.46% (docs/int8.md); at 0.27 the int8 pack would accept 0.14-0.18% of different-person pairs.
+    "buffalo_sc:int8": 0.29,
 }
 FALLBACK_SIMILARITY_THRESHOLD = 0.40
 
@@ -191,6 +194,9 @@ class Settings:
     def threshold_for(self, pack_name: str) -> float:
         if self.similarity_threshold is not None:
             return self.similarity_threshold
+        measured = DEFAULT_SIMILARITY_THRESHOLDS.get(f"{pack_name}:{self.model_precision}")
+        if measured is not None:  # a quantized pack's scores shift: its own measured value when there is one
+            return measured
         return DEFAULT_SIMILARITY_THRESHOLDS.get(pack_name, FALLBACK_SIMILARITY_THRESHOLD)
 
     def engine_config(self) -> EngineConfig:

@@ -80,6 +80,8 @@ def test_int8_engine_serves_embeddings_close_to_fp32(int8_dir: Path, engine: Fac
     faces = engine.detect(image)
     cosines = np.sum(engine.embed(image, faces) * int8.embed(image, faces), axis=1)
     assert cosines.min() > 0.9  # measured 0.95-1.0 (docs/int8.md); a broken quantization lands near 0
+    assert settings.threshold_for("buffalo_sc") == 0.29 > Settings().threshold_for("buffalo_sc")  # its own FAR 1e-3
+    assert Settings(model_precision="int8", similarity_threshold=0.5).threshold_for("buffalo_sc") == 0.5
 
 
 def test_serving_int8_does_not_import_onnx(int8_dir: Path) -> None:
