@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# PostgreSQL 15 + pgvector for tests/test_pgvector.py (docs/pgvector.md). Idempotent: does nothing when the
+# PostgreSQL 15 + pgvector for tests/repo/test_pgvector.py (docs/pgvector.md). Idempotent: does nothing when the
 # extension is installed. Debian 12 ships no pgvector binary package, so where apt has none this builds Debian's
 # own source package (the next release's, 0.8.0) against postgresql-server-dev-15 (~25 s). Needs root and apt.
 set -euo pipefail

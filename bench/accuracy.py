@@ -9,7 +9,7 @@ no face found scores -1 against anything. Embeddings are kept in memory only, fo
 
     python -m bench.accuracy [--only ours|reference] [--limit N] [--json PATH]
 
-LFW comes from FACES_DIR (tests/photos.py: the FACES_DIR variable, else ../shared/faces, else data/faces from
+LFW comes from FACES_DIR (tests/support/photos.py: the FACES_DIR variable, else ../shared/faces, else data/faces from
 `make lfw`); without it the run skips with one line saying how to get the data.
 """
 
@@ -32,7 +32,7 @@ from function.config import Settings
 from function.engine import FaceEngine, choose_face
 from function.imaging import decode_image
 from function.models import load_pack, resolve_pack_name
-from tests.photos import DATA, MISSING_FACES_DIR, FaceSet, faces_dir
+from tests.support.photos import DATA, MISSING_FACES_DIR, FaceSet, faces_dir
 
 FARS = (1e-2, 1e-3)
 TABLE_THRESHOLDS = (0.15, 0.18, 0.20, 0.22, 0.24, 0.26, 0.28, 0.30, 0.35, 0.40)

@@ -37,7 +37,7 @@ from bench.save import save_results
 from bench.stats import med, p90
 from function.config import available_cpus
 from function.events import multipart
-from tests.photos import DATA, wheel_photo
+from tests.support.photos import DATA, wheel_photo
 
 Case = tuple[str, Request, Request]  # (label, our request, the reference's request)
 

@@ -39,7 +39,7 @@ from function.api.app import create_app; mark("import function.api (routes, sche
 engine = loader.result(); mark("wait for engine thread")
 app = create_app(settings, engine=engine); mark("create_app")
 from fastapi.testclient import TestClient
-from tests.photos import wheel_photo
+from tests.support.photos import wheel_photo
 data = wheel_photo("yaoming.jpg").read_bytes(); mark("(test client import, not in the server)")
 r = engine.report
 svc = app.state.service

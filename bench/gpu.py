@@ -43,8 +43,8 @@ from function.engine.recognizer import ArcFaceRecognizer
 from function.imaging import DecodeLimits, decode_image
 from function.models import load_pack
 from function.service import FaceService
-from tests.photos import DATA, faces_dir, wheel_photo, wheel_photos
 from tests.support import iou
+from tests.support.photos import DATA, faces_dir, wheel_photo, wheel_photos
 
 Calls = list[Call]
 PROXY_DET = (320, 640)

@@ -5,7 +5,7 @@ class through /proc/PID/clear_refs, with a 5 ms VmRSS sampler as a cross-check).
 
     make hostile            # or: .venv/bin/python -m bench.hostile [--only NAME ...]
 
-Every input is generated here (tests/hostile.py); traffic goes only to 127.0.0.1, each class a bounded number of
+Every input is generated here (tests/support/hostile_inputs.py); traffic goes only to 127.0.0.1, each class a bounded number of
 requests (at most 8 at once). Passes when every answer is the documented one, none is a 5xx for the client's
 mistake (the silent S3 endpoint's 502 is the documented answer), every answer arrives within the deadline, and
 no class adds more than the envelope (300 MB) to the server's peak. Writes bench/results/hostile-<time>.json.
@@ -45,9 +45,9 @@ from bench.hostile_client import (
 from bench.procs import status_mb, stop_group
 from bench.save import save_results
 from function.config import REPO_ROOT as ROOT
-from tests import hostile as h
-from tests.photos import wheel_photo
 from tests.support import free_port
+from tests.support import hostile_inputs as h
+from tests.support.photos import wheel_photo
 
 ENVELOPE_MIB = 300.0
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from tests import hostile as h
+from tests.support import hostile_inputs as h
 
 KEY = "hostile-bench-key"
 DEADLINE_S = 10.0

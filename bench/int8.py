@@ -30,8 +30,8 @@ from function.engine.aligner import align_face
 from function.imaging import decode_image
 from function.models import load_pack
 from function.models.pack import ModelPack
-from tests.photos import DATA, faces_dir, wheel_photo
 from tests.support import iou
+from tests.support.photos import DATA, faces_dir, wheel_photo
 
 DET_SIZES = (640, 320)
 REC_BATCHES = (1, 8)

@@ -1,5 +1,5 @@
 """make lfw: download Labeled Faces in the Wild and its view-2 pairs, check their pinned sha256, and lay them out as
-FACES_DIR expects (tests/photos.py):
+FACES_DIR expects (tests/support/photos.py):
 
     <dest>/lfw/<Name>/<Name>_NNNN.jpg   every image of lfw.tgz (13,233 colour 250x250 JPEGs, 5,749 people)
     <dest>/lfw/pairs.tsv                fold, image1, image2, same: view 2's 10 folds x (300 same + 300 different)

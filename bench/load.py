@@ -30,8 +30,8 @@ import numpy as np
 
 from bench.procs import status_mb, stop_group
 from function.config import REPO_ROOT as ROOT
-from tests.photos import DATA, wheel_photo
 from tests.support import free_port
+from tests.support.photos import DATA, wheel_photo
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ defaults can be read against it (docs/quality.md). Embeddings stay in memory for
 
 With --pose it runs the pose checks instead (seconds): roll on copies of real photos rotated by -40..40 degrees
 (the error against the rotation), yaw/pitch/roll on mirrored copies (yaw and roll must change sign, pitch stay), and
-the hand-labelled LFW faces of tests/test_quality.py (signs and group means).
+the hand-labelled LFW faces of tests/api/test_quality.py (signs and group means).
 
     python -m bench.quality [--limit N] [--json PATH]
     python -m bench.quality --pose
@@ -32,7 +32,7 @@ from function.engine import FaceEngine, choose_face
 from function.engine.quality import REASONS, Quality, assess
 from function.imaging import decode_image
 from function.models import load_pack, resolve_pack_name
-from tests.photos import MISSING_FACES_DIR, faces_dir
+from tests.support.photos import MISSING_FACES_DIR, faces_dir
 
 
 def measure(paths: list[Path], settings: Settings) -> dict[Path, tuple[np.ndarray, Quality] | None]:
@@ -59,9 +59,9 @@ def pose_checks(settings: Settings) -> dict[str, object]:
     import cv2
 
     from function.engine.quality import Pose, estimate_pose
-    from tests.photos import wheel_photo
+    from tests.api.test_quality import PITCH_LABELS, YAW_LABELS, lfw_photo, rotated
     from tests.support import read
-    from tests.test_quality import PITCH_LABELS, YAW_LABELS, lfw_photo, rotated
+    from tests.support.photos import wheel_photo
 
     faces_root = faces_dir()
     lfw = faces_root.root / "lfw" if faces_root else None

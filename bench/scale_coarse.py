@@ -12,8 +12,8 @@ from bench.proxies import recorded_pair
 from bench.sessions import Call
 from function.engine import ensure_bgr
 from function.imaging import decode_image
-from tests.photos import DATA, faces_dir, wheel_photos
 from tests.support import iou
+from tests.support.photos import DATA, faces_dir, wheel_photos
 
 
 def photo_sets(lfw_sample: int) -> dict[str, list[Path]]:

@@ -24,7 +24,7 @@ from bench.sessions import Call
 from bench.stats import ms, summary
 from function.api.app import create_app
 from function.engine import FaceEngine
-from tests.photos import DATA, wheel_photo
+from tests.support.photos import DATA, wheel_photo
 
 # US East prices read 2026-11-28 (docs/lambda-sizing.md: Cost gives the sources). Free tiers left out.
 LAMBDA_GB_SECOND = 0.0000166667

@@ -29,7 +29,7 @@ from bench.save import save_results
 from bench.stats import med, p90
 from function.api.embeddings import parse_gallery
 from function.events import multipart
-from tests.photos import wheel_photo
+from tests.support.photos import wheel_photo
 
 SIZES = (100, 1_000, 10_000)
 

@@ -14,7 +14,7 @@ from function.models import load_pack
 from function.models.bake import bake_buffalo_sc, is_baked
 
 PACK = "buffalo_sc"
-pytest_plugins = ("tests.s3fixtures",)  # the moto S3 fixtures (s3, monkeypatch_module), by name
+pytest_plugins = ("tests.support.s3fixtures",)  # the moto S3 fixtures (s3, monkeypatch_module), by name
 
 
 @pytest.fixture(scope="session")

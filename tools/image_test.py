@@ -28,9 +28,9 @@ import httpx
 
 from function import events
 from function.config import DEFAULT_MODEL_DIR
-from tests.photos import DATA, wheel_photo
-from tests.services import entry_env, start_entry, stop, wait_http
 from tests.support import free_port
+from tests.support.photos import DATA, wheel_photo
+from tests.support.services import entry_env, start_entry, stop, wait_http
 from tools.dockerrun import Container, daemon_answers, image_env
 
 VOLATILE_FIELDS = {"/health": {"threads"}}

@@ -37,7 +37,7 @@ class MethodNotAllowed(ServiceError, code="METHOD_NOT_ALLOWED", status=405):
 
 
 # Every documented error code with its status and meaning, for the OpenAPI description, the routes' responses and
-# the README's table (tests/test_error_docs.py): derived from the error classes, each written once.
+# the README's table (tests/api/test_error_docs.py): derived from the error classes, each written once.
 ERROR_CODES: dict[str, tuple[int, str]] = error_codes()
 
 # HTTPExceptions raised by the framework itself (routing, body limits) -> the error they document.
