@@ -83,7 +83,6 @@ def _quantize_file(src: Path, dest: Path, method: str, blobs: list[np.ndarray], 
         quantize_dynamic,
         quantize_static,
     )
-
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     _upgrade_opset(src)
