@@ -39,7 +39,7 @@ run: bake
 test: install-dev bake
 	$(BIN)/python -m pytest
 
-# make test-lfw - the LFW-scale tests (200-crop parity with insightface) on FACES_DIR (see make lfw)
+# make test-lfw - only the LFW-scale tests (make test runs them too when FACES_DIR has the data, else skips them)
 .PHONY: test-lfw
 test-lfw: install-dev bake
 	$(BIN)/python -m pytest -m lfw
