@@ -131,6 +131,8 @@ export interface HealthResponse {
 export interface ModelInfo {
   bytes: number;
   file: string;
+  /** fp32, or int8 for a variant quantized locally (MODEL_PRECISION) */
+  precision?: string;
   role: string;
   /** first 12 hex digits */
   sha256: string;
