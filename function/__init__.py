@@ -4,7 +4,7 @@ Request path, in reading order:
     function/api/app.py        create_app(): FastAPI app, loads the engine once at start-up
     function/api/routes.py     the four routes (thin)
     function/api/inputs.py     request body -> image bytes (multipart or JSON), size limits
-    function/imaging.py        image bytes -> pixels (format check, limits, EXIF orientation, reduced decode)
+    function/imaging/          image bytes -> pixels: headers.py (format, limits, EXIF; no pixel decoded), decode.py
     function/engine/           detector, aligner, recognizer on ONNX Runtime (no HTTP here)
     function/api/errors.py     the one place that maps errors to HTTP answers
     function/api/middleware.py request id, optional API key, one log line + metrics per request

@@ -3,7 +3,7 @@
 Over HTTP it is REQUEST_DEADLINE_S from the request's arrival; on Lambda the smaller of that and the invocation's
 remaining time less a margin for the answer to travel (function/api/middleware.py sets it). Checked between steps
 (body read, gate wait, decode, detect, embed, S3 reads): a step in progress is never interrupted, which is why
-every step is bounded on its own (function/imaging.py, the faces cap).
+every step is bounded on its own (function/imaging/, the faces cap).
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ PROCESS_ENV = {
     # write outside /tmp (read-only on Lambda) and a record nobody asked for.
     "ORT_DISABLE_TELEMETRY": "1",
     # OpenCV's own decompression-bomb guard (2^27 = 134 M pixels), a backstop behind the header check that refuses
-    # anything over MAX_IMAGE_PIXELS before decoding (function/imaging.py).
+    # anything over MAX_IMAGE_PIXELS before decoding (function/imaging/).
     "OPENCV_IO_MAX_IMAGE_PIXELS": str(1 << 27),
 }
 

@@ -1,5 +1,5 @@
 """EXIF orientations 1-8 on a real face photo, in JPEG (OpenCV applies the tag), PNG (eXIf) and WebP (EXIF)
-(applied by function/imaging.py): the pixels are those a viewer shows (Pillow's exif_transpose is the oracle)
+(applied by function/imaging/): the pixels are those a viewer shows (Pillow's exif_transpose is the oracle)
 and the detected box lands where the face is in that view."""
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ def with_exif_orientation(jpeg: bytes, orientation: int) -> bytes:
 
 def stored_for_view(view: np.ndarray, orientation: int) -> np.ndarray:
     """The pixels a camera stores so that a viewer applying EXIF `orientation` shows `view` (numpy only, written
-    from the EXIF spec independently of function/imaging.py)."""
+    from the EXIF spec independently of function/imaging/)."""
     stored = {
         1: lambda a: a,
         2: lambda a: a[:, ::-1],
