@@ -35,11 +35,9 @@ import numpy as np
 
 from bench.proxies import DEFAULT_PROXIES, PROXY_PACK, ProxyReplayer, ensure_proxy_pack
 from bench.save import save_results
-from bench.sessions import Call, RecordingSession
+from bench.sessions import Call, recording_engine
 from function.config import DEFAULT_MODEL_DIR, Settings
 from function.engine import FaceEngine
-from function.engine.detector import ScrfdDetector
-from function.engine.recognizer import ArcFaceRecognizer
 from function.imaging import DecodeLimits, decode_image
 from function.models import load_pack
 from function.service import FaceService
@@ -67,15 +65,6 @@ def build(settings: Settings, *, warmup: bool = True, proxy: bool = False, pack:
                                 warmup=warmup)
 
 
-def recorded(engine: FaceEngine, calls: Calls) -> FaceEngine:
-    """The same sessions and configuration, with every model call recorded (role, input shape, seconds)."""
-    det, rec, cfg = engine.detector, engine.recognizer, engine.config
-    detector = ScrfdDetector(RecordingSession(det.session, "det", calls), input_mean=det.input_mean,
-                             input_std=det.input_std, score_threshold=cfg.det_score_threshold,
-                             nms_threshold=cfg.nms_threshold, fit_canvas=cfg.fit_canvas)
-    recognizer = ArcFaceRecognizer(RecordingSession(rec.session, "rec", calls), input_mean=rec.input_mean,
-                                   input_std=rec.input_std, batch_buckets=rec.batch_buckets)
-    return FaceEngine(detector, recognizer, cfg, engine.pack, engine.report)
 
 
 # -- parity -------------------------------------------------------------------------------------------------------
@@ -141,7 +130,7 @@ def shapes(settings: Settings, repeats: int) -> dict[str, dict[str, float]]:
     """A fresh engine, no warm-up: every (role, shape) the route cases feed, first call vs warm calls."""
     calls: Calls = []
     fresh = build(settings, warmup=False)
-    service = FaceService(recorded(fresh, calls), DecodeLimits(), 0.3)
+    service = FaceService(recording_engine(fresh, calls), DecodeLimits(), 0.3)
     for call in route_cases().values():
         call(service)
     first: dict[tuple[str, tuple[int, ...]], float] = {}
@@ -168,7 +157,7 @@ def proxies(settings: Settings, sc_engine: FaceEngine, repeats: int) -> dict[str
     for n in PROXY_REC:
         out[f"rec batch {n}"] = stats_ms([replay.run("rec", (n, 3, 112, 112)) for _ in range(repeats)])
     calls: Calls = []
-    rec_engine = recorded(sc_engine, calls)
+    rec_engine = recording_engine(sc_engine, calls)
     service = FaceService(rec_engine, DecodeLimits(), 0.3)
     photo = wheel_photo("yaoming.jpg").read_bytes()
     service.extract(photo)

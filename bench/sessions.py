@@ -12,7 +12,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from function.engine import FaceEngine
+from function.engine import EngineConfig, FaceEngine
+from function.engine.detector import ScrfdDetector
+from function.engine.recognizer import ArcFaceRecognizer
 
 
 @dataclass(frozen=True)
@@ -56,3 +58,16 @@ def record(engine: FaceEngine, calls: list[Call], keep_feeds: bool = False) -> t
     engine.detector.session = RecordingSession(det, "det", calls, keep_feeds)
     engine.recognizer.session = RecordingSession(rec, "rec", calls, keep_feeds)
     return det, rec
+
+
+def recording_engine(engine: FaceEngine, calls: list[Call], config: EngineConfig | None = None) -> FaceEngine:
+    """A new engine on the same real sessions, configured by `config` (default: the engine's own), whose model calls
+    are recorded into `calls`; `engine` itself is left untouched."""
+    cfg = config or engine.config
+    det, rec = engine.detector, engine.recognizer
+    detector = ScrfdDetector(RecordingSession(det.session, "det", calls), input_mean=det.input_mean,
+                             input_std=det.input_std, score_threshold=cfg.det_score_threshold,
+                             nms_threshold=cfg.nms_threshold, fit_canvas=cfg.fit_canvas)
+    recognizer = ArcFaceRecognizer(RecordingSession(rec.session, "rec", calls), input_mean=rec.input_mean,
+                                   input_std=rec.input_std, batch_buckets=cfg.recognizer_buckets)
+    return FaceEngine(detector, recognizer, cfg, engine.pack, engine.report)

@@ -9,12 +9,11 @@ import logging
 import numpy as np
 import pytest
 
-from bench.sessions import Call, RecordingSession
+from bench.sessions import Call, recording_engine
 from function.config import Settings
 from function.engine import EngineConfig, FaceEngine
 from function.engine.config import RECOGNIZER_BUCKETS
-from function.engine.detector import ScrfdDetector
-from function.engine.recognizer import ArcFaceRecognizer, bucket_for
+from function.engine.recognizer import bucket_for
 from function.engine.sessions import CPU, SessionConfig, cuda_options, providers_for
 from function.imaging import decode_image
 from tests.support import iou
@@ -36,13 +35,7 @@ def photos() -> list[np.ndarray]:
 def recording(engine: FaceEngine, config: EngineConfig) -> tuple[FaceEngine, Calls]:
     """An engine on the same real sessions, configured by `config`, whose model calls are recorded."""
     calls: Calls = []
-    det, rec = engine.detector, engine.recognizer
-    detector = ScrfdDetector(RecordingSession(det.session, "det", calls), input_mean=det.input_mean,
-                             input_std=det.input_std, score_threshold=config.det_score_threshold,
-                             nms_threshold=config.nms_threshold, fit_canvas=config.fit_canvas)
-    recognizer = ArcFaceRecognizer(RecordingSession(rec.session, "rec", calls), input_mean=rec.input_mean,
-                                   input_std=rec.input_std, batch_buckets=config.recognizer_buckets)
-    return FaceEngine(detector, recognizer, config, engine.pack), calls
+    return recording_engine(engine, calls, config), calls
 
 
 def stable(engine: FaceEngine) -> EngineConfig:
