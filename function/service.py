@@ -52,6 +52,11 @@ class AnswerLimits:
     max_answer_bytes: int = 4_000_000  # JSON; Lambda's response limit is 6 MB with its envelope and escaping
 
 
+def _largest_first(faces: Sequence[Face]) -> list[int]:
+    """Indices of `faces`, largest box first (ties in detection order)."""
+    return sorted(range(len(faces)), key=lambda i: -faces[i].area)
+
+
 def _confidence(similarity: float) -> float:
     """The original service's 0..100 scale: 50 x (1 + cosine similarity)."""
     return round(50.0 * (1.0 + similarity), 4)
@@ -75,8 +80,7 @@ class FaceService:
         """Hold the engine's gate for the whole use case, waiting for it no longer than the deadline allows."""
         deadline = deadline or Deadline.never()
         deadline.check("the work started")
-        wait = deadline.remaining()
-        if not self.engine.gate.acquire(timeout=None if wait == float("inf") else wait):
+        if not self.engine.gate.acquire(timeout=deadline.timeout()):
             raise DeadlineExceeded(f"The service is busy: no slot came free within the {deadline.budget_s:.1f} s "
                                    "deadline; retry.")
         try:
@@ -115,7 +119,7 @@ class FaceService:
         """Embeddings of `faces`, largest first, in recognizer runs of `recognizer_batch` (32) faces, stopping
         before a run the deadline would not leave time for (1.5 x the last run's time + 0.25 s): (faces embedded, in
         detection order; their vectors). The largest face is always embedded (or the deadline refuses the request)."""
-        order = sorted(range(len(faces)), key=lambda i: -faces[i].area)
+        order = _largest_first(faces)
         step = max(1, self.engine.config.recognizer_batch)
         done: list[int] = []
         parts: list[np.ndarray] = []
@@ -136,14 +140,14 @@ class FaceService:
         """At most max_faces faces, the largest, in their detection order (best score first)."""
         if len(faces) <= self.answer.max_faces:
             return faces
-        keep = set(sorted(range(len(faces)), key=lambda i: -faces[i].area)[: self.answer.max_faces])
+        keep = set(_largest_first(faces)[: self.answer.max_faces])
         return [f for i, f in enumerate(faces) if i in keep]
 
     def _fit(self, items: Sequence[FaceBox], faces: list[Face], reserve: int = 0) -> list[int]:
         """Indices (ascending: detection order) of the items, one per face, whose JSON fits max_answer_bytes less
         `reserve`, taken largest face first."""
         budget, keep = self.answer.max_answer_bytes - reserve - 1024, []
-        for i in sorted(range(len(items)), key=lambda k: -faces[k].area):
+        for i in _largest_first(faces):
             budget -= len(items[i].model_dump_json()) + 1
             if budget < 0:
                 break
