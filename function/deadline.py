@@ -31,6 +31,13 @@ class Deadline:
     def remaining(self) -> float:
         return self.end - time.monotonic()
 
+    def timeout(self, reserve: float = 0.0, floor: float = 0.0) -> float | None:
+        """Seconds a step may wait, keeping `reserve` for what follows and granting at least `floor`; None (wait
+        without limit, as asyncio.wait_for and Semaphore.acquire take it) when the deadline is never."""
+        if math.isinf(self.end):
+            return None
+        return max(floor, self.remaining() - reserve)
+
     def check(self, step: str) -> None:
         """Raises DeadlineExceeded when the time is up, naming the step about to start."""
         if self.remaining() <= 0:

@@ -73,11 +73,8 @@ async def read_body(request: Request, max_bytes: int, deadline: Deadline | None 
             chunks.append(chunk)
         return b"".join(chunks)
 
-    remaining = deadline.remaining() if deadline is not None else float("inf")
     try:
-        if remaining == float("inf"):
-            return await collect()
-        return await asyncio.wait_for(collect(), max(0.0, remaining))
+        return await asyncio.wait_for(collect(), (deadline or Deadline.never()).timeout())
     except TimeoutError:
         raise RequestTimeout("The request body did not arrive within the request deadline.") from None
     except ClientDisconnect:

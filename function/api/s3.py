@@ -13,6 +13,7 @@ reserve for decoding and the models, runs out. Error messages name neither the k
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import threading
 import time
@@ -68,12 +69,9 @@ class S3Reader:
         bucket, key = parse_s3_uri(uri, name)
         if bucket not in self.allowed_buckets:
             raise S3NotAllowed("The bucket is not one this service may read.", field=field_name)
-        remaining = (deadline or Deadline.never()).remaining()
-        budget = max(0.5, remaining - RESERVE_S) if remaining != float("inf") else float("inf")
-        stop_at = time.monotonic() + budget
+        budget = (deadline or Deadline.never()).timeout(reserve=RESERVE_S, floor=0.5)
+        stop_at = math.inf if budget is None else time.monotonic() + budget
         try:
-            if budget == float("inf"):
-                return await run_in_threadpool(self._read, bucket, key, field_name, stop_at)
             return await asyncio.wait_for(run_in_threadpool(self._read, bucket, key, field_name, stop_at), budget)
         except TimeoutError:
             raise S3Unavailable("S3 did not answer in time.", field=field_name) from None
