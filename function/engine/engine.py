@@ -18,7 +18,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from function.engine.aligner import align_face
+from function.engine.aligner import align_faces
 from function.engine.config import EngineConfig
 from function.engine.detector import ScrfdDetector
 from function.engine.gate import RunGate
@@ -203,18 +203,26 @@ class FaceEngine:
                 if max(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= min_side]
 
     # -- recognition ------------------------------------------------------------------------------------------
-    def embed(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
-        """(len(faces), 512) L2-normalised embeddings, in batched recognizer runs of `recognizer_batch` faces."""
-        image = ensure_bgr(image)
-        crops = [align_face(image, f.landmarks, self.recognizer.input_size) for f in faces]
-        if not crops:
+    def align(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        """(len(faces), S, S, 3): each face warped onto the ArcFace template at the recognizer's input size S (the
+        crop the recognizer embeds and function/engine/quality.py measures: aligned once, used by both)."""
+        return align_faces(ensure_bgr(image), [f.landmarks for f in faces], self.recognizer.input_size)
+
+    def embed_aligned(self, crops: np.ndarray) -> np.ndarray:
+        """(len(crops), 512) L2-normalised embeddings of aligned crops (align()), in batched recognizer runs of
+        `recognizer_batch` crops."""
+        if not len(crops):
             return self.recognizer.embed([])
         step = max(1, self.config.recognizer_batch)
         parts = []
         for i in range(0, len(crops), step):
             with self.gate:
-                parts.append(self.recognizer.embed(crops[i:i + step]))
+                parts.append(self.recognizer.embed(list(crops[i:i + step])))
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def embed(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        """(len(faces), 512) L2-normalised embeddings, in batched recognizer runs of `recognizer_batch` faces."""
+        return self.embed_aligned(self.align(image, faces))
 
     @property
     def embedding_size(self) -> int:
