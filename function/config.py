@@ -122,6 +122,8 @@ class Settings:
                                              description="a face found only by the padded pass must be this large")
     closeup_redetect_fraction: float = Field(_ENGINE.closeup_redetect_fraction, ge=0,
                                              description="a lone face this large fills the frame: padded pass")
+    closeup_window: float = Field(_ENGINE.closeup_window, gt=0, le=1,
+                                  description="padded pass canvas, fraction of DET_SIZE at the reference's scale")
     # -- comparison -----------------------------------------------------------------------------------------------
     similarity_threshold: float | None = Field(None, ge=-1, le=1, description="same_person at or above this cosine "
                                                "similarity; empty = the measured default of the served pack")

@@ -50,6 +50,9 @@ class EngineConfig:
     closeup_min_face_fraction: float = 0.3  # a face found only in the padded image must be this large (long sides)
     closeup_redetect_fraction: float = 0.75  # a lone face this large (box long side / image short side) fills the
     # frame: its landmarks come from the padded pass, as for a face not found at all
+    # The close-up pass's canvas, as a fraction of det_size, at the reference's scale (FaceEngine._detect_closeup):
+    # 1.0 = the whole padded image, as insightface sees it; 0.9 (576 of 640) costs 19% less, with the same faces
+    closeup_window: float = 0.9
     fit_canvas: bool = True
     max_concurrent_runs: int = 0  # model runs in flight at once per process; 0 = `threads`
     recognizer_batch: int = 32  # faces per recognizer run: one run for up to 32 faces, bounded memory beyond
