@@ -188,9 +188,10 @@ class FaceEngine:
         The scale is the reference's (insightface on the image padded by half its longer side on every edge, at
         det_size): det_size / (2 x long side). The canvas is cut to `closeup_window` of det_size around the image
         (the padding shrinks to match, the cut a whole number of the detector's largest stride, so the anchor grid
-        stays where it was): at 0.9 (576 of 640) the pass costs 19% less than the full padded canvas. The receptive
-        field reaches the canvas edge, so the landmarks move a little: on the parity test's 200 LFW crops against
-        insightface on the padded photo, 198 match at 0.9, 196 at 0.8, 199 on the whole canvas (docs/benchmarks.md). A frame whose long side is over
+        stays where it was): at 0.9 (576 of 640) the pass costs 19% less than the whole padded canvas (1.0, the
+        default). The receptive field reaches the canvas edge, so the landmarks move: on the LFW-scale parity test's
+        200 crops against insightface on the padded photo, 198 match at 0.9, 196 at 0.8, 199 on the whole canvas,
+        and one of the repo's own crops falls to cosine 0.9887 at 0.9 (docs/benchmarks.md). A frame whose long side is over
         2 x det_size is padded from a copy shrunk to that (INTER_AREA), never at full size."""
         cfg = self.config
         long_side = max(image.shape[0], image.shape[1])
