@@ -94,13 +94,10 @@ def _measures(aligned: np.ndarray) -> np.ndarray:
     """(N, 2) sharpness, brightness of N aligned 112x112 BGR (N, 112, 112, 3) or grey (N, 112, 112) crops, in one
     pass: cv2.Laplacian's 3x3 kernel (ksize 1) with its default border (reflect-101 at the region's edge), in
     integers, then the variance; the same figures as per-crop cv2 calls, without their per-face overhead."""
-    n = aligned.shape[0]
-    if aligned.ndim == 4:
-        grey = cv2.cvtColor(aligned.reshape(n * aligned.shape[1], aligned.shape[2], 3), cv2.COLOR_BGR2GRAY)
-        grey = grey.reshape(aligned.shape[:3])
-    else:
-        grey = aligned
-    region = grey[:, _REGION[0], _REGION[1]]
+    region = aligned[:, _REGION[0], _REGION[1]]
+    if region.ndim == 4:  # grey over the region only (a per-pixel conversion: the same values as the whole crop's)
+        n, h, w = region.shape[:3]
+        region = cv2.cvtColor(np.ascontiguousarray(region).reshape(n * h, w, 3), cv2.COLOR_BGR2GRAY).reshape(n, h, w)
     p = np.pad(region.astype(np.int16), ((0, 0), (1, 1), (1, 1)), mode="reflect")
     lap = p[:, :-2, 1:-1] + p[:, 2:, 1:-1] + p[:, 1:-1, :-2] + p[:, 1:-1, 2:] - 4 * p[:, 1:-1, 1:-1]
     return np.stack([lap.astype(np.float64).var(axis=(1, 2)), region.mean(axis=(1, 2))], axis=1)
