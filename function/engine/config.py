@@ -9,7 +9,7 @@ from typing import Literal, get_args
 
 # Why a face is not usable (function/engine/quality.py), in the order they are checked and reported.
 Reason = Literal["face_too_small", "too_blurry", "too_dark", "too_bright", "yaw_too_large", "pitch_too_large",
-                 "roll_too_large"]
+                 "roll_too_large", "orientation_uncertain"]
 REASONS: tuple[Reason, ...] = get_args(Reason)
 
 
@@ -61,3 +61,11 @@ class EngineConfig:
     warm_all_shapes: bool = False
     cudnn_conv_algo_search: Literal["heuristic", "exhaustive", "default"] = "heuristic"  # CUDA only; sessions.py
     # explains the default
+    # Orientation (docs/orientation.md): when the upright read finds no face, or no face whose evidence says
+    # "upright" (a score at least orientation_min_score with the eye line within orientation_max_roll of level),
+    # the image is read turned 90/180/270 degrees too and the turn with the strongest evidence kept. It is settled
+    # when its best face's score leads every other turn tried by orientation_margin.
+    orientation_search: bool = True
+    orientation_min_score: float = 0.75  # LFW crops: 8% of upright reads score below; no upside-down one above
+    orientation_max_roll: float = 45.0
+    orientation_margin: float = 0.05  # upright LFW crops: the upright read leads every turn by >= 0.063

@@ -11,8 +11,8 @@ Usable from a script:
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import cv2
@@ -22,6 +22,7 @@ from function.engine.aligner import align_face
 from function.engine.config import EngineConfig
 from function.engine.detector import ScrfdDetector
 from function.engine.gate import RunGate
+from function.engine.orientation import TURNS, Turn, face_back, roll_of, turn_for_roll, turn_image
 from function.engine.recognizer import ArcFaceRecognizer
 from function.engine.sessions import SessionConfig, create_session
 from function.engine.types import Face
@@ -32,6 +33,10 @@ Purpose = Literal["all", "one"]
 # "closeup" = coarse pass, then straight to the padded close-up pass; "full" = the full-size pass;
 # "full+closeup" = the full-size pass found nothing, or one face filling the frame, then the padded close-up pass.
 DetectPass = Literal["coarse", "closeup", "full", "full+closeup"]
+# How detect() settled the orientation: "upright" = the upright read's evidence sufficed (no extra pass);
+# "off" = the evidence asked but ORIENTATION_SEARCH is off; "searched" = turned copies were read;
+# "cut" = the search stopped early for the deadline.
+OrientationTrace = Literal["upright", "off", "searched", "cut"]
 
 
 @dataclass
@@ -121,13 +126,91 @@ class FaceEngine:
         return [cfg.det_size, *coarse]
 
     # -- detection --------------------------------------------------------------------------------------------
-    def detect(self, image: np.ndarray, purpose: Purpose = "all") -> list[Face]:
+    def detect(self, image: np.ndarray, purpose: Purpose = "all",
+               time_left: Callable[[], float] | None = None) -> list[Face]:
         """All faces (purpose="all": full recall), or the cheapest pass that settles a one-face request
-        (purpose="one": coarse pass first, accepted only when unambiguous). Boxes in `image` pixels."""
-        return self.detect_traced(image, purpose)[0]
+        (purpose="one": coarse pass first, accepted only when unambiguous), read the right way up (see
+        detect_oriented). Boxes and landmarks in `image` pixels."""
+        return self.detect_oriented(image, purpose, time_left)[0]
+
+    def detect_oriented(self, image: np.ndarray, purpose: Purpose = "all",
+                        time_left: Callable[[], float] | None = None) -> tuple[list[Face], OrientationTrace]:
+        """detect_traced() on the image as given; when that read has no face whose evidence says "upright"
+        (_evidence), and orientation_search is on, the image turned 90, 180 and 270 degrees clockwise too, keeping
+        the turn whose best face has the highest score. Each face says the turn (`orientation`) and whether the
+        evidence settled it (`orientation_settled`); boxes and landmarks are mapped back to `image`'s frame.
+
+        Cost: nothing extra when the upright read has an upright-typical face (the common case). Otherwise each
+        turn is one more detect_traced(), tried in the likeliest order (the turn the eye line points to, then 180)
+        and stopping at the first turn with upright-typical evidence; when the upright read found no face at all,
+        each turn is first probed with one pass at coarse_det_size on a padded copy (a quarter of a full pass)
+        and only the turns where the probe sees a face are read in full. `time_left` (seconds, e.g. the request
+        deadline's) stops the search before a pass it would not leave time for; the answer then says unsettled."""
+        image = ensure_bgr(image)
+        cfg = self.config
+        t0 = time.perf_counter()
+        faces, _ = self.detect_traced(image, purpose)
+        pass_s = time.perf_counter() - t0
+        evidence: dict[int, float] = {0: self._evidence(faces)}
+        if evidence[0] >= cfg.orientation_min_score:
+            return faces, "upright"
+        if not cfg.orientation_search:
+            return [replace(f, orientation_settled=False) for f in faces], "off"
+        height, width = image.shape[:2]
+        found: dict[int, list[Face]] = {0: faces}
+        cut = False
+
+        def in_time(cost_s: float) -> bool:
+            return time_left is None or time_left() > cost_s
+
+        if faces:
+            best = max(faces, key=lambda f: f.score)
+            first = turn_for_roll(roll_of(best))
+            order: list[Turn] = [first] if first else []
+            order += [t for t in (180, 90, 270) if t not in order]
+        else:
+            probes: dict[Turn, float] = {}
+            for turn in TURNS[1:]:
+                if not in_time(pass_s / 2):
+                    cut = True
+                    break
+                probes[turn] = self._probe(turn_image(image, turn))
+            order = sorted((t for t in probes if probes[t] > 0), key=lambda t: -probes[t])
+        for turn in order:
+            if not in_time(1.5 * pass_s):
+                cut = True
+                break
+            read, _ = self.detect_traced(turn_image(image, turn), purpose)
+            evidence[turn] = self._evidence(read)
+            found[turn] = [face_back(f, turn, width, height) for f in read]
+            if evidence[turn] >= cfg.orientation_min_score:
+                break
+        chosen = max(evidence, key=lambda t: evidence[t])  # ties: the earlier turn, 0 first
+        lead = evidence[chosen] - max((v for t, v in evidence.items() if t != chosen), default=0.0)
+        if evidence[chosen] <= 0.0:  # no turn shows an upright face: the upright read's faces, unsettled
+            chosen, settled = 0, False
+        else:
+            settled = lead >= cfg.orientation_margin and not (cut and evidence[chosen] < cfg.orientation_min_score)
+        faces = [replace(f, orientation=chosen, orientation_settled=settled) for f in found[chosen]]
+        return faces, "cut" if cut else "searched"
+
+    def _evidence(self, faces: Sequence[Face]) -> float:
+        """How strongly a read says "these faces are upright": the best score among its faces whose eye line is
+        within orientation_max_roll of level (0 when none). An upside-down face still fires SCRFD, with its
+        landmarks placed as if upright, but at a lower score (docs/orientation.md)."""
+        level = [f.score for f in faces if abs(roll_of(f)) <= self.config.orientation_max_roll]
+        return max(level, default=0.0)
+
+    def _probe(self, image: np.ndarray) -> float:
+        """The best face score of one cheap pass: `image` padded as for the close-up pass, at coarse_det_size
+        (a close-up and a portrait both fit; 0 when nothing, or nothing level, is seen)."""
+        pad = max(image.shape[0], image.shape[1]) // 2
+        padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+        size = self.config.coarse_det_size or self.config.det_size // 2
+        return self._evidence(self._run_detector(padded, size))
 
     def detect_traced(self, image: np.ndarray, purpose: Purpose = "all") -> tuple[list[Face], DetectPass]:
-        """detect(), plus which passes answered (for tests and benchmarks)."""
+        """One read of the image as given (no orientation search), plus which passes answered."""
         image = ensure_bgr(image)
         cfg = self.config
         closeup_tried = False
