@@ -28,7 +28,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from bench import metrics
@@ -88,7 +87,7 @@ def one_face_table(engine: FaceEngine, images: list[Path], threshold: float, lab
             if vec is None:
                 continue
             found += 1
-            ok = float(vec @ reads[p, 0][0]) >= threshold  # type: ignore[operator]
+            ok = float(vec @ reads[p, 0][0]) >= threshold
             matched += ok
             wrong_turn += orientation != turn
             unsettled += not settled
@@ -156,7 +155,7 @@ def cost(services: dict[str, FaceService], rounds: int, noface: list[Path]) -> d
                                  for name, v in by.items()}
     worst: dict[str, Any] = {}
     for p in noface:
-        t = {name: [] for name in services}
+        t: dict[str, list[float]] = {name: [] for name in services}
         for _ in range(max(3, rounds // 2)):
             for turn in TURNS:
                 pixels = decode_image(p.read_bytes()).pixels
@@ -258,5 +257,4 @@ def report(r: dict) -> None:
 
 
 if __name__ == "__main__":
-    cv2.setNumThreads(1)
     sys.exit(main())

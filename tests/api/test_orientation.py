@@ -5,6 +5,7 @@ never usable and is refused for enrolment (orientation_uncertain)."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -74,7 +75,7 @@ def test_no_face_photo_still_answers_no_face(client: TestClient) -> None:
 
 
 @pytest.fixture(scope="module")
-def search_off(settings: Settings, engine: FaceEngine) -> TestClient:
+def search_off(settings: Settings, engine: FaceEngine) -> Iterator[TestClient]:
     off = FaceEngine(engine.detector, engine.recognizer, dataclasses.replace(engine.config, orientation_search=False))
     with TestClient(create_app(dataclasses.replace(settings, orientation_search=False), engine=off)) as c:
         yield c

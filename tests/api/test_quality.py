@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -184,7 +185,7 @@ def test_roll_is_read_in_the_upright_copy(client: TestClient) -> None:
 
 
 @pytest.fixture(scope="module")
-def search_off(settings: Settings, engine: FaceEngine) -> TestClient:
+def search_off(settings: Settings, engine: FaceEngine) -> Iterator[TestClient]:
     off = FaceEngine(engine.detector, engine.recognizer, dataclasses.replace(engine.config, orientation_search=False))
     with TestClient(create_app(dataclasses.replace(settings, orientation_search=False), engine=off)) as c:
         yield c
