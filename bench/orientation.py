@@ -14,7 +14,7 @@ counter-clockwise is read upright by turning it `t` clockwise, which is what `or
    /detect, /extract-embedding and /compare through FaceService, on and off interleaved, --rounds rounds; and the
    no-face photos (tests/data/noface, FACES_DIR's noface/) on /detect: worst ratio on/off.
 
-    python -m bench.orientation [--pairs N] [--rounds N] [--json PATH]
+    python -m bench.orientation [--pairs N] [--rounds N] [--cost-only] [--json PATH]
 """
 
 from __future__ import annotations
@@ -172,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="turned photos with ORIENTATION_SEARCH on and off")
     parser.add_argument("--pairs", type=int, default=30, help="LFW pairs of each kind per fold (0 = all)")
     parser.add_argument("--rounds", type=int, default=10, help="timing rounds over the upright photos")
+    parser.add_argument("--cost-only", action="store_true", help="only the timing part (3.)")
     parser.add_argument("--json", type=Path, default=None, help="write results here (default bench/results/)")
     args = parser.parse_args(argv)
 
@@ -196,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
                     key=lambda p: p.name)
     noface = list({p.name: p for p in noface}.values())
 
-    for name, engine in by_name.items():
+    for name, engine in ({} if args.cost_only else by_name).items():
         log(f"{name}: repository photos")
         repo, _ = one_face_table(engine, [*repo_images, wheel_photo("yaoming.jpg")], threshold, name)
         res: dict[str, Any] = {"repo_one_face": repo, "group": group_table(engine, group_set)}
@@ -216,6 +217,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(r: dict) -> None:
+    if "on" in r:
+        report_faces(r)
+    report_cost(r)
+
+
+def report_faces(r: dict) -> None:
     print(f"\n## Faces at each turn (pack {r['pack']}, threshold {r['threshold']})\n")
     print("| set | turn | off: found / matching upright | on: found / matching upright | on: wrong turn | "
           "on: settled but not matching |")
@@ -240,6 +247,9 @@ def report(r: dict) -> None:
         cells = [f"{r['off']['group'][name][t]['faces']} -> {r['on']['group'][name][t]['faces']} "
                  f"({r['on']['group'][name][t]['right_orientation']})" for t in ("0", "90", "180", "270")]
         print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+def report_cost(r: dict) -> None:
     print("\n## Cost on upright photos (ms per call; CPU = process CPU time)\n")
     print("| route | off CPU median / p90 | on CPU median / p90 | on/off CPU median | off wall median / p90 | "
           "on wall median / p90 |")

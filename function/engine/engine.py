@@ -174,11 +174,12 @@ class FaceEngine:
             order += [t for t in (180, 90, 270) if t not in order]
         else:
             probes: dict[Turn, float] = {}
+            small = self._probe_copy(image)
             for turn in TURNS[1:]:
                 if not in_time(pass_s / 2):
                     cut = True
                     break
-                probes[turn] = self._probe(turn_image(image, turn))
+                probes[turn] = self._probe(turn_image(small, turn))
             order = sorted((t for t in probes if probes[t] > 0), key=lambda t: -probes[t])
         for turn in order:
             if not in_time(1.5 * pass_s):
@@ -219,13 +220,27 @@ class FaceEngine:
         scores = {turn: self._evidence(self._run_detector(turn_image(crop, turn), size)) for turn in TURNS}
         return scores[0] - max(scores[90], scores[180], scores[270])
 
+    def _probe_size(self) -> int:
+        return self.config.coarse_det_size or self.config.det_size // 2
+
+    def _probe_copy(self, image: np.ndarray) -> np.ndarray:
+        """`image` shrunk (INTER_AREA) to the probe's size on its long side: the probe's detector run sees no more
+        than that, and turning and padding a full-size frame would cost its pixels three times over."""
+        size = self._probe_size()
+        long_side = max(image.shape[0], image.shape[1])
+        if long_side <= size:
+            return image
+        shrink = size / long_side
+        dims = (max(1, round(image.shape[1] * shrink)), max(1, round(image.shape[0] * shrink)))
+        return cv2.resize(image, dims, interpolation=cv2.INTER_AREA)
+
     def _probe(self, image: np.ndarray) -> float:
-        """The best face score of one cheap pass: `image` padded as for the close-up pass, at coarse_det_size
-        (a close-up and a portrait both fit; 0 when nothing, or nothing level, is seen)."""
+        """The best level face score of one cheap pass: `image` (a _probe_copy) padded by half its long side on
+        every edge, as for the close-up pass, at the probe size (coarse_det_size): a close-up and a portrait both
+        fit; 0 when nothing level is seen."""
         pad = max(image.shape[0], image.shape[1]) // 2
         padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-        size = self.config.coarse_det_size or self.config.det_size // 2
-        return self._evidence(self._run_detector(padded, size))
+        return self._evidence(self._run_detector(padded, self._probe_size()))
 
     def detect_traced(self, image: np.ndarray, purpose: Purpose = "all") -> tuple[list[Face], DetectPass]:
         """One read of the image as given (no orientation search), plus which passes answered."""
