@@ -120,10 +120,12 @@ class FaceEngine:
             self.recognizer.embed([crop] * n)
 
     def canvas_sizes(self) -> list[int]:
-        """The detector sizes this engine runs: the full pass (and the close-up pass) and the coarse pass."""
+        """The detector sizes this engine runs: the full pass (and the close-up pass), the coarse pass (and the
+        orientation probe), and the orientation check's crop."""
         cfg = self.config
         coarse = [cfg.coarse_det_size] if 0 < cfg.coarse_det_size < cfg.det_size else []
-        return [cfg.det_size, *coarse]
+        check = [cfg.orientation_check_size] if cfg.orientation_search else []
+        return list(dict.fromkeys([cfg.det_size, *coarse, *check]))
 
     # -- detection --------------------------------------------------------------------------------------------
     def detect(self, image: np.ndarray, purpose: Purpose = "all",
