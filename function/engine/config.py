@@ -71,3 +71,8 @@ class EngineConfig:
     orientation_max_roll: float = 45.0
     orientation_margin: float = 0.05  # upright LFW crops: the upright read leads every turn by >= 0.063
     orientation_check_size: int = 128  # 4 detector runs at 128 px: ~1/6 of one 640 px pass
+    # The check is only trusted on a face that is evidence at all: score and box side (px) at least these. A 12 px
+    # level "face" scoring 0.59 in a group photo turned 90 degrees passed the check while its seven real faces
+    # went unread (docs/orientation.md).
+    orientation_check_min_score: float = 0.65
+    orientation_check_min_side: float = 24.0

@@ -160,8 +160,12 @@ class FaceEngine:
         if not cfg.orientation_search:
             return [replace(f, orientation_settled=False) for f in faces], "off"
         level = [f for f in faces if abs(roll_of(f)) <= cfg.orientation_max_roll]
-        if level and self._crop_lead(image, max(level, key=lambda f: f.score)) >= cfg.orientation_margin:
-            return faces, "checked"
+        if level:
+            best = max(level, key=lambda f: f.score)
+            side = float(min(best.box[2] - best.box[0], best.box[3] - best.box[1]))
+            if (best.score >= cfg.orientation_check_min_score and side >= cfg.orientation_check_min_side
+                    and self._crop_lead(image, best) >= cfg.orientation_margin):
+                return faces, "checked"
         height, width = image.shape[:2]
         found: dict[int, list[Face]] = {0: faces}
         cut = False
