@@ -24,6 +24,7 @@ from pydantic.dataclasses import dataclass
 from pydantic.fields import FieldInfo
 
 from function.engine.config import RECOGNIZER_BUCKETS, EngineConfig, QualityThresholds
+from function.engine.cpu import int8_exact
 from function.limits import DecodeLimits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -92,8 +93,8 @@ class Settings:
     execution_provider: Literal["cpu", "cuda"] = Field(
         "cpu", description="`cuda` uses the CUDA provider when the onnxruntime build has it (else CPU, with a warning)")
     model_precision: Literal["fp32", "int8"] = Field(
-        "fp32", description="`int8` serves the pack's int8 variants, made by `python -m function.models quantize` "
-                            "(docs/int8.md)")
+        "fp32", description="`int8` serves the pack's int8 variants, made by `python -m function.models quantize`; "
+                            "fp32 instead on an x86 CPU without VNNI (docs/int8.md)")
     stable_shapes: Literal["auto", "on", "off"] = Field(
         "auto", description="square detector canvases and recognizer batches padded to 1/4/8/16/32, all warmed up "
                             "at start; `auto` = on with `cuda` only (docs/gpu.md)")
@@ -195,10 +196,18 @@ class Settings:
     def threads(self) -> int:
         return self.ort_threads if self.ort_threads > 0 else available_cpus()
 
+    @property
+    def served_precision(self) -> Literal["fp32", "int8"]:
+        """MODEL_PRECISION, except that int8 on CPU falls back to fp32 on an x86 CPU without VNNI, where ONNX
+        Runtime's int8 kernels saturate and the embeddings drift (function/engine/cpu.py, docs/int8.md)."""
+        if self.model_precision == "int8" and self.execution_provider == "cpu" and not int8_exact():
+            return "fp32"
+        return self.model_precision
+
     def threshold_for(self, pack_name: str) -> float:
         if self.similarity_threshold is not None:
             return self.similarity_threshold
-        measured = DEFAULT_SIMILARITY_THRESHOLDS.get(f"{pack_name}:{self.model_precision}")
+        measured = DEFAULT_SIMILARITY_THRESHOLDS.get(f"{pack_name}:{self.served_precision}")
         if measured is not None:  # a quantized pack's scores shift: its own measured value when there is one
             return measured
         return DEFAULT_SIMILARITY_THRESHOLDS.get(pack_name, FALLBACK_SIMILARITY_THRESHOLD)

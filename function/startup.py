@@ -78,9 +78,13 @@ def load_engine(settings: Settings, pack_name: str) -> FaceEngine:
     from function.models import load_pack
 
     limit_heap_retention()
+    precision = settings.served_precision
+    if precision != settings.model_precision:
+        log.warning("MODEL_PRECISION=%s asked, serving %s: this x86 CPU has no VNNI, and ONNX Runtime's int8 kernels "
+                    "saturate without it (embeddings drift; docs/int8.md)", settings.model_precision, precision)
     t0 = time.perf_counter()
     try:
-        engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack_name, precision=settings.model_precision),
+        engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack_name, precision=precision),
                                       settings.engine_config())
     except StartupError:
         raise
