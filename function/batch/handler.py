@@ -93,7 +93,7 @@ def map_refs(event: dict[str, Any]) -> tuple[list[PhotoRef], str, str]:
         if key.endswith("/"):
             continue
         etag = item.get("Etag") or item.get("ETag")
-        refs.append(PhotoRef(key, bucket, item.get("Size"), str(etag).strip('"') if etag else None))
+        refs.append(PhotoRef(key, bucket, item.get("Size"), str(etag).strip('"') or None if etag else None))
     return refs, bucket, run
 
 
@@ -111,7 +111,7 @@ def s3_event_refs(body: str) -> list[PhotoRef]:
         if key.endswith("/"):
             continue
         etag = s3["object"].get("eTag")
-        refs.append(PhotoRef(key, s3["bucket"]["name"], s3["object"].get("size"), str(etag) if etag else None))
+        refs.append(PhotoRef(key, s3["bucket"]["name"], s3["object"].get("size") or None, str(etag) if etag else None))
     return refs
 
 
@@ -156,14 +156,15 @@ class BatchHandler:
         done = {line.key: line for line in outcome.lines}
         lines = [kept.get(r.key) or done[r.key] for r in refs if r.key in kept or r.key in done]
         self.output.put(name, lines)
-        left = len(outcome.unfinished) + sum(1 for line in outcome.lines if line.transient)
+        transient = sum(1 for line in outcome.lines if line.transient)
+        left = len(outcome.unfinished) + transient
         summary = {"output": self.output.uri(name), "photos": len(refs), "written": len(lines),
                    "reused": len(kept), "faces": sum(len(x.faces or ()) for x in lines),
                    "errors": sum(1 for x in lines if not x.ok), "left": left}
         log.info("batch map: %s", json.dumps(summary))
         if left:
             raise BatchIncomplete(f"{left} of {len(refs)} photos left for the retry (time ran out or a transient "
-                                  f"error); {len(lines) - left} done in {self.output.uri(name)}")
+                                  f"error); {len(lines) - transient} done in {self.output.uri(name)}")
         return summary
 
     # -- SQS with S3 event notifications -----------------------------------------------------------------------------
