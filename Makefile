@@ -17,7 +17,7 @@ $(VENV)/.installed: $(BIN)/python requirements.txt requirements-nodeps.txt
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt requirements-oracle.txt
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt requirements-oracle.txt requirements-bulk.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-oracle.txt
 	touch $@
@@ -35,6 +35,17 @@ bench-scale: install-dev bake
 
 run: bake
 	$(BIN)/python -m function
+
+# make bulk SOURCE=photos/ OUT=photos.jsonl [BULK_ARGS="--face largest"] - every photo of a folder or s3:// prefix
+#      -> one JSON line each (python -m function.batch; resumable: run it again after an interruption). README: Bulk
+.PHONY: bulk
+$(VENV)/.installed-bulk: $(VENV)/.installed requirements-bulk.txt
+	$(BIN)/python -m pip install --quiet -r requirements-bulk.txt
+	touch $@
+
+bulk: $(VENV)/.installed-bulk bake
+	@test -n "$(SOURCE)" -a -n "$(OUT)" || { echo "usage: make bulk SOURCE=folder-or-s3://bucket/prefix OUT=file.jsonl" >&2; exit 2; }
+	$(BIN)/python -m function.batch "$(SOURCE)" --out "$(OUT)" $(BULK_ARGS)
 
 test: install-dev bake
 	$(BIN)/python -m pytest

@@ -162,6 +162,8 @@ class Settings:
         (), description="comma-separated buckets that `*_s3` JSON fields may read; empty = S3 input off")
     max_s3_bytes: int = Field(15 * 1024 * 1024, gt=0, description="largest S3 object read (bytes); also the "
                               "largest photo the batch jobs read")
+    s3_endpoint_url: str = Field("", description="an S3-compatible endpoint (MinIO, a local S3 for `sam local "
+                                 "invoke`) for S3 input and the batch jobs; empty = AWS S3")
     # -- bulk embedding (function/batch/, README: Bulk) -------------------------------------------------------------
     batch_output: str = Field("", description="batch function: `s3://bucket/prefix/` its result objects go under "
                               "(one JSON-lines object per batch); `python -m function.batch` takes --out instead")
@@ -221,6 +223,10 @@ class Settings:
     def quality_thresholds(self) -> QualityThresholds:
         return QualityThresholds(**{f.name: getattr(self, f"quality_{f.name}")
                                     for f in dataclass_fields(QualityThresholds)})
+
+    def s3_client_kwargs(self) -> dict[str, Any]:
+        """boto3.client("s3", ...) keyword arguments these settings ask for (the endpoint, path-style with it)."""
+        return {"endpoint_url": self.s3_endpoint_url} if self.s3_endpoint_url else {}
 
     def decode_limits(self) -> DecodeLimits:
         return DecodeLimits(**{f.name: getattr(self, f.name) for f in dataclass_fields(DecodeLimits)})

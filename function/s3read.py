@@ -37,7 +37,8 @@ def make_client(**client_kwargs: Any) -> Any:
     from botocore.config import Config
 
     config = Config(retries={"total_max_attempts": 2, "mode": "standard"},
-                    connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S)
+                    connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S,
+                    s3={"addressing_style": "path"} if client_kwargs.get("endpoint_url") else None)
     return boto3.client("s3", config=config, **client_kwargs)
 
 

@@ -54,7 +54,8 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
         if engine.pack is not None:
             app.state.pack_name = engine.pack.name
         app.state.service = build_service(settings, engine, app.state.pack_name)
-    app.state.s3_fetch = S3Reader(settings.allowed_s3_buckets, settings.max_s3_bytes)  # boto3 imported on first use
+    app.state.s3_fetch = S3Reader(settings.allowed_s3_buckets, settings.max_s3_bytes,  # boto3 imported on first use
+                                  settings.s3_client_kwargs())
     install_error_handlers(app)
     document_error_codes(app)
     app.include_router(router)

@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                        batch_all_faces=settings.batch_all_faces if args.all is None else args.all)
     if args.source.startswith("s3://"):
         bucket, prefix = parse_s3_prefix(args.source)
-        s3 = S3Reader(settings.max_s3_bytes)
+        s3 = S3Reader(settings.max_s3_bytes, client_kwargs=settings.s3_client_kwargs())
         reader: LocalReader | S3Reader = s3
         listing: Iterator[PhotoRef] = s3.list(bucket, prefix)
     else:

@@ -123,7 +123,8 @@ class BatchHandler:
         self.reserve_s = reserve_s
 
     @classmethod
-    def from_settings(cls, settings: Settings, job: BatchJob | None = None, **client_kwargs: Any) -> BatchHandler:
+    def from_settings(cls, settings: Settings, job: BatchJob | None = None) -> BatchHandler:
+        client_kwargs = settings.s3_client_kwargs()
         reader = S3Reader(settings.max_s3_bytes, settings.allowed_s3_buckets, client_kwargs)
         if not settings.allowed_s3_buckets:
             raise InvalidRequest("ALLOWED_S3_BUCKETS is empty: the batch function reads only the buckets named there.")

@@ -3,7 +3,7 @@
 A line is a photo's answer or its error, never both; a bad photo is a line, never the end of the batch. The faces
 are the service's own face model (schemas.FaceBox: box, score, landmarks, quality, pose and whatever the API adds)
 with the embedding as base64 of 512 little-endian float32 (2,732 characters instead of ~5,500 as a JSON list; the
-encoding /verify and /search accept). `to_pgvector()` gives the text pgvector reads.
+encoding /verify and /search accept). pgvector.py turns them into the text pgvector reads.
 """
 
 from __future__ import annotations
@@ -29,10 +29,6 @@ def encode_embedding(vector: Any) -> str:
 def decode_embedding(text: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text, validate=True), dtype="<f4")
 
-
-def to_pgvector(text: str) -> str:
-    """base64 embedding -> pgvector's text form '[0.1,0.2,...]', each float32 written so it reads back exactly."""
-    return "[" + ",".join(repr(float(x)) for x in decode_embedding(text)) + "]"
 
 
 class BatchFace(FaceBox):
