@@ -6,6 +6,7 @@
               and SQS records of S3 upload notifications; one result object per batch.
 * __main__.py `python -m function.batch SOURCE --out OUT`: the same job on one machine, resumable.
 * pgvector.py JSON lines -> CSV rows PostgreSQL + pgvector loads (docs/pgvector.md).
+* events.py   the two event shapes, from SAM CLI's generator, for tests and `sam local invoke`.
 
 Nothing here imports FastAPI: the batch path is entry point -> core -> service -> engine.
 """
