@@ -5,7 +5,8 @@
     python -m function.batch photos/ --out faces.jsonl --all
 
 Resumable: OUT is appended to, line by line; a rerun skips every photo OUT already holds (an interrupted last line
-is cut off first, and photos whose line is a transient error, S3_UNAVAILABLE or DEADLINE_EXCEEDED, are tried again).
+is cut off first, and photos whose line is a transient error, S3_UNAVAILABLE or DEADLINE_EXCEEDED, are tried again); a second run on the same OUT while one is
+writing it stops at once (a lock on OUT).
 The progress bar (photos, faces, errors, photos/s) is tqdm's when tqdm is installed (requirements-bulk.txt; it is not
 in the Lambda image), else a line on stderr every 100 photos. Settings (model pack, limits, thresholds) are the
 environment's, as for the API (README: Configuration). Exit status 0 when every photo has its line, errors included.
@@ -15,13 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, BinaryIO, get_args
 
 from function.config import Settings
 from function.schemas import FaceChoice, QualityMode
@@ -45,12 +45,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def done_keys(out: Path) -> set[tuple[str | None, str]]:
-    """(bucket, key) of the photos OUT already holds a final line for; rewrites OUT without an interrupted last line
-    or transient error lines."""
-    if not out.exists():
-        return set()
-    raw = out.read_bytes()
+def done_keys(fh: BinaryIO) -> set[tuple[str | None, str]]:
+    """(bucket, key) of the photos OUT (open as a+b) already holds a final line for; cuts OUT down, in place, to those
+    lines (an interrupted last line and transient error lines go)."""
+    fh.seek(0)
+    raw = fh.read()
     complete = raw[: raw.rfind(b"\n") + 1]
     keep, done = [], set()
     for text in complete.splitlines(keepends=True):
@@ -61,11 +60,25 @@ def done_keys(out: Path) -> set[tuple[str | None, str]]:
             continue
         keep.append(text)
         done.add((line.bucket, line.key))
-    if len(keep) != len(complete.splitlines()) or len(complete) != len(raw):
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_bytes(b"".join(keep))
-        os.replace(tmp, out)
+    kept = b"".join(keep)
+    if kept != raw:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(kept)
+        fh.flush()
     return done
+
+
+def lock(fh: BinaryIO, out: Path) -> None:
+    """One run per OUT at a time (two would both append the same photos)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        return
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        raise SystemExit(f"{out}: another python -m function.batch is writing it") from None
 
 
 class Progress:
@@ -117,22 +130,23 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         local = LocalReader(root, settings.max_s3_bytes)
         reader, listing = local, local.list()
-    done = done_keys(args.out)
-    refs = [r for r in listing if r.ident not in done]
-    options = Options(settings.batch_face, settings.batch_all_faces, args.min_quality)
-    job = load_job(settings, options)
-    progress = Progress(len(refs), len(done), not args.no_progress)
-    try:
-        with open(args.out, "a", encoding="utf-8") as fh:
+    with open(args.out, "a+b") as fh:
+        lock(fh, args.out)
+        done = done_keys(fh)
+        refs = [r for r in listing if r.ident not in done]
+        options = Options(settings.batch_face, settings.batch_all_faces, args.min_quality)
+        job = load_job(settings, options)
+        progress = Progress(len(refs), len(done), not args.no_progress)
+        try:
             for item in job.lines(refs, reader):
                 if isinstance(item, PhotoLine):
-                    fh.write(item.json_line())
+                    fh.write(item.json_line().encode())
                     fh.flush()
                     progress.update(item)
-    except KeyboardInterrupt:
-        progress.close()
-        print(f"interrupted after {progress.photos} photos; run the same command again to resume", file=sys.stderr)
-        return 130
+        except KeyboardInterrupt:
+            progress.close()
+            print(f"interrupted after {progress.photos} photos; run the same command again to resume", file=sys.stderr)
+            return 130
     progress.close()
     print(json.dumps({"out": str(args.out), "photos": progress.photos, "faces": progress.faces,
                       "errors": progress.errors, "skipped": len(done),

@@ -247,9 +247,36 @@ def test_cli_resumes_after_an_interruption(tmp_path, service, monkeypatch) -> No
     assert out.read_text() == fresh.read_text()  # each photo once, the same lines as an uninterrupted run
     assert cli.main([str(src), "--out", str(out), "--no-progress"]) == 0  # nothing left: nothing added
     assert out.read_text() == fresh.read_text()
+    import fcntl
+
+    with open(out, "rb") as held:  # another run writing the same OUT
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(SystemExit, match="another python -m function.batch"):
+            cli.main([str(src), "--out", str(out), "--no-progress"])
+    assert out.read_text() == fresh.read_text()
 
 
 def test_batch_path_imports_no_web_framework() -> None:
     code = "import sys, function.batch.handler, function.batch.__main__; print('fastapi' in sys.modules, 'starlette' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False"]
+
+
+def test_logs_name_no_key_and_no_embedding(aws, service, caplog) -> None:
+    """Keys and embeddings are biometric data's handles: the batch function's logs (its own and Powertools' batch
+    processor's, at DEBUG) carry counts and the object's hashed name only."""
+    import logging
+
+    caplog.set_level(logging.INFO)
+    for name in ("function", "aws_lambda_powertools"):  # ours and the batch utilities' at DEBUG (botocore's DEBUG
+        caplog.set_level(logging.DEBUG, logger=name)    # names every URL: leave the root at INFO, as on Lambda)
+    h = handler(service)
+    result = h(map_event(IN, listed(aws), run="run-logs"), Context(900_000))
+    bad = sqs_event(["Hello from SQS!"])["Records"]
+    h({"Records": sqs_s3_event([(IN, "in/good.jpg", 1, "")])["Records"] + bad}, Context(900_000))
+    text = caplog.text
+    assert "batch map" in text and "batch sqs" in text
+    for key in photos():
+        assert key not in text and key.split("/")[-1] not in text
+    embedding = read_lines(aws, result["output"])[1].faces[0].embedding  # in/good.jpg
+    assert embedding[:40] not in text
