@@ -116,6 +116,8 @@ $(SAM_VENV)/bin/sam: requirements-sam.txt
 events: $(SAM_VENV)/bin/sam
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway aws-proxy --stage Prod > function/events/apigateway-aws-proxy.json
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway http-api-proxy > function/events/apigateway-http-api-proxy.json
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event sqs receive-message > function/events/sqs-receive-message.json
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event s3 put > function/events/s3-put.json
 
 # --- The container image (issue #9) ---------------------------------------------------------------------------
 # make image        - docker build (legacy builder or BuildKit: whichever $(DOCKER) uses; DOCKER_BUILDKIT=0/1 picks)
