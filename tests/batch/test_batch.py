@@ -251,7 +251,7 @@ def test_cli_resumes_after_an_interruption(tmp_path, service, monkeypatch) -> No
 
     with open(out, "rb") as held:  # another run writing the same OUT
         fcntl.flock(held.fileno(), fcntl.LOCK_EX)
-        with pytest.raises(SystemExit, match="another python -m function.batch"):
+        with pytest.raises(SystemExit, match=r"another python -m function\.batch"):
             cli.main([str(src), "--out", str(out), "--no-progress"])
     assert out.read_text() == fresh.read_text()
 
