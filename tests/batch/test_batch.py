@@ -280,3 +280,34 @@ def test_logs_name_no_key_and_no_embedding(aws, service, caplog) -> None:
         assert key not in text and key.split("/")[-1] not in text
     embedding = read_lines(aws, result["output"])[1].faces[0].embedding  # in/good.jpg
     assert embedding[:40] not in text
+
+
+class FlakyReader(S3Reader):
+    """S3 answering 503 for one key (a transient error: the photo is retried, not given a final line)."""
+
+    def __init__(self, flaky_key: str) -> None:
+        super().__init__(MAX_BYTES, (IN,))
+        self.flaky_key = flaky_key
+
+    def read(self, ref, stop_at=float("inf")):
+        from function.errors import S3Unavailable
+
+        if ref.key == self.flaky_key:
+            raise S3Unavailable("S3 refused the read (SlowDown).")
+        return super().read(ref, stop_at)
+
+
+def test_transient_s3_errors_go_back_for_a_retry(aws, service) -> None:
+    h = handler(service)
+    h.reader = FlakyReader("in/good.jpg")
+    event = sqs_s3_event([(IN, k, s, e) for k, s, e in listed(aws) if not k.endswith("/")])
+    response = h(event, Context(900_000))
+    (good,) = [r["messageId"] for r in event["Records"] if "good.jpg" in r["body"]]
+    assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [good]  # that record only
+    map_batch = map_event(IN, listed(aws), run="run-flaky")
+    with pytest.raises(BatchIncomplete, match="1 of 5 photos left"):
+        h(map_batch, Context(900_000))
+    h.reader = S3Reader(MAX_BYTES, (IN,))  # S3 is back: the retry reads only that photo again
+    done = h(map_batch, Context(900_000))
+    assert done["reused"] == 4 and done["left"] == 0
+    assert outcome(read_lines(aws, done["output"])) == EXPECTED_SINGLE
