@@ -211,7 +211,7 @@ export function render(serviceSpec) {
     out.push("");
     out.push(doc(`${info.status} ${c}: ${info.description}`).trimEnd());
     out.push(`export class ${cls} extends FaceServiceError {`);
-    out.push(`  static readonly code = ${JSON.stringify(c)};`);
+    out.push(`  static override readonly code = ${JSON.stringify(c)};`);
     out.push(`  static readonly status = ${info.status};`);
     out.push(`  declare readonly code: ${JSON.stringify(c)};`);
     for (const e of extras[c] ?? []) {

@@ -39,6 +39,9 @@ export interface ErrorDetails {
 export type ClientErrorCode = "TIMEOUT" | "ABORTED" | "NETWORK_ERROR" | "UNEXPECTED_RESPONSE";
 
 const META = "$metadata";
+// Marks the errors of this package whichever copy made them (its CommonJS and its ESM build are two copies of every
+// class: an application that both require()s and imports it would otherwise see `instanceof` fail across them).
+const BRAND = Symbol.for("face-recognition-service-client.FaceServiceError");
 
 /** Attaches the metadata as a non-enumerable, read-only property (JSON and object spread leave it out). */
 export function withMetadata<T extends object>(value: T, metadata: ResponseMetadata): WithMetadata<T> {
@@ -52,6 +55,16 @@ export function withMetadata<T extends object>(value: T, metadata: ResponseMetad
  * maxAttempts, by the time you catch it); `$metadata.attempts` how many requests were sent.
  */
 export class FaceServiceError extends Error {
+  /** The code every instance of the class has (undefined for FaceServiceError itself: any code). */
+  static readonly code: string | undefined = undefined;
+
+  /** `instanceof` that also recognises errors made by the package's other build (CommonJS vs ESM). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (!value || typeof value !== "object" || !(BRAND in value)) return false;
+    return this.code === undefined || (value as { code?: unknown }).code === this.code;
+  }
+
   /** The service's error code, or TIMEOUT, ABORTED, NETWORK_ERROR, UNEXPECTED_RESPONSE. */
   readonly code: string;
   /** The HTTP status of the answer; undefined when no answer arrived. */
@@ -76,11 +89,13 @@ export class FaceServiceError extends Error {
     this.requestId = details.requestId;
     this.body = details.body;
     this.retryable = isRetryable(code, details.status);
+    Object.defineProperty(this, BRAND, { value: true });
   }
 }
 
 /** The call's time budget (timeoutMs: every attempt and wait together) ran out. Not retried. */
 export class FaceTimeoutError extends FaceServiceError {
+  static override readonly code = "TIMEOUT";
   declare readonly code: "TIMEOUT";
   constructor(message: string, details: ErrorDetails = {}) {
     super("TIMEOUT", message, details);
@@ -90,6 +105,7 @@ export class FaceTimeoutError extends FaceServiceError {
 
 /** The caller's AbortSignal fired (before or during a request, or during a wait between attempts). Not retried. */
 export class FaceAbortError extends FaceServiceError {
+  static override readonly code = "ABORTED";
   declare readonly code: "ABORTED";
   constructor(message: string, details: ErrorDetails = {}) {
     super("ABORTED", message, details);
@@ -99,6 +115,7 @@ export class FaceAbortError extends FaceServiceError {
 
 /** No answer: the connection was refused, reset or failed (DNS, TLS, socket). Retried. */
 export class FaceNetworkError extends FaceServiceError {
+  static override readonly code = "NETWORK_ERROR";
   declare readonly code: "NETWORK_ERROR";
   declare readonly status: undefined;
   constructor(message: string, details: ErrorDetails = {}) {
@@ -112,6 +129,7 @@ export class FaceNetworkError extends FaceServiceError {
  * {error, code} shape (API Gateway's {"message": ...}), or a success that is not JSON. Retried on 429, 502, 503, 504.
  */
 export class UnexpectedResponseError extends FaceServiceError {
+  static override readonly code = "UNEXPECTED_RESPONSE";
   declare readonly code: "UNEXPECTED_RESPONSE";
   declare readonly status: number;
   constructor(message: string, details: ErrorDetails & { status: number }) {

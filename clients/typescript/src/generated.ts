@@ -250,7 +250,7 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: { readonly status: number
 
 /** 499 CLIENT_CLOSED_REQUEST: the client disconnected before its body arrived (logged only; nobody receives it) */
 export class ClientClosedRequestError extends FaceServiceError {
-  static readonly code = "CLIENT_CLOSED_REQUEST";
+  static override readonly code = "CLIENT_CLOSED_REQUEST";
   static readonly status = 499;
   declare readonly code: "CLIENT_CLOSED_REQUEST";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -261,7 +261,7 @@ export class ClientClosedRequestError extends FaceServiceError {
 
 /** 503 DEADLINE_EXCEEDED: not finished within the request deadline (REQUEST_DEADLINE_S; on Lambda also the invocation's remaining time): busy, or too costly an input; retry */
 export class DeadlineExceededError extends FaceServiceError {
-  static readonly code = "DEADLINE_EXCEEDED";
+  static override readonly code = "DEADLINE_EXCEEDED";
   static readonly status = 503;
   declare readonly code: "DEADLINE_EXCEEDED";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -272,7 +272,7 @@ export class DeadlineExceededError extends FaceServiceError {
 
 /** 400 DUPLICATE_FIELD: one field holds several files */
 export class DuplicateFieldError extends FaceServiceError {
-  static readonly code = "DUPLICATE_FIELD";
+  static override readonly code = "DUPLICATE_FIELD";
   static readonly status = 400;
   declare readonly code: "DUPLICATE_FIELD";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -283,7 +283,7 @@ export class DuplicateFieldError extends FaceServiceError {
 
 /** 422 FACE_QUALITY: ?min_quality=enrol and the face is not usable; `reasons` lists why */
 export class FaceQualityError extends FaceServiceError {
-  static readonly code = "FACE_QUALITY";
+  static override readonly code = "FACE_QUALITY";
   static readonly status = 422;
   declare readonly code: "FACE_QUALITY";
   /** FACE_QUALITY only: why the face was refused */
@@ -297,7 +297,7 @@ export class FaceQualityError extends FaceServiceError {
 
 /** 413 GALLERY_TOO_LARGE: the /search gallery has more than MAX_GALLERY_SIZE entries */
 export class GalleryTooLargeError extends FaceServiceError {
-  static readonly code = "GALLERY_TOO_LARGE";
+  static override readonly code = "GALLERY_TOO_LARGE";
   static readonly status = 413;
   declare readonly code: "GALLERY_TOO_LARGE";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -308,7 +308,7 @@ export class GalleryTooLargeError extends FaceServiceError {
 
 /** 413 IMAGE_TOO_LARGE: image declares more than MAX_IMAGE_PIXELS pixels (refused from its header) */
 export class ImageTooLargeError extends FaceServiceError {
-  static readonly code = "IMAGE_TOO_LARGE";
+  static override readonly code = "IMAGE_TOO_LARGE";
   static readonly status = 413;
   declare readonly code: "IMAGE_TOO_LARGE";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -319,7 +319,7 @@ export class ImageTooLargeError extends FaceServiceError {
 
 /** 400 IMAGE_TOO_SMALL: an image side is below MIN_IMAGE_SIDE */
 export class ImageTooSmallError extends FaceServiceError {
-  static readonly code = "IMAGE_TOO_SMALL";
+  static override readonly code = "IMAGE_TOO_SMALL";
   static readonly status = 400;
   declare readonly code: "IMAGE_TOO_SMALL";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -330,7 +330,7 @@ export class ImageTooSmallError extends FaceServiceError {
 
 /** 500 INTERNAL_ERROR: a bug: reported without request data */
 export class InternalError extends FaceServiceError {
-  static readonly code = "INTERNAL_ERROR";
+  static override readonly code = "INTERNAL_ERROR";
   static readonly status = 500;
   declare readonly code: "INTERNAL_ERROR";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -341,7 +341,7 @@ export class InternalError extends FaceServiceError {
 
 /** 400 INVALID_EMBEDDING: a stored embedding (/verify, /search) is not 512 finite numbers (JSON list or base64 of little-endian float32) or is all zeros */
 export class InvalidEmbeddingError extends FaceServiceError {
-  static readonly code = "INVALID_EMBEDDING";
+  static override readonly code = "INVALID_EMBEDDING";
   static readonly status = 400;
   declare readonly code: "INVALID_EMBEDDING";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -352,7 +352,7 @@ export class InvalidEmbeddingError extends FaceServiceError {
 
 /** 400 INVALID_GALLERY: the /search gallery is not a non-empty list of {id, embedding} entries */
 export class InvalidGalleryError extends FaceServiceError {
-  static readonly code = "INVALID_GALLERY";
+  static override readonly code = "INVALID_GALLERY";
   static readonly status = 400;
   declare readonly code: "INVALID_GALLERY";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -363,7 +363,7 @@ export class InvalidGalleryError extends FaceServiceError {
 
 /** 400 INVALID_IMAGE: not a decodable image, or corrupt/truncated */
 export class InvalidImageError extends FaceServiceError {
-  static readonly code = "INVALID_IMAGE";
+  static override readonly code = "INVALID_IMAGE";
   static readonly status = 400;
   declare readonly code: "INVALID_IMAGE";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -374,7 +374,7 @@ export class InvalidImageError extends FaceServiceError {
 
 /** 400 INVALID_REQUEST: malformed body or parameter (bad multipart, bad JSON, bad base64, bad query value) */
 export class InvalidRequestError extends FaceServiceError {
-  static readonly code = "INVALID_REQUEST";
+  static override readonly code = "INVALID_REQUEST";
   static readonly status = 400;
   declare readonly code: "INVALID_REQUEST";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -385,7 +385,7 @@ export class InvalidRequestError extends FaceServiceError {
 
 /** 405 METHOD_NOT_ALLOWED: wrong HTTP method for the route */
 export class MethodNotAllowedError extends FaceServiceError {
-  static readonly code = "METHOD_NOT_ALLOWED";
+  static override readonly code = "METHOD_NOT_ALLOWED";
   static readonly status = 405;
   declare readonly code: "METHOD_NOT_ALLOWED";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -396,7 +396,7 @@ export class MethodNotAllowedError extends FaceServiceError {
 
 /** 422 MISSING_FIELD: a required field (image, image1, image2) is absent */
 export class MissingFieldError extends FaceServiceError {
-  static readonly code = "MISSING_FIELD";
+  static override readonly code = "MISSING_FIELD";
   static readonly status = 422;
   declare readonly code: "MISSING_FIELD";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -407,7 +407,7 @@ export class MissingFieldError extends FaceServiceError {
 
 /** 503 MODEL_NOT_READY: the model pack failed to load */
 export class ModelNotReadyError extends FaceServiceError {
-  static readonly code = "MODEL_NOT_READY";
+  static override readonly code = "MODEL_NOT_READY";
   static readonly status = 503;
   declare readonly code: "MODEL_NOT_READY";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -418,7 +418,7 @@ export class ModelNotReadyError extends FaceServiceError {
 
 /** 422 MULTIPLE_FACES: several faces where one is required (use ?face=largest) */
 export class MultipleFacesError extends FaceServiceError {
-  static readonly code = "MULTIPLE_FACES";
+  static override readonly code = "MULTIPLE_FACES";
   static readonly status = 422;
   declare readonly code: "MULTIPLE_FACES";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -429,7 +429,7 @@ export class MultipleFacesError extends FaceServiceError {
 
 /** 404 NOT_FOUND: no such route */
 export class NotFoundError extends FaceServiceError {
-  static readonly code = "NOT_FOUND";
+  static override readonly code = "NOT_FOUND";
   static readonly status = 404;
   declare readonly code: "NOT_FOUND";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -440,7 +440,7 @@ export class NotFoundError extends FaceServiceError {
 
 /** 422 NO_FACE: no face found where one is required */
 export class NoFaceError extends FaceServiceError {
-  static readonly code = "NO_FACE";
+  static override readonly code = "NO_FACE";
   static readonly status = 422;
   declare readonly code: "NO_FACE";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -451,7 +451,7 @@ export class NoFaceError extends FaceServiceError {
 
 /** 413 PAYLOAD_TOO_LARGE: request body over MAX_UPLOAD_BYTES */
 export class PayloadTooLargeError extends FaceServiceError {
-  static readonly code = "PAYLOAD_TOO_LARGE";
+  static override readonly code = "PAYLOAD_TOO_LARGE";
   static readonly status = 413;
   declare readonly code: "PAYLOAD_TOO_LARGE";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -462,7 +462,7 @@ export class PayloadTooLargeError extends FaceServiceError {
 
 /** 408 REQUEST_TIMEOUT: the request body did not arrive within the deadline (REQUEST_DEADLINE_S) */
 export class RequestTimeoutError extends FaceServiceError {
-  static readonly code = "REQUEST_TIMEOUT";
+  static override readonly code = "REQUEST_TIMEOUT";
   static readonly status = 408;
   declare readonly code: "REQUEST_TIMEOUT";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -473,7 +473,7 @@ export class RequestTimeoutError extends FaceServiceError {
 
 /** 403 S3_ACCESS_DENIED: the bucket is allowed but S3 denied the read (IAM); S3 also answers this for a missing key when the role lacks s3:ListBucket */
 export class S3AccessDeniedError extends FaceServiceError {
-  static readonly code = "S3_ACCESS_DENIED";
+  static override readonly code = "S3_ACCESS_DENIED";
   static readonly status = 403;
   declare readonly code: "S3_ACCESS_DENIED";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -484,7 +484,7 @@ export class S3AccessDeniedError extends FaceServiceError {
 
 /** 403 S3_BUCKET_NOT_ALLOWED: S3 input is off (ALLOWED_S3_BUCKETS empty) or the bucket is not in ALLOWED_S3_BUCKETS */
 export class S3BucketNotAllowedError extends FaceServiceError {
-  static readonly code = "S3_BUCKET_NOT_ALLOWED";
+  static override readonly code = "S3_BUCKET_NOT_ALLOWED";
   static readonly status = 403;
   declare readonly code: "S3_BUCKET_NOT_ALLOWED";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -495,7 +495,7 @@ export class S3BucketNotAllowedError extends FaceServiceError {
 
 /** 404 S3_OBJECT_NOT_FOUND: the s3:// object does not exist */
 export class S3ObjectNotFoundError extends FaceServiceError {
-  static readonly code = "S3_OBJECT_NOT_FOUND";
+  static override readonly code = "S3_OBJECT_NOT_FOUND";
   static readonly status = 404;
   declare readonly code: "S3_OBJECT_NOT_FOUND";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -506,7 +506,7 @@ export class S3ObjectNotFoundError extends FaceServiceError {
 
 /** 413 S3_OBJECT_TOO_LARGE: the s3:// object is larger than MAX_S3_BYTES (refused from HeadObject) */
 export class S3ObjectTooLargeError extends FaceServiceError {
-  static readonly code = "S3_OBJECT_TOO_LARGE";
+  static override readonly code = "S3_OBJECT_TOO_LARGE";
   static readonly status = 413;
   declare readonly code: "S3_OBJECT_TOO_LARGE";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -517,7 +517,7 @@ export class S3ObjectTooLargeError extends FaceServiceError {
 
 /** 502 S3_UNAVAILABLE: S3 could not be reached or refused the read for another reason */
 export class S3UnavailableError extends FaceServiceError {
-  static readonly code = "S3_UNAVAILABLE";
+  static override readonly code = "S3_UNAVAILABLE";
   static readonly status = 502;
   declare readonly code: "S3_UNAVAILABLE";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -528,7 +528,7 @@ export class S3UnavailableError extends FaceServiceError {
 
 /** 401 UNAUTHORIZED: API_KEY is set and x-api-key is missing or wrong */
 export class UnauthorizedError extends FaceServiceError {
-  static readonly code = "UNAUTHORIZED";
+  static override readonly code = "UNAUTHORIZED";
   static readonly status = 401;
   declare readonly code: "UNAUTHORIZED";
   constructor(message: string, details: ErrorDetails = {}) {
@@ -539,7 +539,7 @@ export class UnauthorizedError extends FaceServiceError {
 
 /** 415 UNSUPPORTED_MEDIA_TYPE: Content-Type not multipart/form-data or application/json, or an image format not supported (GIF, HEIC, AVIF, SVG) */
 export class UnsupportedMediaTypeError extends FaceServiceError {
-  static readonly code = "UNSUPPORTED_MEDIA_TYPE";
+  static override readonly code = "UNSUPPORTED_MEDIA_TYPE";
   static readonly status = 415;
   declare readonly code: "UNSUPPORTED_MEDIA_TYPE";
   constructor(message: string, details: ErrorDetails = {}) {

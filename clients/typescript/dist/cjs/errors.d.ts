@@ -38,6 +38,10 @@ export declare function withMetadata<T extends object>(value: T, metadata: Respo
  * maxAttempts, by the time you catch it); `$metadata.attempts` how many requests were sent.
  */
 export declare class FaceServiceError extends Error {
+    /** The code every instance of the class has (undefined for FaceServiceError itself: any code). */
+    static readonly code: string | undefined;
+    /** `instanceof` that also recognises errors made by the package's other build (CommonJS vs ESM). */
+    static [Symbol.hasInstance](value: unknown): boolean;
     /** The service's error code, or TIMEOUT, ABORTED, NETWORK_ERROR, UNEXPECTED_RESPONSE. */
     readonly code: string;
     /** The HTTP status of the answer; undefined when no answer arrived. */
@@ -56,16 +60,19 @@ export declare class FaceServiceError extends Error {
 }
 /** The call's time budget (timeoutMs: every attempt and wait together) ran out. Not retried. */
 export declare class FaceTimeoutError extends FaceServiceError {
+    static readonly code = "TIMEOUT";
     readonly code: "TIMEOUT";
     constructor(message: string, details?: ErrorDetails);
 }
 /** The caller's AbortSignal fired (before or during a request, or during a wait between attempts). Not retried. */
 export declare class FaceAbortError extends FaceServiceError {
+    static readonly code = "ABORTED";
     readonly code: "ABORTED";
     constructor(message: string, details?: ErrorDetails);
 }
 /** No answer: the connection was refused, reset or failed (DNS, TLS, socket). Retried. */
 export declare class FaceNetworkError extends FaceServiceError {
+    static readonly code = "NETWORK_ERROR";
     readonly code: "NETWORK_ERROR";
     readonly status: undefined;
     constructor(message: string, details?: ErrorDetails);
@@ -75,6 +82,7 @@ export declare class FaceNetworkError extends FaceServiceError {
  * {error, code} shape (API Gateway's {"message": ...}), or a success that is not JSON. Retried on 429, 502, 503, 504.
  */
 export declare class UnexpectedResponseError extends FaceServiceError {
+    static readonly code = "UNEXPECTED_RESPONSE";
     readonly code: "UNEXPECTED_RESPONSE";
     readonly status: number;
     constructor(message: string, details: ErrorDetails & {

@@ -7,6 +7,9 @@ exports.UnexpectedResponseError = exports.FaceNetworkError = exports.FaceAbortEr
 exports.withMetadata = withMetadata;
 const retry_js_1 = require("./retry.js");
 const META = "$metadata";
+// Marks the errors of this package whichever copy made them (its CommonJS and its ESM build are two copies of every
+// class: an application that both require()s and imports it would otherwise see `instanceof` fail across them).
+const BRAND = Symbol.for("face-recognition-service-client.FaceServiceError");
 /** Attaches the metadata as a non-enumerable, read-only property (JSON and object spread leave it out). */
 function withMetadata(value, metadata) {
     Object.defineProperty(value, META, { value: Object.freeze({ ...metadata }), enumerable: false, configurable: true });
@@ -18,6 +21,16 @@ function withMetadata(value, metadata) {
  * maxAttempts, by the time you catch it); `$metadata.attempts` how many requests were sent.
  */
 class FaceServiceError extends Error {
+    /** The code every instance of the class has (undefined for FaceServiceError itself: any code). */
+    static code = undefined;
+    /** `instanceof` that also recognises errors made by the package's other build (CommonJS vs ESM). */
+    static [Symbol.hasInstance](value) {
+        if (Function.prototype[Symbol.hasInstance].call(this, value))
+            return true;
+        if (!value || typeof value !== "object" || !(BRAND in value))
+            return false;
+        return this.code === undefined || value.code === this.code;
+    }
     /** The service's error code, or TIMEOUT, ABORTED, NETWORK_ERROR, UNEXPECTED_RESPONSE. */
     code;
     /** The HTTP status of the answer; undefined when no answer arrived. */
@@ -39,11 +52,13 @@ class FaceServiceError extends Error {
         this.requestId = details.requestId;
         this.body = details.body;
         this.retryable = (0, retry_js_1.isRetryable)(code, details.status);
+        Object.defineProperty(this, BRAND, { value: true });
     }
 }
 exports.FaceServiceError = FaceServiceError;
 /** The call's time budget (timeoutMs: every attempt and wait together) ran out. Not retried. */
 class FaceTimeoutError extends FaceServiceError {
+    static code = "TIMEOUT";
     constructor(message, details = {}) {
         super("TIMEOUT", message, details);
         this.name = "FaceTimeoutError";
@@ -52,6 +67,7 @@ class FaceTimeoutError extends FaceServiceError {
 exports.FaceTimeoutError = FaceTimeoutError;
 /** The caller's AbortSignal fired (before or during a request, or during a wait between attempts). Not retried. */
 class FaceAbortError extends FaceServiceError {
+    static code = "ABORTED";
     constructor(message, details = {}) {
         super("ABORTED", message, details);
         this.name = "FaceAbortError";
@@ -60,6 +76,7 @@ class FaceAbortError extends FaceServiceError {
 exports.FaceAbortError = FaceAbortError;
 /** No answer: the connection was refused, reset or failed (DNS, TLS, socket). Retried. */
 class FaceNetworkError extends FaceServiceError {
+    static code = "NETWORK_ERROR";
     constructor(message, details = {}) {
         super("NETWORK_ERROR", message, details);
         this.name = "FaceNetworkError";
@@ -71,6 +88,7 @@ exports.FaceNetworkError = FaceNetworkError;
  * {error, code} shape (API Gateway's {"message": ...}), or a success that is not JSON. Retried on 429, 502, 503, 504.
  */
 class UnexpectedResponseError extends FaceServiceError {
+    static code = "UNEXPECTED_RESPONSE";
     constructor(message, details) {
         super("UNEXPECTED_RESPONSE", message, details);
         this.name = "UnexpectedResponseError";
