@@ -3,7 +3,8 @@
 // that compile this folder's README examples unchanged (TypeScript strict + exactOptionalPropertyTypes, module
 // nodenext) and run them against the live service:
 //   core-cjs  CommonJS, no NestJS, `npm install <folder>` (npm's default: a link): the README's quick start
-//   nest-cjs  the tsconfig `nest new` writes for a CommonJS project, `npm install --install-links <folder>`
+//   nest-cjs  the tsconfig `nest new` writes for a CommonJS project, `npm install --install-links <folder>`;
+//             also type-checked as an older Nest project is ("module": "commonjs", node10 resolution)
 //   nest-esm  the same for an ES-module project ("type": "module"), `npm install <tarball>`
 // Each Nest project compiles the quick start and the four NestJS files, runs the quick start, the README's mock
 // test (node --test), and the application: HTTP requests through its controller and the exception filter.
@@ -186,6 +187,9 @@ describe("installed as a user would", { timeout: 600_000 }, () => {
   test("nest-cjs: `npm install --install-links <folder>`; README quick start + NestJS app compile and run (CommonJS)", async () => {
     const dir = project("nest-cjs", { type: "commonjs", tsconfig: "tsconfig.nest.json", dependencies: NEST, files: NEST_FILES, install: ["--install-links", PRISTINE] });
     compileAndRunQuickStart(dir);
+    // Older Nest projects: "module": "commonjs" (moduleResolution node10, which reads no `exports`: typesVersions).
+    cpSync(join(HERE, "tsconfig.node10.json"), join(dir, "tsconfig.node10.json"));
+    run(join(dir, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.node10.json"], { cwd: dir });
     await runNestApp(dir);
   });
 
