@@ -2,7 +2,8 @@
 // The client's generator: face-recognition-service's OpenAPI document -> src/generated.ts (no dependencies).
 //
 //   node scripts/generate.mjs --dump   dump the live spec from the Python app (create_app().openapi()) into
-//                                      openapi.json, then generate src/generated.ts from it   (npm run generate)
+//                                      openapi.json, then generate src/generated.ts from it
+//                                      (npm run generate: this, then scripts/build.mjs for dist/)
 //   node scripts/generate.mjs          generate src/generated.ts from the committed openapi.json
 //
 // What it emits, per operation of the spec: a request interface (image fields -> ImageInput, every other body
@@ -214,6 +215,7 @@ export function render(serviceSpec) {
     out.push(`  static override readonly code = ${JSON.stringify(c)};`);
     out.push(`  static readonly status = ${info.status};`);
     out.push(`  declare readonly code: ${JSON.stringify(c)};`);
+    out.push("  declare readonly status: number;");
     for (const e of extras[c] ?? []) {
       out.push(doc(e.description, "  ").trimEnd());
       out.push(`  readonly ${e.name}: NonNullable<ErrorResponse[${JSON.stringify(e.name)}]>${e.array ? "" : " | undefined"};`);

@@ -253,6 +253,7 @@ export class ClientClosedRequestError extends FaceServiceError {
   static override readonly code = "CLIENT_CLOSED_REQUEST";
   static readonly status = 499;
   declare readonly code: "CLIENT_CLOSED_REQUEST";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("CLIENT_CLOSED_REQUEST", message, { status: 499, ...details });
     this.name = "ClientClosedRequestError";
@@ -264,6 +265,7 @@ export class DeadlineExceededError extends FaceServiceError {
   static override readonly code = "DEADLINE_EXCEEDED";
   static readonly status = 503;
   declare readonly code: "DEADLINE_EXCEEDED";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("DEADLINE_EXCEEDED", message, { status: 503, ...details });
     this.name = "DeadlineExceededError";
@@ -275,6 +277,7 @@ export class DuplicateFieldError extends FaceServiceError {
   static override readonly code = "DUPLICATE_FIELD";
   static readonly status = 400;
   declare readonly code: "DUPLICATE_FIELD";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("DUPLICATE_FIELD", message, { status: 400, ...details });
     this.name = "DuplicateFieldError";
@@ -286,6 +289,7 @@ export class FaceQualityError extends FaceServiceError {
   static override readonly code = "FACE_QUALITY";
   static readonly status = 422;
   declare readonly code: "FACE_QUALITY";
+  declare readonly status: number;
   /** FACE_QUALITY only: why the face was refused */
   readonly reasons: NonNullable<ErrorResponse["reasons"]>;
   constructor(message: string, details: ErrorDetails = {}) {
@@ -300,6 +304,7 @@ export class GalleryTooLargeError extends FaceServiceError {
   static override readonly code = "GALLERY_TOO_LARGE";
   static readonly status = 413;
   declare readonly code: "GALLERY_TOO_LARGE";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("GALLERY_TOO_LARGE", message, { status: 413, ...details });
     this.name = "GalleryTooLargeError";
@@ -311,6 +316,7 @@ export class ImageTooLargeError extends FaceServiceError {
   static override readonly code = "IMAGE_TOO_LARGE";
   static readonly status = 413;
   declare readonly code: "IMAGE_TOO_LARGE";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("IMAGE_TOO_LARGE", message, { status: 413, ...details });
     this.name = "ImageTooLargeError";
@@ -322,6 +328,7 @@ export class ImageTooSmallError extends FaceServiceError {
   static override readonly code = "IMAGE_TOO_SMALL";
   static readonly status = 400;
   declare readonly code: "IMAGE_TOO_SMALL";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("IMAGE_TOO_SMALL", message, { status: 400, ...details });
     this.name = "ImageTooSmallError";
@@ -333,6 +340,7 @@ export class InternalError extends FaceServiceError {
   static override readonly code = "INTERNAL_ERROR";
   static readonly status = 500;
   declare readonly code: "INTERNAL_ERROR";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("INTERNAL_ERROR", message, { status: 500, ...details });
     this.name = "InternalError";
@@ -344,6 +352,7 @@ export class InvalidEmbeddingError extends FaceServiceError {
   static override readonly code = "INVALID_EMBEDDING";
   static readonly status = 400;
   declare readonly code: "INVALID_EMBEDDING";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("INVALID_EMBEDDING", message, { status: 400, ...details });
     this.name = "InvalidEmbeddingError";
@@ -355,6 +364,7 @@ export class InvalidGalleryError extends FaceServiceError {
   static override readonly code = "INVALID_GALLERY";
   static readonly status = 400;
   declare readonly code: "INVALID_GALLERY";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("INVALID_GALLERY", message, { status: 400, ...details });
     this.name = "InvalidGalleryError";
@@ -366,6 +376,7 @@ export class InvalidImageError extends FaceServiceError {
   static override readonly code = "INVALID_IMAGE";
   static readonly status = 400;
   declare readonly code: "INVALID_IMAGE";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("INVALID_IMAGE", message, { status: 400, ...details });
     this.name = "InvalidImageError";
@@ -377,6 +388,7 @@ export class InvalidRequestError extends FaceServiceError {
   static override readonly code = "INVALID_REQUEST";
   static readonly status = 400;
   declare readonly code: "INVALID_REQUEST";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("INVALID_REQUEST", message, { status: 400, ...details });
     this.name = "InvalidRequestError";
@@ -388,6 +400,7 @@ export class MethodNotAllowedError extends FaceServiceError {
   static override readonly code = "METHOD_NOT_ALLOWED";
   static readonly status = 405;
   declare readonly code: "METHOD_NOT_ALLOWED";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("METHOD_NOT_ALLOWED", message, { status: 405, ...details });
     this.name = "MethodNotAllowedError";
@@ -399,6 +412,7 @@ export class MissingFieldError extends FaceServiceError {
   static override readonly code = "MISSING_FIELD";
   static readonly status = 422;
   declare readonly code: "MISSING_FIELD";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("MISSING_FIELD", message, { status: 422, ...details });
     this.name = "MissingFieldError";
@@ -410,6 +424,7 @@ export class ModelNotReadyError extends FaceServiceError {
   static override readonly code = "MODEL_NOT_READY";
   static readonly status = 503;
   declare readonly code: "MODEL_NOT_READY";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("MODEL_NOT_READY", message, { status: 503, ...details });
     this.name = "ModelNotReadyError";
@@ -421,6 +436,7 @@ export class MultipleFacesError extends FaceServiceError {
   static override readonly code = "MULTIPLE_FACES";
   static readonly status = 422;
   declare readonly code: "MULTIPLE_FACES";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("MULTIPLE_FACES", message, { status: 422, ...details });
     this.name = "MultipleFacesError";
@@ -432,6 +448,7 @@ export class NotFoundError extends FaceServiceError {
   static override readonly code = "NOT_FOUND";
   static readonly status = 404;
   declare readonly code: "NOT_FOUND";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("NOT_FOUND", message, { status: 404, ...details });
     this.name = "NotFoundError";
@@ -443,6 +460,7 @@ export class NoFaceError extends FaceServiceError {
   static override readonly code = "NO_FACE";
   static readonly status = 422;
   declare readonly code: "NO_FACE";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("NO_FACE", message, { status: 422, ...details });
     this.name = "NoFaceError";
@@ -454,6 +472,7 @@ export class PayloadTooLargeError extends FaceServiceError {
   static override readonly code = "PAYLOAD_TOO_LARGE";
   static readonly status = 413;
   declare readonly code: "PAYLOAD_TOO_LARGE";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("PAYLOAD_TOO_LARGE", message, { status: 413, ...details });
     this.name = "PayloadTooLargeError";
@@ -465,6 +484,7 @@ export class RequestTimeoutError extends FaceServiceError {
   static override readonly code = "REQUEST_TIMEOUT";
   static readonly status = 408;
   declare readonly code: "REQUEST_TIMEOUT";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("REQUEST_TIMEOUT", message, { status: 408, ...details });
     this.name = "RequestTimeoutError";
@@ -476,6 +496,7 @@ export class S3AccessDeniedError extends FaceServiceError {
   static override readonly code = "S3_ACCESS_DENIED";
   static readonly status = 403;
   declare readonly code: "S3_ACCESS_DENIED";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("S3_ACCESS_DENIED", message, { status: 403, ...details });
     this.name = "S3AccessDeniedError";
@@ -487,6 +508,7 @@ export class S3BucketNotAllowedError extends FaceServiceError {
   static override readonly code = "S3_BUCKET_NOT_ALLOWED";
   static readonly status = 403;
   declare readonly code: "S3_BUCKET_NOT_ALLOWED";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("S3_BUCKET_NOT_ALLOWED", message, { status: 403, ...details });
     this.name = "S3BucketNotAllowedError";
@@ -498,6 +520,7 @@ export class S3ObjectNotFoundError extends FaceServiceError {
   static override readonly code = "S3_OBJECT_NOT_FOUND";
   static readonly status = 404;
   declare readonly code: "S3_OBJECT_NOT_FOUND";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("S3_OBJECT_NOT_FOUND", message, { status: 404, ...details });
     this.name = "S3ObjectNotFoundError";
@@ -509,6 +532,7 @@ export class S3ObjectTooLargeError extends FaceServiceError {
   static override readonly code = "S3_OBJECT_TOO_LARGE";
   static readonly status = 413;
   declare readonly code: "S3_OBJECT_TOO_LARGE";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("S3_OBJECT_TOO_LARGE", message, { status: 413, ...details });
     this.name = "S3ObjectTooLargeError";
@@ -520,6 +544,7 @@ export class S3UnavailableError extends FaceServiceError {
   static override readonly code = "S3_UNAVAILABLE";
   static readonly status = 502;
   declare readonly code: "S3_UNAVAILABLE";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("S3_UNAVAILABLE", message, { status: 502, ...details });
     this.name = "S3UnavailableError";
@@ -531,6 +556,7 @@ export class UnauthorizedError extends FaceServiceError {
   static override readonly code = "UNAUTHORIZED";
   static readonly status = 401;
   declare readonly code: "UNAUTHORIZED";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("UNAUTHORIZED", message, { status: 401, ...details });
     this.name = "UnauthorizedError";
@@ -542,6 +568,7 @@ export class UnsupportedMediaTypeError extends FaceServiceError {
   static override readonly code = "UNSUPPORTED_MEDIA_TYPE";
   static readonly status = 415;
   declare readonly code: "UNSUPPORTED_MEDIA_TYPE";
+  declare readonly status: number;
   constructor(message: string, details: ErrorDetails = {}) {
     super("UNSUPPORTED_MEDIA_TYPE", message, { status: 415, ...details });
     this.name = "UnsupportedMediaTypeError";

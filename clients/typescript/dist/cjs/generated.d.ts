@@ -178,6 +178,7 @@ export declare class ClientClosedRequestError extends FaceServiceError {
     static readonly code = "CLIENT_CLOSED_REQUEST";
     static readonly status = 499;
     readonly code: "CLIENT_CLOSED_REQUEST";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 503 DEADLINE_EXCEEDED: not finished within the request deadline (REQUEST_DEADLINE_S; on Lambda also the invocation's remaining time): busy, or too costly an input; retry */
@@ -185,6 +186,7 @@ export declare class DeadlineExceededError extends FaceServiceError {
     static readonly code = "DEADLINE_EXCEEDED";
     static readonly status = 503;
     readonly code: "DEADLINE_EXCEEDED";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 400 DUPLICATE_FIELD: one field holds several files */
@@ -192,6 +194,7 @@ export declare class DuplicateFieldError extends FaceServiceError {
     static readonly code = "DUPLICATE_FIELD";
     static readonly status = 400;
     readonly code: "DUPLICATE_FIELD";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 422 FACE_QUALITY: ?min_quality=enrol and the face is not usable; `reasons` lists why */
@@ -199,6 +202,7 @@ export declare class FaceQualityError extends FaceServiceError {
     static readonly code = "FACE_QUALITY";
     static readonly status = 422;
     readonly code: "FACE_QUALITY";
+    readonly status: number;
     /** FACE_QUALITY only: why the face was refused */
     readonly reasons: NonNullable<ErrorResponse["reasons"]>;
     constructor(message: string, details?: ErrorDetails);
@@ -208,6 +212,7 @@ export declare class GalleryTooLargeError extends FaceServiceError {
     static readonly code = "GALLERY_TOO_LARGE";
     static readonly status = 413;
     readonly code: "GALLERY_TOO_LARGE";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 413 IMAGE_TOO_LARGE: image declares more than MAX_IMAGE_PIXELS pixels (refused from its header) */
@@ -215,6 +220,7 @@ export declare class ImageTooLargeError extends FaceServiceError {
     static readonly code = "IMAGE_TOO_LARGE";
     static readonly status = 413;
     readonly code: "IMAGE_TOO_LARGE";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 400 IMAGE_TOO_SMALL: an image side is below MIN_IMAGE_SIDE */
@@ -222,6 +228,7 @@ export declare class ImageTooSmallError extends FaceServiceError {
     static readonly code = "IMAGE_TOO_SMALL";
     static readonly status = 400;
     readonly code: "IMAGE_TOO_SMALL";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 500 INTERNAL_ERROR: a bug: reported without request data */
@@ -229,6 +236,7 @@ export declare class InternalError extends FaceServiceError {
     static readonly code = "INTERNAL_ERROR";
     static readonly status = 500;
     readonly code: "INTERNAL_ERROR";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 400 INVALID_EMBEDDING: a stored embedding (/verify, /search) is not 512 finite numbers (JSON list or base64 of little-endian float32) or is all zeros */
@@ -236,6 +244,7 @@ export declare class InvalidEmbeddingError extends FaceServiceError {
     static readonly code = "INVALID_EMBEDDING";
     static readonly status = 400;
     readonly code: "INVALID_EMBEDDING";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 400 INVALID_GALLERY: the /search gallery is not a non-empty list of {id, embedding} entries */
@@ -243,6 +252,7 @@ export declare class InvalidGalleryError extends FaceServiceError {
     static readonly code = "INVALID_GALLERY";
     static readonly status = 400;
     readonly code: "INVALID_GALLERY";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 400 INVALID_IMAGE: not a decodable image, or corrupt/truncated */
@@ -250,6 +260,7 @@ export declare class InvalidImageError extends FaceServiceError {
     static readonly code = "INVALID_IMAGE";
     static readonly status = 400;
     readonly code: "INVALID_IMAGE";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 400 INVALID_REQUEST: malformed body or parameter (bad multipart, bad JSON, bad base64, bad query value) */
@@ -257,6 +268,7 @@ export declare class InvalidRequestError extends FaceServiceError {
     static readonly code = "INVALID_REQUEST";
     static readonly status = 400;
     readonly code: "INVALID_REQUEST";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 405 METHOD_NOT_ALLOWED: wrong HTTP method for the route */
@@ -264,6 +276,7 @@ export declare class MethodNotAllowedError extends FaceServiceError {
     static readonly code = "METHOD_NOT_ALLOWED";
     static readonly status = 405;
     readonly code: "METHOD_NOT_ALLOWED";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 422 MISSING_FIELD: a required field (image, image1, image2) is absent */
@@ -271,6 +284,7 @@ export declare class MissingFieldError extends FaceServiceError {
     static readonly code = "MISSING_FIELD";
     static readonly status = 422;
     readonly code: "MISSING_FIELD";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 503 MODEL_NOT_READY: the model pack failed to load */
@@ -278,6 +292,7 @@ export declare class ModelNotReadyError extends FaceServiceError {
     static readonly code = "MODEL_NOT_READY";
     static readonly status = 503;
     readonly code: "MODEL_NOT_READY";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 422 MULTIPLE_FACES: several faces where one is required (use ?face=largest) */
@@ -285,6 +300,7 @@ export declare class MultipleFacesError extends FaceServiceError {
     static readonly code = "MULTIPLE_FACES";
     static readonly status = 422;
     readonly code: "MULTIPLE_FACES";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 404 NOT_FOUND: no such route */
@@ -292,6 +308,7 @@ export declare class NotFoundError extends FaceServiceError {
     static readonly code = "NOT_FOUND";
     static readonly status = 404;
     readonly code: "NOT_FOUND";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 422 NO_FACE: no face found where one is required */
@@ -299,6 +316,7 @@ export declare class NoFaceError extends FaceServiceError {
     static readonly code = "NO_FACE";
     static readonly status = 422;
     readonly code: "NO_FACE";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 413 PAYLOAD_TOO_LARGE: request body over MAX_UPLOAD_BYTES */
@@ -306,6 +324,7 @@ export declare class PayloadTooLargeError extends FaceServiceError {
     static readonly code = "PAYLOAD_TOO_LARGE";
     static readonly status = 413;
     readonly code: "PAYLOAD_TOO_LARGE";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 408 REQUEST_TIMEOUT: the request body did not arrive within the deadline (REQUEST_DEADLINE_S) */
@@ -313,6 +332,7 @@ export declare class RequestTimeoutError extends FaceServiceError {
     static readonly code = "REQUEST_TIMEOUT";
     static readonly status = 408;
     readonly code: "REQUEST_TIMEOUT";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 403 S3_ACCESS_DENIED: the bucket is allowed but S3 denied the read (IAM); S3 also answers this for a missing key when the role lacks s3:ListBucket */
@@ -320,6 +340,7 @@ export declare class S3AccessDeniedError extends FaceServiceError {
     static readonly code = "S3_ACCESS_DENIED";
     static readonly status = 403;
     readonly code: "S3_ACCESS_DENIED";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 403 S3_BUCKET_NOT_ALLOWED: S3 input is off (ALLOWED_S3_BUCKETS empty) or the bucket is not in ALLOWED_S3_BUCKETS */
@@ -327,6 +348,7 @@ export declare class S3BucketNotAllowedError extends FaceServiceError {
     static readonly code = "S3_BUCKET_NOT_ALLOWED";
     static readonly status = 403;
     readonly code: "S3_BUCKET_NOT_ALLOWED";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 404 S3_OBJECT_NOT_FOUND: the s3:// object does not exist */
@@ -334,6 +356,7 @@ export declare class S3ObjectNotFoundError extends FaceServiceError {
     static readonly code = "S3_OBJECT_NOT_FOUND";
     static readonly status = 404;
     readonly code: "S3_OBJECT_NOT_FOUND";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 413 S3_OBJECT_TOO_LARGE: the s3:// object is larger than MAX_S3_BYTES (refused from HeadObject) */
@@ -341,6 +364,7 @@ export declare class S3ObjectTooLargeError extends FaceServiceError {
     static readonly code = "S3_OBJECT_TOO_LARGE";
     static readonly status = 413;
     readonly code: "S3_OBJECT_TOO_LARGE";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 502 S3_UNAVAILABLE: S3 could not be reached or refused the read for another reason */
@@ -348,6 +372,7 @@ export declare class S3UnavailableError extends FaceServiceError {
     static readonly code = "S3_UNAVAILABLE";
     static readonly status = 502;
     readonly code: "S3_UNAVAILABLE";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 401 UNAUTHORIZED: API_KEY is set and x-api-key is missing or wrong */
@@ -355,6 +380,7 @@ export declare class UnauthorizedError extends FaceServiceError {
     static readonly code = "UNAUTHORIZED";
     static readonly status = 401;
     readonly code: "UNAUTHORIZED";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** 415 UNSUPPORTED_MEDIA_TYPE: Content-Type not multipart/form-data or application/json, or an image format not supported (GIF, HEIC, AVIF, SVG) */
@@ -362,6 +388,7 @@ export declare class UnsupportedMediaTypeError extends FaceServiceError {
     static readonly code = "UNSUPPORTED_MEDIA_TYPE";
     static readonly status = 415;
     readonly code: "UNSUPPORTED_MEDIA_TYPE";
+    readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
 /** The class of each code: what the client instantiates for an error answer. */
