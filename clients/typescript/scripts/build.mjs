@@ -46,7 +46,7 @@ if (process.argv.includes("--check")) {
   ];
   rmSync(fresh, { recursive: true, force: true });
   if (problems.length) {
-    console.error(`dist/ is not the build of src/ (run \`npm run build\` and commit dist/):\n  ${problems.join("\n  ")}`);
+    console.error(`dist/ is not the build of src/ (run \`npm run build\`, or \`npm run generate\` after a spec change, and commit dist/):\n  ${problems.join("\n  ")}`);
     process.exit(1);
   }
   console.log(`dist/ is the build of src/ (${want.length} files)`);
