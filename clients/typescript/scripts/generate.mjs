@@ -145,7 +145,8 @@ export function render(serviceSpec) {
           if (propName === "embedding") return "Float32Array";
         }
         const item = tsType(s.items, mode, depth + 1);
-        return /[ |&]/.test(item) ? `(${item})[]` : `${item}[]`;
+        const list = /[ |&]/.test(item) ? `(${item})[]` : `${item}[]`;
+        return mode === "in" ? `readonly ${list}` : list; // a request takes a readonly array too
       }
       case "object":
       case undefined: {

@@ -34,6 +34,8 @@ export async function typed(photo: Buffer): Promise<void> {
     await client.verify({ image: photo, embedding: e });
   }
   await client.search({ image: photo, gallery: [{ id: "a", embedding: stored }] }, { top_k: 3 });
+  const gallery: readonly { readonly id: string; readonly embedding: Buffer }[] = [{ id: "b", embedding: stored }];
+  await client.search({ image: photo, gallery }); // a readonly array (e.g. rows from a repository) goes as it is
 
   // Metadata on every answer.
   const meta: ResponseMetadata = r.$metadata;

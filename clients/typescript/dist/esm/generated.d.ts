@@ -440,7 +440,7 @@ export interface SearchRequest {
     /** JPEG, PNG, WebP, BMP or TIFF */
     image: ImageInput;
     /** entries to search; ids may repeat (several photos of a person); at most MAX_GALLERY_SIZE (default 1,000) */
-    gallery: ({
+    gallery: readonly ({
         embedding: EmbeddingInput;
         id: string;
     })[];
