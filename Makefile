@@ -57,6 +57,12 @@ bench: install-dev bake
 accuracy: install-dev bake
 	$(BIN)/python -m bench.accuracy $(ACCURACY_ARGS)
 
+# make orientation - photos turned 0/90/180/270 without EXIF, ORIENTATION_SEARCH on vs off (bench/orientation.py;
+#                    docs/orientation.md); LFW too when FACES_DIR has it
+.PHONY: orientation
+orientation: install-dev bake
+	$(BIN)/python -m bench.orientation $(ORIENTATION_ARGS)
+
 # make quality      - the quality gate's effect on LFW accuracy, measure distributions (bench/quality.py; docs/quality.md)
 # make bench-search - /search latency at 100, 1,000 and 10,000 gallery entries over HTTP (bench/search.py; docs/search.md)
 .PHONY: quality bench-search

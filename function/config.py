@@ -122,6 +122,10 @@ class Settings:
                                              description="a face found only by the padded pass must be this large")
     closeup_redetect_fraction: float = Field(_ENGINE.closeup_redetect_fraction, ge=0,
                                              description="a lone face this large fills the frame: padded pass")
+    orientation_search: bool = Field(_ENGINE.orientation_search,
+                                     description="read a photo turned 90/180/270 degrees when no upright face is "
+                                                 "found; off: such faces are `orientation_uncertain` "
+                                                 "(docs/orientation.md)")
     # -- comparison -----------------------------------------------------------------------------------------------
     similarity_threshold: float | None = Field(None, ge=-1, le=1, description="same_person at or above this cosine "
                                                "similarity; empty = the measured default of the served pack")
