@@ -122,7 +122,7 @@ describe("retries (maxAttempts 3, full-jitter backoff)", () => {
     const e = await caught(new FaceClient({ baseUrl: late.url, timeoutMs: 2000 }).health());
     assert.ok(e instanceof ModelNotReadyError);
     assert.equal(late.seen.length, 1);
-    assert.ok(e.$metadata.durationMs < 1000, `${e.$metadata.durationMs} ms`);
+    assert.ok(e.$metadata.durationMs < 10_000, `${e.$metadata.durationMs} ms: it waited for Retry-After: 60`);
   });
 
   test("a refused connection: FaceNetworkError (retried, then thrown) with the socket error as cause", async () => {
@@ -174,15 +174,15 @@ describe("time-out, abort, answers that are not the service's", () => {
     assert.equal(e.retryable, false);
     assert.equal(e.cause?.name, "TimeoutError");
     assert.equal(e.$metadata.attempts, 1);
-    assert.ok(Date.now() - started < 2000);
+    assert.ok(Date.now() - started < 10_000, `${Date.now() - started} ms`);
   });
 
   test("the budget covers every attempt and wait: 502, 502, ... within timeoutMs", async () => {
     const s = await scripted([[502, "<html>bad gateway</html>"], "hang"]);
-    const e = await caught(new FaceClient({ baseUrl: s.url, timeoutMs: 400, retry: FAST }).health());
+    const e = await caught(new FaceClient({ baseUrl: s.url, timeoutMs: 1500, retry: FAST }).health());
     assert.ok(e instanceof FaceTimeoutError);
     assert.equal(e.$metadata.attempts, 2);
-    assert.ok(e.$metadata.durationMs < 1500, `${e.$metadata.durationMs} ms`);
+    assert.ok(e.$metadata.durationMs >= 1400 && e.$metadata.durationMs < 10_000, `${e.$metadata.durationMs} ms`);
   });
 
   test("an abort: FaceAbortError with the signal's reason as cause, during a request and during a wait", async () => {
