@@ -23,7 +23,7 @@ from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic.dataclasses import dataclass
 from pydantic.fields import FieldInfo
 
-from function.engine.config import RECOGNIZER_BUCKETS, EngineConfig, QualityThresholds
+from function.engine.config import RECOGNIZER_BUCKETS, CudnnSearch, EngineConfig, QualityThresholds
 from function.limits import DecodeLimits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +97,7 @@ class Settings:
     stable_shapes: Literal["auto", "on", "off"] = Field(
         "auto", description="square detector canvases and recognizer batches padded to 1/4/8/16/32, all warmed up "
                             "at start; `auto` = on with `cuda` only (docs/gpu.md)")
-    cudnn_conv_algo_search: Literal["heuristic", "exhaustive", "default"] = Field(
+    cudnn_conv_algo_search: CudnnSearch = Field(
         _ENGINE.cudnn_conv_algo_search, description="cuDNN convolution algorithm choice per new input shape "
                                                     "(`cuda` only; docs/gpu.md)")
     ort_threads: int = Field(0, ge=0, description="ONNX Runtime intra-op threads; 0 = the CPUs this process may use "
