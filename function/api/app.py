@@ -18,7 +18,7 @@ from function.engine import FaceEngine
 from function.errors import StartupError
 from function.models import resolve_pack_name
 from function.observability import Telemetry
-from function.service import AnswerLimits, FaceService
+from function.service import FaceService
 from function.startup import load_engine
 
 log = logging.getLogger("function")
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
             app.state.pack_name = engine.pack.name
         app.state.service = FaceService(engine, settings.decode_limits(), settings.threshold_for(app.state.pack_name),
                                         settings.quality_thresholds(),
-                                        AnswerLimits(settings.max_faces, settings.max_answer_bytes))
+                                        settings.answer_limits())
     app.state.s3_fetch = S3Reader(settings.allowed_s3_buckets, settings.max_s3_bytes)  # boto3 imported on first use
     install_error_handlers(app)
     document_error_codes(app)

@@ -32,17 +32,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from function.api.errors import service_error_response
 from function.deadline import Deadline
 from function.errors import ServiceError, Unauthorized
+from function.limits import DRAIN_MAX_BYTES, DRAIN_MAX_S, LAMBDA_MARGIN_S
 from function.observability import Telemetry, end_request, start_request
 
 OPEN_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _MAX_ERROR_BODY = 4096
-# Draining an unread request body before answering (plain HTTP): at most this much, for at most this long; a body
-# declared larger is not drained at all (the server then closes the connection after the answer).
-DRAIN_MAX_BYTES = 64 * 1024 * 1024
-DRAIN_MAX_S = 5.0
-# On Lambda, the deadline leaves this much of the invocation's remaining time for the answer to get out.
-LAMBDA_MARGIN_S = 1.0
 _NO_DRAIN = frozenset((408, 499))  # the body stalled or the client left: nothing to drain
 
 
@@ -125,7 +120,7 @@ def api_key_ok(scope: Scope, expected: str) -> bool:
 
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, telemetry: Telemetry, api_key: str = "", deadline_s: float = 10.0) -> None:
+    def __init__(self, app: ASGIApp, telemetry: Telemetry, deadline_s: float, api_key: str = "") -> None:
         self.app = app
         self.telemetry = telemetry
         self.api_key = api_key

@@ -31,14 +31,11 @@ from function.errors import (
     S3ObjectTooLarge,
     S3Unavailable,
 )
+from function.limits import S3_CHUNK_BYTES, S3_CONNECT_TIMEOUT_S, S3_READ_TIMEOUT_S, S3_RESERVE_S
 
 _NOT_FOUND = {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}
 _DENIED = {"403", "AccessDenied", "Forbidden", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
 _S3_CODE = re.compile(r"^[A-Za-z0-9]{1,40}$")  # an S3 error code worth echoing (SlowDown, InternalError, 503)
-CONNECT_TIMEOUT_S = 2.0
-READ_TIMEOUT_S = 3.0
-CHUNK_BYTES = 256 * 1024
-RESERVE_S = 2.0  # of the request's deadline, kept for decoding and the models after the fetch
 
 
 def parse_s3_uri(uri: object, name: str) -> tuple[str, str]:
@@ -69,7 +66,7 @@ class S3Reader:
         bucket, key = parse_s3_uri(uri, name)
         if bucket not in self.allowed_buckets:
             raise S3NotAllowed("The bucket is not one this service may read.", field=field_name)
-        budget = (deadline or Deadline.never()).timeout(reserve=RESERVE_S, floor=0.5)
+        budget = (deadline or Deadline.never()).timeout(reserve=S3_RESERVE_S, floor=0.5)
         stop_at = math.inf if budget is None else time.monotonic() + budget
         try:
             return await asyncio.wait_for(run_in_threadpool(self._read, bucket, key, field_name, stop_at), budget)
@@ -83,7 +80,7 @@ class S3Reader:
                 from botocore.config import Config
 
                 config = Config(retries={"total_max_attempts": 2, "mode": "standard"},
-                                connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S)
+                                connect_timeout=S3_CONNECT_TIMEOUT_S, read_timeout=S3_READ_TIMEOUT_S)
                 self._client = boto3.client("s3", config=config, **self.client_kwargs)
             return self._client
 
@@ -99,7 +96,7 @@ class S3Reader:
             body = client.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{self.max_bytes}")["Body"]
             chunks, total = [], 0
             try:
-                for chunk in body.iter_chunks(CHUNK_BYTES):
+                for chunk in body.iter_chunks(S3_CHUNK_BYTES):
                     chunks.append(chunk)
                     total += len(chunk)
                     if total > self.max_bytes or time.monotonic() > stop_at:

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from function.api.middleware import DRAIN_MAX_S
 from function.entry import DEFAULT_HANDLER
+from function.limits import DRAIN_MAX_S
 from tests.support import free_port
 from tests.support import hostile_inputs as h
 from tests.support.services import entry_env, start_entry, stop, wait_http
