@@ -27,3 +27,7 @@ ROLES: tuple[str, ...] = tuple(ROLE_FACTS)
 # int8 variants (function/models/quantize.py; docs/int8.md has the measurements that chose these).
 QUANTIZE_METHODS = ("static", "dynamic")
 QUANTIZE_ROLES = ("recognizer", "detector")  # both pay at buffalo_l scale
+
+# The recognizer's output: every supported pack's ArcFace recognizer (w600k_r50, w600k_mbf) gives 512 numbers. The
+# engine reads the loaded model's own size; the API's documentation quotes this one.
+EMBEDDING_SIZE = 512
