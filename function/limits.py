@@ -57,6 +57,10 @@ MAX_PART_HEADERS = 16
 MAX_JSON_CONTAINERS = 1_000_000  # objects, arrays and strings (counted on the raw bytes, so an overestimate)
 MAX_JSON_VALUES = 2_000_000
 
+# -- stored embeddings (function/api/embeddings.py, /search)
+MAX_ID_LENGTH = 256  # characters of a gallery entry's id
+MAX_TOP_K = 100  # /search ?top_k
+
 # -- the HTTP edge (function/api/middleware.py) ---------------------------------------------------------------
 # Draining an unread request body after an early answer (plain HTTP): at most this much, for at most this long; a
 # body declared larger is not drained at all (the connection closes after the answer).

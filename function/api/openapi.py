@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from function.api.errors import ERROR_CODES
-from function.limits import RequestLimits
+from function.limits import MAX_ID_LENGTH, RequestLimits
 from function.models.roles import EMBEDDING_SIZE
 
 DESCRIPTION = f"""Face detection, {EMBEDDING_SIZE}-D ArcFace embeddings and face comparison on InsightFace models (ONNX Runtime).
@@ -62,7 +62,7 @@ GALLERY_SCHEMA: dict[str, Any] = {
                                                    "at most MAX_GALLERY_SIZE (default "
                                                    f"{RequestLimits().max_gallery_size:,})",
     "items": {"type": "object", "required": ["id", "embedding"],
-              "properties": {"id": {"type": "string", "maxLength": 256}, "embedding": EMBEDDING_SCHEMA}}}
+              "properties": {"id": {"type": "string", "maxLength": MAX_ID_LENGTH}, "embedding": EMBEDDING_SCHEMA}}}
 VERIFY_BODY = stored_body("embedding", EMBEDDING_SCHEMA, B64_EXAMPLE)
 SEARCH_BODY = stored_body("gallery", GALLERY_SCHEMA, [{"id": "alice", "embedding": B64_EXAMPLE},
                                                       {"id": "bob", "embedding": B64_EXAMPLE}])

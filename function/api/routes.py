@@ -41,6 +41,7 @@ from function.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from function.limits import MAX_TOP_K
 from function.models.roles import EMBEDDING_SIZE
 from function.observability import note
 from function.schemas import (
@@ -167,7 +168,7 @@ async def verify(request: Request, face: FaceChoice = FACE_QUERY,
              openapi_extra=SEARCH_BODY,
              summary="Which of the gallery's people is the face in the photo? Top-k at or above the threshold")
 async def search(request: Request, face: FaceChoice = FACE_QUERY,
-                 top_k: int = Query(5, ge=1, le=100, description="the most matches to return"),
+                 top_k: int = Query(5, ge=1, le=MAX_TOP_K, description="the most matches to return"),
                  service: FaceService = Depends(get_service)) -> SearchResponse:
     image, raw = await _form(request, "gallery")
     ids, gallery = await run_in_threadpool(parse_gallery, raw, service.engine.embedding_size,
