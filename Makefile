@@ -17,7 +17,7 @@ $(VENV)/.installed: $(BIN)/python requirements.txt requirements-nodeps.txt
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt requirements-oracle.txt
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt requirements-oracle.txt requirements-bulk.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-oracle.txt
 	touch $@
@@ -28,6 +28,12 @@ install-dev: $(VENV)/.installed-dev
 bake: $(VENV)/.installed
 	$(BIN)/python -m function.models bake buffalo_sc --if-missing
 
+# make bench-bulk - bulk embedding photos/s per vCPU (buffalo_sc, buffalo_l proxies) and Lambda cost per million
+#                   photos (bench/bulk.py; docs/bulk.md)
+.PHONY: bench-bulk
+bench-bulk: install-dev bake
+	$(BIN)/python -m bench.bulk $(BULK_BENCH_ARGS)
+
 # make bench-scale - buffalo_l-scale latency, cold start and RSS on timing proxies (bench/scale.py; docs/lambda-sizing.md)
 .PHONY: bench-scale
 bench-scale: install-dev bake
@@ -35,6 +41,17 @@ bench-scale: install-dev bake
 
 run: bake
 	$(BIN)/python -m function
+
+# make bulk SOURCE=photos/ OUT=photos.jsonl [BULK_ARGS="--face largest"] - every photo of a folder or s3:// prefix
+#      -> one JSON line each (python -m function.batch; resumable: run it again after an interruption). README: Bulk
+.PHONY: bulk
+$(VENV)/.installed-bulk: $(VENV)/.installed requirements-bulk.txt
+	$(BIN)/python -m pip install --quiet -r requirements-bulk.txt
+	touch $@
+
+bulk: $(VENV)/.installed-bulk bake
+	@test -n "$(SOURCE)" -a -n "$(OUT)" || { echo "usage: make bulk SOURCE=folder-or-s3://bucket/prefix OUT=file.jsonl" >&2; exit 2; }
+	$(BIN)/python -m function.batch "$(SOURCE)" --out "$(OUT)" $(BULK_ARGS)
 
 test: install-dev bake
 	$(BIN)/python -m pytest
@@ -56,6 +73,12 @@ bench: install-dev bake
 
 accuracy: install-dev bake
 	$(BIN)/python -m bench.accuracy $(ACCURACY_ARGS)
+
+# make orientation - photos turned 0/90/180/270 without EXIF, ORIENTATION_SEARCH on vs off (bench/orientation.py;
+#                    docs/orientation.md); LFW too when FACES_DIR has it
+.PHONY: orientation
+orientation: install-dev bake
+	$(BIN)/python -m bench.orientation $(ORIENTATION_ARGS)
 
 # make quality      - the quality gate's effect on LFW accuracy, measure distributions (bench/quality.py; docs/quality.md)
 # make bench-search - /search latency at 100, 1,000 and 10,000 gallery entries over HTTP (bench/search.py; docs/search.md)
@@ -99,6 +122,8 @@ $(SAM_VENV)/bin/sam: requirements-sam.txt
 events: $(SAM_VENV)/bin/sam
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway aws-proxy --stage Prod > function/events/apigateway-aws-proxy.json
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway http-api-proxy > function/events/apigateway-http-api-proxy.json
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event sqs receive-message > function/events/sqs-receive-message.json
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event s3 put > function/events/s3-put.json
 
 # --- The container image (issue #9) ---------------------------------------------------------------------------
 # make image        - docker build (legacy builder or BuildKit: whichever $(DOCKER) uses; DOCKER_BUILDKIT=0/1 picks)
@@ -133,6 +158,27 @@ image-test: docker-up install-dev image
 sam-local: docker-up $(SAM_VENV)/bin/sam
 	$(SAM) build $(SAM_PARAMS)
 	$(SAM) local start-api --port $(SAM_PORT) --skip-pull-image $(SAM_PARAMS)
+
+# make sam-invoke-batch BULK_BUCKET=b BULK_KEYS="k1 k2" BULK_OUTPUT=s3://out/prefix/ - sam build the batch function
+#   (bulk switches on), then `sam local invoke BatchFunction` twice: a Distributed Map batch and an SQS event of S3
+#   notifications for those keys (python -m function.batch.events). S3 is AWS's, with your credentials, unless
+#   S3_ENDPOINT_URL names another; SAM_INVOKE_ARGS is passed on (e.g. --docker-network host for a local S3).
+BULK_BUCKET     ?=
+BULK_KEYS       ?=
+BULK_OUTPUT     ?=
+S3_ENDPOINT_URL ?=
+SAM_BULK_PARAMS := --parameter-overrides "ModelPack=$(MODEL_PACK) BaseImage=$(BASE_IMAGE) EnableBulkMap=true EnableBulkQueue=true BulkInputBucket=$(BULK_BUCKET)"
+.PHONY: sam-invoke-batch
+sam-invoke-batch: docker-up $(SAM_VENV)/bin/sam $(VENV)/.installed
+	@test -n "$(BULK_BUCKET)" -a -n "$(BULK_KEYS)" -a -n "$(BULK_OUTPUT)" || { echo "usage: make sam-invoke-batch BULK_BUCKET=bucket BULK_KEYS='key ...' BULK_OUTPUT=s3://bucket/prefix/ [S3_ENDPOINT_URL=...] [MODEL_PACK=buffalo_sc] [BASE_IMAGE=...]" >&2; exit 2; }
+	$(SAM) build BatchFunction $(SAM_BULK_PARAMS)
+	$(BIN)/python -m function.batch.events map $(BULK_BUCKET) $(BULK_KEYS) > .aws-sam/bulk-map-event.json
+	$(BIN)/python -m function.batch.events sqs $(BULK_BUCKET) $(BULK_KEYS) > .aws-sam/bulk-sqs-event.json
+	printf '{"BatchFunction": {"BATCH_OUTPUT": "%s", "S3_ENDPOINT_URL": "%s"}}\n' "$(BULK_OUTPUT)" "$(S3_ENDPOINT_URL)" > .aws-sam/bulk-env.json
+	$(SAM) local invoke BatchFunction --skip-pull-image $(SAM_BULK_PARAMS) --env-vars .aws-sam/bulk-env.json \
+	    -e .aws-sam/bulk-map-event.json $(SAM_INVOKE_ARGS)
+	$(SAM) local invoke BatchFunction --skip-pull-image $(SAM_BULK_PARAMS) --env-vars .aws-sam/bulk-env.json \
+	    -e .aws-sam/bulk-sqs-event.json $(SAM_INVOKE_ARGS)
 
 model-source: $(VENV)/.installed
 	@test -n "$(MODEL_URI)" || { echo "usage: make model-source MODEL_URI=s3://bucket/key|https://... [MODEL_PACK=$(MODEL_PACK)]" >&2; exit 2; }

@@ -25,7 +25,9 @@ from pydantic.dataclasses import dataclass
 from pydantic.fields import FieldInfo
 
 from function.engine.config import RECOGNIZER_BUCKETS, CudnnSearch, EngineConfig, QualityThresholds
+from function.engine.cpu import int8_exact
 from function.limits import AnswerLimits, DecodeLimits, RequestLimits
+from function.schemas import FaceChoice
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_DIR = REPO_ROOT / "model_cache"
@@ -95,8 +97,8 @@ class Settings:
     execution_provider: Literal["cpu", "cuda"] = Field(
         "cpu", description="`cuda` uses the CUDA provider when the onnxruntime build has it (else CPU, with a warning)")
     model_precision: Literal["fp32", "int8"] = Field(
-        "fp32", description="`int8` serves the pack's int8 variants, made by `python -m function.models quantize` "
-                            "(docs/int8.md)")
+        "fp32", description="`int8` serves the pack's int8 variants, made by `python -m function.models quantize`; "
+                            "fp32 instead on an x86 CPU without VNNI (docs/int8.md)")
     stable_shapes: Literal["auto", "on", "off"] = Field(
         "auto", description="square detector canvases and recognizer batches padded to 1/4/8/16/32, all warmed up "
                             "at start; `auto` = on with `cuda` only (docs/gpu.md)")
@@ -125,6 +127,10 @@ class Settings:
                                              description="a face found only by the padded pass must be this large")
     closeup_redetect_fraction: float = Field(_ENGINE.closeup_redetect_fraction, ge=0,
                                              description="a lone face this large fills the frame: padded pass")
+    orientation_search: bool = Field(_ENGINE.orientation_search,
+                                     description="read a photo turned 90/180/270 degrees when no upright face is "
+                                                 "found; off: such faces are `orientation_uncertain` "
+                                                 "(docs/orientation.md)")
     # -- comparison -----------------------------------------------------------------------------------------------
     similarity_threshold: float | None = Field(None, ge=-1, le=1, description="same_person at or above this cosine "
                                                "similarity; empty = the measured default of the served pack")
@@ -162,7 +168,18 @@ class Settings:
     api_key: str = Field("", repr=False, description="when set, every route but /health and /docs needs x-api-key")
     allowed_s3_buckets: Annotated[tuple[str, ...], BeforeValidator(_comma_list)] = Field(
         (), description="comma-separated buckets that `*_s3` JSON fields may read; empty = S3 input off")
-    max_s3_bytes: int = Field(_REQUEST.max_s3_bytes, gt=0, description="largest S3 object read (bytes)")
+    max_s3_bytes: int = Field(_REQUEST.max_s3_bytes, gt=0, description="largest S3 object read (bytes); also the "
+                              "largest photo the batch jobs read")
+    s3_endpoint_url: str = Field("", description="an S3-compatible endpoint (MinIO, a local S3 for `sam local "
+                                 "invoke`) for S3 input and the batch jobs; empty = AWS S3")
+    # -- bulk embedding (function/batch/, README: Bulk) -------------------------------------------------------------
+    batch_output: str = Field("", description="batch function: `s3://bucket/prefix/` its result objects go under "
+                              "(one JSON-lines object per batch); `python -m function.batch` takes --out instead")
+    batch_face: FaceChoice = Field("single", description="batch jobs: the face of each photo, as ?face= (`single`: "
+                                   "a photo of several faces is an error line)")
+    batch_all_faces: bool = Field(False, description="batch jobs: every face of each photo, as ?all=true")
+    batch_reserve_s: float = Field(20.0, gt=0, description="batch function: seconds of the invocation kept for "
+                                   "writing its result; photos not started by then go back for a retry")
     # -- observability --------------------------------------------------------------------------------------------
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     on_lambda: bool = Field(False, description="running on AWS Lambda (AWS_LAMBDA_FUNCTION_NAME is set)")
@@ -174,7 +191,7 @@ class Settings:
                                              "(POWERTOOLS_TRACE_DISABLED=true turns it off)")
     request_log: bool = Field(True, description="one structured log line per request")
 
-    @field_validator("execution_provider", "model_precision", "stable_shapes", "cudnn_conv_algo_search",
+    @field_validator("execution_provider", "model_precision", "stable_shapes", "cudnn_conv_algo_search", "batch_face",
                      mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
@@ -194,10 +211,18 @@ class Settings:
     def threads(self) -> int:
         return self.ort_threads if self.ort_threads > 0 else available_cpus()
 
+    @property
+    def served_precision(self) -> Literal["fp32", "int8"]:
+        """MODEL_PRECISION, except that int8 on CPU falls back to fp32 on an x86 CPU without VNNI, where ONNX
+        Runtime's int8 kernels saturate and the embeddings drift (function/engine/cpu.py, docs/int8.md)."""
+        if self.model_precision == "int8" and self.execution_provider == "cpu" and not int8_exact():
+            return "fp32"
+        return self.model_precision
+
     def threshold_for(self, pack_name: str) -> float:
         if self.similarity_threshold is not None:
             return self.similarity_threshold
-        measured = DEFAULT_SIMILARITY_THRESHOLDS.get(f"{pack_name}:{self.model_precision}")
+        measured = DEFAULT_SIMILARITY_THRESHOLDS.get(f"{pack_name}:{self.served_precision}")
         if measured is not None:  # a quantized pack's scores shift: its own measured value when there is one
             return measured
         return DEFAULT_SIMILARITY_THRESHOLDS.get(pack_name, FALLBACK_SIMILARITY_THRESHOLD)
@@ -214,6 +239,10 @@ class Settings:
     def quality_thresholds(self) -> QualityThresholds:
         return QualityThresholds(**{f.name: getattr(self, f"quality_{f.name}")
                                     for f in dataclass_fields(QualityThresholds)})
+
+    def s3_client_kwargs(self) -> dict[str, Any]:
+        """boto3.client("s3", ...) keyword arguments these settings ask for (the endpoint, path-style with it)."""
+        return {"endpoint_url": self.s3_endpoint_url} if self.s3_endpoint_url else {}
 
     def decode_limits(self) -> DecodeLimits:
         return DecodeLimits(**{f.name: getattr(self, f.name) for f in dataclass_fields(DecodeLimits)})

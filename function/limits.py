@@ -69,7 +69,7 @@ DRAIN_MAX_S = 5.0
 # On Lambda, the deadline leaves this much of the invocation's remaining time for the answer to get out.
 LAMBDA_MARGIN_S = 1.0
 
-# -- S3 input (function/api/s3.py) ---------------------------------------------------------------------------
+# -- S3 input (function/s3read.py; the reserve: function/api/s3.py) ------------------------------------------
 S3_CONNECT_TIMEOUT_S = 2.0
 S3_READ_TIMEOUT_S = 3.0
 S3_CHUNK_BYTES = 256 * 1024  # the body is read in chunks of this size, the deadline checked between them

@@ -10,11 +10,17 @@ from function.engine.config import Reason as QualityReason
 from function.models.roles import EMBEDDING_SIZE
 
 FaceChoice = Literal["single", "largest", "center"]
+Orientation = Literal[0, 90, 180, 270]
+ORIENTATION_TEXT = ("the turn, in degrees clockwise, applied to the image as sent (EXIF orientation applied) to read "
+                    "this face upright: 0 = as sent, 90 = the image's top had gone to the left, 180 = upside down, "
+                    "270 = the top had gone to the right. box and landmarks stay in the image as sent; pose is read in "
+                    "the turned (upright) copy")
 QualityMode = Literal["none", "enrol"]
 
 
 class Pose(BaseModel):
-    """Head pose in degrees, estimated from the five landmarks (docs/quality.md)."""
+    """Head pose in degrees, estimated from the five landmarks as read in the upright copy of the image (after the
+    face's `orientation` turn; docs/quality.md, docs/orientation.md)."""
 
     yaw: float = Field(description="left/right turn; positive = face turned towards the image's right", examples=[-4.2])
     pitch: float = Field(description="up/down tilt; positive = face tilted up", examples=[-6.1])
@@ -39,6 +45,7 @@ class FaceBox(BaseModel):
     landmarks: list[list[float]] = Field(description="five [x, y] points: left eye, right eye, nose, mouth left, mouth right")
     quality: FaceQuality | None = Field(default=None, description="size, sharpness, brightness and the usable verdict")
     pose: Pose | None = Field(default=None, description="yaw, pitch, roll in degrees")
+    orientation: Orientation = Field(default=0, description=ORIENTATION_TEXT, examples=[0])
 
 
 class FaceEmbedding(FaceBox):
@@ -67,6 +74,7 @@ class ExtractResponse(BaseModel):
     landmarks: list[list[float]]
     quality: FaceQuality | None = Field(default=None, description="quality of the face embedded")
     pose: Pose | None = Field(default=None, description="pose of the face embedded")
+    orientation: Orientation = Field(default=0, description="of the face embedded: " + ORIENTATION_TEXT, examples=[0])
     faces: list[FaceEmbedding] | None = Field(default=None, description="every face with its embedding (only with ?all=true)")
     faces_truncated: bool | None = Field(default=None, description="with ?all=true: true when more faces were found "
                                          "than one answer carries (MAX_FACES, MAX_ANSWER_BYTES); `faces` then holds "

@@ -102,7 +102,7 @@ class FaceService:
     def _detect(self, pixels: np.ndarray, purpose: str, deadline: Deadline) -> list[Face]:
         deadline.check("detection")
         with span("detect"):
-            return self.engine.detect(pixels, purpose=purpose)  # type: ignore[arg-type]
+            return self.engine.detect(pixels, purpose=purpose, time_left=deadline.remaining)  # type: ignore[arg-type]
 
     def _embed(self, pixels: np.ndarray, faces: list[Face], deadline: Deadline) -> np.ndarray:
         deadline.check("embedding")
@@ -156,7 +156,8 @@ class FaceService:
                        landmarks=[[round(float(x), 2), round(float(y), 2)] for x, y in f.landmarks],
                        quality=FaceQuality(face_size=round(q.face_size, 1), sharpness=round(q.sharpness, 1),
                                            brightness=round(q.brightness, 1), usable=q.usable, reasons=list(q.reasons)),
-                       pose=Pose(yaw=round(q.pose.yaw, 1), pitch=round(q.pose.pitch, 1), roll=round(q.pose.roll, 1)))
+                       pose=Pose(yaw=round(q.pose.yaw, 1), pitch=round(q.pose.pitch, 1), roll=round(q.pose.roll, 1)),
+                       orientation=face.orientation)  # type: ignore[arg-type]  # 0/90/180/270 by construction
 
     def _unit(self, vector: np.ndarray) -> np.ndarray:
         """A stored embedding L2-normalised (the parser has refused zero and non-finite vectors)."""
@@ -214,7 +215,8 @@ class FaceService:
                                        field="image")
             vector = self._embed(image.pixels, [face], dl)[0]
         return ExtractResponse(embedding=vector.tolist(), confidence=box.score, embedding_size=int(vector.shape[0]),
-                               box=box.box, landmarks=box.landmarks, quality=box.quality, pose=box.pose)
+                               box=box.box, landmarks=box.landmarks, quality=box.quality, pose=box.pose,
+                               orientation=box.orientation)
 
     def _extract_all(self, data: bytes, deadline: Deadline | None) -> ExtractResponse:
         with self._work(deadline) as dl:
@@ -230,7 +232,8 @@ class FaceService:
         first = items[max(ids, key=lambda i: kept[i].area)]
         return ExtractResponse(embedding=first.embedding, confidence=first.score, embedding_size=len(first.embedding),
                                box=first.box, landmarks=first.landmarks, quality=first.quality, pose=first.pose,
-                               faces=[items[i] for i in ids], faces_truncated=len(ids) < len(faces),
+                               orientation=first.orientation, faces=[items[i] for i in ids],
+                               faces_truncated=len(ids) < len(faces),
                                face_count=len(faces))
 
     def compare(self, data1: bytes, data2: bytes, choice: FaceChoice = "single",

@@ -28,6 +28,7 @@ from function.errors import StartupError
 if TYPE_CHECKING:
     from function.config import Settings
     from function.engine import FaceEngine
+    from function.service import FaceService
 
 log = logging.getLogger("function")
 
@@ -78,9 +79,13 @@ def load_engine(settings: Settings, pack_name: str) -> FaceEngine:
     from function.models import load_pack
 
     limit_heap_retention()
+    precision = settings.served_precision
+    if precision != settings.model_precision:
+        log.warning("MODEL_PRECISION=%s asked, serving %s: this x86 CPU has no VNNI, and ONNX Runtime's int8 kernels "
+                    "saturate without it (embeddings drift; docs/int8.md)", settings.model_precision, precision)
     t0 = time.perf_counter()
     try:
-        engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack_name, precision=settings.model_precision),
+        engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack_name, precision=precision),
                                       settings.engine_config())
     except StartupError:
         raise
@@ -92,6 +97,17 @@ def load_engine(settings: Settings, pack_name: str) -> FaceEngine:
              r.detector_session_s, r.recognizer_session_s, r.warmup_s, ",".join(r.providers), settings.threads,
              ", ".join(f"{d['role']} {d['precision']}" for d in engine.pack.describe()) if engine.pack else "")
     return engine
+
+
+def build_service(settings: Settings, engine: FaceEngine, pack_name: str) -> FaceService:
+    """The use cases on a loaded engine, with the settings' limits, quality thresholds and the pack's threshold
+    (the API app and the batch jobs build theirs here)."""
+    from function.service import FaceService
+
+    if engine.pack is not None:
+        pack_name = engine.pack.name
+    return FaceService(engine, settings.decode_limits(), settings.threshold_for(pack_name),
+                       settings.quality_thresholds(), settings.answer_limits())
 
 
 class EngineLoader:

@@ -19,8 +19,7 @@ from function.engine import FaceEngine
 from function.errors import StartupError
 from function.models import resolve_pack_name
 from function.observability import Telemetry
-from function.service import FaceService
-from function.startup import load_engine
+from function.startup import build_service, load_engine
 
 log = logging.getLogger("function")
 
@@ -45,10 +44,9 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
     if engine is not None:
         if engine.pack is not None:
             app.state.pack_name = engine.pack.name
-        app.state.service = FaceService(engine, settings.decode_limits(), settings.threshold_for(app.state.pack_name),
-                                        settings.quality_thresholds(),
-                                        settings.answer_limits())
-    app.state.s3_fetch = S3Reader(settings.allowed_s3_buckets, settings.max_s3_bytes)  # boto3 imported on first use
+        app.state.service = build_service(settings, engine, app.state.pack_name)
+    app.state.s3_fetch = S3Reader(settings.allowed_s3_buckets, settings.max_s3_bytes,  # boto3 imported on first use
+                                  settings.s3_client_kwargs())
     install_error_handlers(app)
     document_error_codes(app)
     app.include_router(router)

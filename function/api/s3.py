@@ -7,14 +7,14 @@ pay). The object is held in memory only, never written to disk.
 
 Time is bounded below the request's deadline: short connect/read timeouts, one retry, the body read in chunks with
 the deadline checked between them, and the whole fetch abandoned (502 S3_UNAVAILABLE) when the deadline, less a
-reserve for decoding and the models, runs out. Error messages name neither the key nor any library class.
+reserve for decoding and the models, runs out. The read itself and its error mapping are function/s3read.py's (shared
+with the batch jobs); error messages name neither the key nor any library class.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,19 +23,9 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from function.deadline import Deadline
-from function.errors import (
-    InvalidRequest,
-    S3AccessDenied,
-    S3NotAllowed,
-    S3ObjectNotFound,
-    S3ObjectTooLarge,
-    S3Unavailable,
-)
-from function.limits import S3_CHUNK_BYTES, S3_CONNECT_TIMEOUT_S, S3_READ_TIMEOUT_S, S3_RESERVE_S
-
-_NOT_FOUND = {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}
-_DENIED = {"403", "AccessDenied", "Forbidden", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
-_S3_CODE = re.compile(r"^[A-Za-z0-9]{1,40}$")  # an S3 error code worth echoing (SlowDown, InternalError, 503)
+from function.errors import InvalidRequest, S3NotAllowed, S3Unavailable
+from function.limits import S3_RESERVE_S
+from function.s3read import make_client, read_object
 
 
 def parse_s3_uri(uri: object, name: str) -> tuple[str, str]:
@@ -76,48 +66,8 @@ class S3Reader:
     def client(self) -> Any:
         with self._lock:
             if self._client is None:
-                import boto3  # lazy: see module docstring
-                from botocore.config import Config
-
-                config = Config(retries={"total_max_attempts": 2, "mode": "standard"},
-                                connect_timeout=S3_CONNECT_TIMEOUT_S, read_timeout=S3_READ_TIMEOUT_S)
-                self._client = boto3.client("s3", config=config, **self.client_kwargs)
+                self._client = make_client(**self.client_kwargs)  # boto3 imported here: see module docstring
             return self._client
 
     def _read(self, bucket: str, key: str, field_name: str, stop_at: float) -> bytes:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        client = self.client()
-        try:
-            size = int(client.head_object(Bucket=bucket, Key=key)["ContentLength"])
-            if size > self.max_bytes:
-                raise S3ObjectTooLarge(f"The S3 object is {size:,} bytes; the limit is {self.max_bytes:,} bytes.",
-                                       field=field_name)
-            body = client.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{self.max_bytes}")["Body"]
-            chunks, total = [], 0
-            try:
-                for chunk in body.iter_chunks(S3_CHUNK_BYTES):
-                    chunks.append(chunk)
-                    total += len(chunk)
-                    if total > self.max_bytes or time.monotonic() > stop_at:
-                        break
-            finally:
-                body.close()
-        except ClientError as exc:
-            err = exc.response.get("Error", {})
-            code = str(err.get("Code", ""))
-            status = str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
-            if code in _NOT_FOUND or status == "404":
-                raise S3ObjectNotFound("The S3 object does not exist.", field=field_name) from None
-            if code in _DENIED or status == "403":
-                raise S3AccessDenied("This service may not read that S3 object.", field=field_name) from None
-            shown = code if _S3_CODE.match(code) else status if _S3_CODE.match(status) else "no code"
-            raise S3Unavailable(f"S3 refused the read ({shown}).", field=field_name) from None
-        except BotoCoreError:
-            raise S3Unavailable("S3 could not be reached.", field=field_name) from None
-        if time.monotonic() > stop_at:
-            raise S3Unavailable("S3 did not answer in time.", field=field_name)
-        if total > self.max_bytes:
-            raise S3ObjectTooLarge(f"The S3 object is larger than the limit of {self.max_bytes:,} bytes.",
-                                   field=field_name)
-        return b"".join(chunks)
+        return read_object(self.client(), bucket, key, self.max_bytes, stop_at, field_name).data

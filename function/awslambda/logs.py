@@ -1,5 +1,6 @@
-"""Log set-up for the Lambda entry: the runtime client installs its own root handler; anywhere else (a test, the
-Runtime Interface Emulator's host process) one is added, in the same line format as `python -m function`."""
+"""Log set-up for the Lambda entries (function/lambda_handler.py and function/batch/handler.py): the runtime client
+installs its own root handler; anywhere else (a test, the Runtime Interface Emulator's host process) one is added,
+in the same line format as `python -m function`."""
 
 from __future__ import annotations
 

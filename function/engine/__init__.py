@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING, Any
 from function.engine.config import EngineConfig
 
 if TYPE_CHECKING:
-    from function.engine.engine import DetectPass, FaceEngine, LoadReport, choose_face, ensure_bgr
+    from function.engine.engine import DetectPass, FaceEngine, LoadReport, OrientationTrace, choose_face, ensure_bgr
     from function.engine.types import Face
 
-_LAZY = {"DetectPass": "engine", "FaceEngine": "engine", "LoadReport": "engine", "choose_face": "engine",
+_LAZY = {"DetectPass": "engine", "FaceEngine": "engine", "LoadReport": "engine", "OrientationTrace": "engine",
+         "choose_face": "engine",
          "ensure_bgr": "engine", "Face": "types"}
 
-__all__ = ["DetectPass", "EngineConfig", "Face", "FaceEngine", "LoadReport", "choose_face", "ensure_bgr"]
+__all__ = ["DetectPass", "EngineConfig", "Face", "FaceEngine", "LoadReport", "OrientationTrace", "choose_face",
+           "ensure_bgr"]
 
 
 def __getattr__(name: str) -> Any:

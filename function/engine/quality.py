@@ -6,7 +6,8 @@ Sharpness and brightness are measured on what the recognizer sees: the face alig
 of a crop that leaves the image counts little). Sharpness is the variance of the Laplacian there: a large face in a
 sharp photo scores high, a blurred or an up-scaled tiny face scores low. Brightness is the mean grey level, 0..255.
 
-Pose comes from the five landmarks alone, with a weak-perspective model of a generic face:
+Pose comes from the five landmarks alone, read in the upright copy of the image (the face's `orientation`, the
+quarter turn the engine applied to read it, undone first), with a weak-perspective model of a generic face:
 - roll: the angle of the line from the eye on the image's left to the eye on the image's right (exact for an
   in-plane rotation; positive = the face turned clockwise as seen);
 - yaw: the nose tip's sideways offset from the eye-mouth midline, in the roll-free frame. A nose tip that stands
@@ -31,6 +32,7 @@ import numpy as np
 
 from function.engine.aligner import ARCFACE_TEMPLATE, align_face
 from function.engine.config import REASONS, QualityThresholds, Reason
+from function.engine.orientation import upright_landmarks
 from function.engine.types import Face
 
 # Frontal ArcFace template: the nose tip's drop below the eye line, in eye distances.
@@ -95,8 +97,9 @@ def crop_measures(aligned: np.ndarray) -> tuple[float, float]:
 
 
 def judge(face_size: float, sharpness: float, brightness: float, pose: Pose,
-          limits: QualityThresholds) -> tuple[Reason, ...]:
-    """The reasons a face is not usable (empty when it is), in REASONS order."""
+          limits: QualityThresholds, orientation_settled: bool = True) -> tuple[Reason, ...]:
+    """The reasons a face is not usable (empty when it is), in REASONS order. A face whose orientation the engine
+    could not settle is never usable (orientation_uncertain): its embedding may be of an upside-down crop."""
     failed: dict[Reason, bool] = {
         "face_too_small": face_size < limits.min_face_size,
         "too_blurry": sharpness < limits.min_sharpness,
@@ -105,16 +108,18 @@ def judge(face_size: float, sharpness: float, brightness: float, pose: Pose,
         "yaw_too_large": abs(pose.yaw) > limits.max_yaw,
         "pitch_too_large": abs(pose.pitch) > limits.max_pitch,
         "roll_too_large": abs(pose.roll) > limits.max_roll,
+        "orientation_uncertain": not orientation_settled,
     }
     return tuple(r for r in REASONS if failed[r])
 
 
 def assess(image: np.ndarray, face: Face, limits: QualityThresholds, pixel_scale: float = 1.0) -> Quality:
     """Quality of `face` (coordinates in `image` pixels); `pixel_scale` maps them to the image as sent (reduced
-    decode), so that face_size is in the pixels the caller knows."""
+    decode), so that face_size is in the pixels the caller knows. Pose is read in the upright copy (the face's
+    `orientation` undone), so a face the engine turned upright is not flagged roll_too_large."""
     box = face.box
     face_size = float(min(box[2] - box[0], box[3] - box[1])) * pixel_scale
     sharpness, brightness = crop_measures(align_face(image, face.landmarks, 112))
-    pose = estimate_pose(face.landmarks)
+    pose = estimate_pose(upright_landmarks(face))
     return Quality(face_size=face_size, sharpness=sharpness, brightness=brightness, pose=pose,
-                   reasons=judge(face_size, sharpness, brightness, pose, limits))
+                   reasons=judge(face_size, sharpness, brightness, pose, limits, face.orientation_settled))

@@ -131,7 +131,7 @@ def test_compare_same_person_lfw(client):
     assert body["success"] is True and body["same_person"] is True
     assert body["similarity"] >= body["threshold"]
     assert math.isclose(body["confidence"], 50 * (1 + body["similarity"]), abs_tol=1e-3)
-    assert set(body["face1"]) == {"box", "score", "landmarks", "quality", "pose"}  # issue #12 added the last two
+    assert set(body["face1"]) == {"box", "score", "landmarks", "quality", "pose", "orientation"}  # #12: quality, pose; #16: orientation
 
 
 def test_compare_different_people_lfw(client):

@@ -56,7 +56,9 @@ def translate(parameters: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> di
     transform = pytest.importorskip("samtranslator.translator.transform", reason="aws-sam-translator (dev)").transform
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     template = load_template()
-    template["Resources"]["FaceFunction"]["Properties"]["ImageUri"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/face:1"
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["ImageUri"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/face:1"
 
     class NoManagedPolicies:
         def load(self) -> dict[str, str]:
@@ -75,6 +77,8 @@ def resolve(node: Any, template: dict[str, Any], parameters: dict[str, str]) -> 
             return value(args[0]) == value(args[1])
         if fn == "Fn::Not":
             return not condition(args[0])
+        if fn == "Fn::Or":
+            return any(condition(a) for a in args)
         raise AssertionError(f"unsupported condition {fn}")
 
     def value(v: Any) -> Any:
@@ -293,3 +297,87 @@ def test_ci_stays_docker_free() -> None:
     ci = (REPO_ROOT / ".ci" / "run").read_text()
     commands = [line for line in ci.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     assert not any(word in line for line in commands for word in ("docker", "image", "sam"))
+
+
+# -- bulk embedding (issue #20): optional, least privilege, biometric data encrypted and expired -----------------
+
+BULK = {"BulkInputBucket": "photo-archive", "BulkInputPrefix": "photos/"}
+
+
+def statements_of(template: dict[str, Any], role_name: str) -> list[dict[str, Any]]:
+    role = template["Resources"][role_name]
+    return [s for p in role["Properties"].get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
+
+
+def test_bulk_is_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    t = deployed({}, monkeypatch)
+    for kind in ("AWS::SQS::Queue", "AWS::StepFunctions::StateMachine", "AWS::S3::Bucket",
+                 "AWS::Lambda::EventSourceMapping"):
+        assert not by_type(t, kind), kind
+    assert list(by_type(t, "AWS::Lambda::Function")) == ["FaceFunction"]
+
+
+def test_bulk_on_both_triggers(monkeypatch: pytest.MonkeyPatch) -> None:
+    t = deployed({"EnableBulkMap": "true", "EnableBulkQueue": "true", **BULK}, monkeypatch)
+    fns = by_type(t, "AWS::Lambda::Function")
+    assert set(fns) == {"FaceFunction", "BatchFunction"}
+    api, batch = fns["FaceFunction"]["Properties"], fns["BatchFunction"]["Properties"]
+    assert api["Timeout"] == 29 and "ImageConfig" not in api  # the API function is unchanged
+    assert batch["ImageConfig"]["Command"] == ["function.batch.handler.handler"]
+    assert batch["Code"] == api["Code"]  # the same image
+    env = batch["Environment"]["Variables"]
+    assert env["ALLOWED_S3_BUCKETS"] == {"Ref": "BulkInputBucket"} and "BATCH_OUTPUT" in env
+    # the batch role: read the input prefix, read/write results/, consume the queue; nothing else, nothing on "*"
+    statements = statements_of(t, batch["Role"]["Fn::GetAtt"][0])
+    actions = sorted(a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+    assert actions == sorted(["s3:GetObject", "s3:GetObject", "s3:PutObject", "s3:ListBucket", "sqs:ReceiveMessage",
+                              "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"])
+    for s in statements:  # every statement names one of the stack's own resources or the input bucket
+        assert s["Resource"] != "*" and re.search(r"BulkInputBucket|BulkOutputBucket|BulkQueue", json.dumps(s["Resource"]))
+    assert statements[0]["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:s3:::${BulkInputBucket}/${BulkInputPrefix}*"}
+    role = t["Resources"][batch["Role"]["Fn::GetAtt"][0]]
+    assert all("SQS" not in str(arn) for arn in role["Properties"].get("ManagedPolicyArns", []))
+    # encrypted, private, expiring results; encrypted queues with a dead-letter queue
+    (bucket,) = by_type(t, "AWS::S3::Bucket").values()
+    b = bucket["Properties"]
+    assert b["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"]
+    assert all(b["PublicAccessBlockConfiguration"].values())
+    assert b["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == {"Ref": "BulkRetentionDays"}
+    queues = by_type(t, "AWS::SQS::Queue")
+    assert set(queues) == {"BulkQueue", "BulkDeadLetterQueue"}
+    assert all(q["Properties"]["SqsManagedSseEnabled"] is True for q in queues.values())
+    assert queues["BulkQueue"]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["BulkDeadLetterQueue", "Arn"]}
+    assert queues["BulkQueue"]["Properties"]["VisibilityTimeout"] >= 6 * load_template()["Parameters"]["BulkTimeout"]["MaxValue"]
+    (mapping,) = by_type(t, "AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # the state machine: Distributed Map over the prefix, batches, concurrency, tolerated failures, retries
+    (machine,) = by_type(t, "AWS::StepFunctions::StateMachine").values()
+    definition = load_template()["Resources"]["BulkStateMachine"]["Properties"]["Definition"]
+    photos = definition["States"]["Photos"]
+    assert photos["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    assert photos["ItemReader"]["Resource"].endswith("s3:listObjectsV2")
+    assert photos["ItemBatcher"]["BatchInput"] == {"bucket": "${InputBucket}", "run.$": "$$.Execution.Name"}
+    assert {"MaxConcurrency", "ToleratedFailurePercentage", "ResultWriter"} <= set(photos)
+    retry = photos["ItemProcessor"]["States"]["Embed"]["Retry"]
+    assert retry[0]["ErrorEquals"] == ["BatchIncomplete"]
+    from function.batch.handler import BatchIncomplete
+
+    assert BatchIncomplete.__name__ == "BatchIncomplete"
+    subs = machine["Properties"]["DefinitionSubstitutions"]
+    assert subs["MaxConcurrency"] == {"Ref": "BulkMaxConcurrency"}
+    machine_statements = statements_of(t, machine["Properties"]["RoleArn"]["Fn::GetAtt"][0])
+    assert not any(s["Resource"] == "*" for s in machine_statements)
+
+
+def test_bulk_map_only_has_no_queue_permissions(monkeypatch: pytest.MonkeyPatch) -> None:
+    t = deployed({"EnableBulkMap": "true", **BULK}, monkeypatch)
+    assert not by_type(t, "AWS::SQS::Queue") and not by_type(t, "AWS::Lambda::EventSourceMapping")
+    batch = by_type(t, "AWS::Lambda::Function")["BatchFunction"]["Properties"]
+    assert "sqs:" not in json.dumps(statements_of(t, batch["Role"]["Fn::GetAtt"][0]))
+
+
+def test_bulk_handler_named_by_the_template_is_importable() -> None:
+    command = load_template()["Resources"]["BatchFunction"]["Properties"]["ImageConfig"]["Command"]
+    module_name, _, attr = command[0].rpartition(".")
+    assert callable(getattr(importlib.import_module(module_name), attr))

@@ -114,7 +114,8 @@ def test_fixed_canvases_feed_two_shapes_and_find_the_same_faces(engine: FaceEngi
                 cosines = np.sum(engine.embed(image, want) * engine.embed(image, got), axis=1)
                 assert cosines.min() >= 0.999
     det_shapes = {c.shape for c in calls if c.role == "det"}
-    assert det_shapes == {(1, 3, 640, 640), (1, 3, 320, 320)}  # the full (and close-up) pass, the coarse pass
+    # the full (and close-up) pass, the coarse pass (and orientation probe), the orientation check's 128 px crop
+    assert {(1, 3, 640, 640), (1, 3, 320, 320)} <= det_shapes <= {(1, 3, s, s) for s in (640, 320, 128)}
     assert len({c.shape for c in default_calls if c.role == "det"}) > 2  # CPU default: fitted canvases
 
 
@@ -123,7 +124,7 @@ def test_cuda_warmup_runs_every_shape_so_requests_meet_none_new(engine: FaceEngi
     warm, calls = recording(engine, config)
     warm.warmup()
     warmed = {(c.role, c.shape) for c in calls}
-    assert warmed == {("det", (1, 3, 640, 640)), ("det", (1, 3, 320, 320))} | \
+    assert warmed == {("det", (1, 3, 640, 640)), ("det", (1, 3, 320, 320)), ("det", (1, 3, 128, 128))} | \
         {("rec", (n, 3, 112, 112)) for n in RECOGNIZER_BUCKETS}
     calls.clear()
     for image in photos():

@@ -156,3 +156,41 @@ def test_threshold_is_the_distance_bound(dsn: str, gallery: list[tuple[str, list
         hit = conn.execute(sql["search"], {"probe": _vector(va), "threshold": sim - 1e-6, "k": 5}).fetchall()
         miss = conn.execute(sql["search"], {"probe": _vector(va), "threshold": sim + 1e-6, "k": 5}).fetchall()
     assert [r[0] for r in hit] == [b] and miss == []
+
+
+def test_batch_lines_load_into_pgvector_bit_for_bit(dsn: str, settings, engine, tmp_path: Path) -> None:
+    """Bulk enrolment (issue #20): a folder of photos -> python -m function.batch's JSON lines -> python -m
+    function.batch.pgvector's CSV -> COPY into the documented table: every face stored exactly (float32 for
+    float32), and the documented query finds each person by their own photo first."""
+    import json
+
+    import numpy as np
+
+    from function.batch.core import BatchJob, Options
+    from function.batch.lines import decode_embedding
+    from function.batch.pgvector import main as to_csv
+    from function.batch.sources import LocalReader
+    from function.startup import build_service
+    from tests.support.photos import DATA
+
+    job = BatchJob(build_service(settings, engine, "buffalo_sc"), "buffalo_sc", Options(face="largest"), 10.0)
+    reader = LocalReader(DATA.root / "lfw", settings.max_s3_bytes)
+    lines = job.run(reader.list(), reader).lines
+    faces = [(line.key.split("/")[0], f.embedding) for line in lines for f in line.faces or ()]
+    assert len(faces) == sum(1 for line in lines if line.ok) >= 25
+    (tmp_path / "lines.jsonl").write_text("".join(line.json_line() for line in lines))
+    assert to_csv([str(tmp_path / "lines.jsonl"), "--id", "parent", "-o", str(tmp_path / "rows.csv")]) == 0
+    sql = _sql_blocks()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA bulk; SET search_path TO bulk, public")
+        conn.execute(sql["schema"])
+        with conn.cursor() as cur, cur.copy("COPY faces (person_id, embedding) FROM STDIN WITH (FORMAT csv, HEADER)") as cp:
+            cp.write((tmp_path / "rows.csv").read_text())
+        stored = conn.execute("SELECT person_id, embedding::text FROM faces ORDER BY id").fetchall()
+        assert [p for p, _ in stored] == [p for p, _ in faces]
+        for (_, text), (_, b64) in zip(stored, faces, strict=True):
+            assert np.array_equal(np.asarray(json.loads(text), dtype=np.float32), decode_embedding(b64))
+        for person, b64 in faces:
+            probe = "[" + ",".join(repr(float(x)) for x in decode_embedding(b64)) + "]"
+            rows = conn.execute(sql["search"], {"probe": probe, "threshold": 0.27, "k": 3}).fetchall()
+            assert rows[0][0] == person and rows[0][1] == pytest.approx(1.0, abs=1e-5)

@@ -48,7 +48,7 @@ export interface ErrorResponse {
   /** the request field the error is about, where there is one */
   field?: string | null;
   /** FACE_QUALITY only: why the face was refused */
-  reasons?: ("face_too_small" | "too_blurry" | "too_dark" | "too_bright" | "yaw_too_large" | "pitch_too_large" | "roll_too_large")[] | null;
+  reasons?: ("face_too_small" | "too_blurry" | "too_dark" | "too_bright" | "yaw_too_large" | "pitch_too_large" | "roll_too_large" | "orientation_uncertain")[] | null;
   success?: false;
 }
 
@@ -67,6 +67,8 @@ export interface ExtractResponse {
   /** with ?all=true: true when more faces were found than one answer carries (MAX_FACES, MAX_ANSWER_BYTES); `faces` then holds the largest ones */
   faces_truncated?: boolean | null;
   landmarks: number[][];
+  /** of the face embedded: the turn, in degrees clockwise, applied to the image as sent (EXIF orientation applied) to read this face upright: 0 = as sent, 90 = the image's top had gone to the left, 180 = upside down, 270 = the top had gone to the right. box and landmarks stay in the image as sent; pose is read in the turned (upright) copy */
+  orientation?: 0 | 90 | 180 | 270;
   /** pose of the face embedded */
   pose?: Pose | null;
   /** quality of the face embedded */
@@ -79,6 +81,8 @@ export interface FaceBox {
   box: number[];
   /** five [x, y] points: left eye, right eye, nose, mouth left, mouth right */
   landmarks: number[][];
+  /** the turn, in degrees clockwise, applied to the image as sent (EXIF orientation applied) to read this face upright: 0 = as sent, 90 = the image's top had gone to the left, 180 = upside down, 270 = the top had gone to the right. box and landmarks stay in the image as sent; pose is read in the turned (upright) copy */
+  orientation?: 0 | 90 | 180 | 270;
   /** yaw, pitch, roll in degrees */
   pose?: Pose | null;
   /** size, sharpness, brightness and the usable verdict */
@@ -94,6 +98,8 @@ export interface FaceEmbedding {
   embedding: Float32Array;
   /** five [x, y] points: left eye, right eye, nose, mouth left, mouth right */
   landmarks: number[][];
+  /** the turn, in degrees clockwise, applied to the image as sent (EXIF orientation applied) to read this face upright: 0 = as sent, 90 = the image's top had gone to the left, 180 = upside down, 270 = the top had gone to the right. box and landmarks stay in the image as sent; pose is read in the turned (upright) copy */
+  orientation?: 0 | 90 | 180 | 270;
   /** yaw, pitch, roll in degrees */
   pose?: Pose | null;
   /** size, sharpness, brightness and the usable verdict */
@@ -109,7 +115,7 @@ export interface FaceQuality {
   /** the face box's shorter side, in pixels of the image as sent */
   face_size: number;
   /** why the face is not usable (empty when it is) */
-  reasons?: ("face_too_small" | "too_blurry" | "too_dark" | "too_bright" | "yaw_too_large" | "pitch_too_large" | "roll_too_large")[];
+  reasons?: ("face_too_small" | "too_blurry" | "too_dark" | "too_bright" | "yaw_too_large" | "pitch_too_large" | "roll_too_large" | "orientation_uncertain")[];
   /** variance of the Laplacian over the aligned 112x112 face crop's inner region (higher = sharper) */
   sharpness: number;
   /** every measure and the pose within the thresholds */
@@ -138,7 +144,10 @@ export interface ModelInfo {
   sha256: string;
 }
 
-/** Head pose in degrees, estimated from the five landmarks (docs/quality.md). */
+/**
+ * Head pose in degrees, estimated from the five landmarks as read in the upright copy of the image (after the
+ * face's `orientation` turn; docs/quality.md, docs/orientation.md).
+ */
 export interface Pose {
   /** up/down tilt; positive = face tilted up */
   pitch: number;
