@@ -2,7 +2,7 @@
 
 Request path, in reading order (docs/architecture.md has the layering and where new things go):
     function/api/app.py          create_app(): the FastAPI app; loads the engine once, when the app is created
-    function/api/middleware.py   request id, deadline, optional API key, the early-answer drain, one log line per request
+    function/api/middleware.py   request id, deadline, API key, the early-answer drain, one log line per request
     function/api/routes.py       the routes (thin): /health, /detect, /extract-embedding, /compare, /verify, /search
     function/api/openapi.py      the OpenAPI text the routes do not derive (request bodies, description)
     function/api/inputs.py       request body -> image bytes per field (multipart or JSON), the body cap
