@@ -126,6 +126,12 @@ class ModelInfo(BaseModel):
     precision: str = Field("fp32", description="fp32, or int8 for a variant quantized locally (MODEL_PRECISION)")
 
 
+class HealthStatus(BaseModel):
+    """GET /health's answer to a caller without a valid x-api-key while API_KEY is set: up or down only."""
+
+    status: Literal["healthy", "unhealthy"]
+
+
 class HealthResponse(BaseModel):
     status: Literal["healthy", "unhealthy"]
     model: str

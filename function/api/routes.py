@@ -50,6 +50,7 @@ from function.schemas import (
     ExtractResponse,
     FaceChoice,
     HealthResponse,
+    HealthStatus,
     ModelInfo,
     QualityMode,
     SearchResponse,
@@ -92,7 +93,8 @@ async def _images(request: Request, *names: str) -> dict[str, bytes]:
     return images
 
 
-@router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}},
+@router.get("/health", response_model=HealthResponse | HealthStatus,
+            responses={503: {"model": HealthResponse | HealthStatus}},
             description="With API_KEY set, a caller without a valid x-api-key learns only `status` (up or down).")
 def health(request: Request) -> Any:
     state = request.app.state
@@ -100,7 +102,8 @@ def health(request: Request) -> Any:
     api_key = state.settings.api_key
     if api_key and not api_key_ok(request.scope, api_key):
         up = service is not None
-        return JSONResponse(status_code=200 if up else 503, content={"status": "healthy" if up else "unhealthy"})
+        status = HealthStatus(status="healthy" if up else "unhealthy")
+        return JSONResponse(status_code=200 if up else 503, content=status.model_dump())
     if service is None:
         body = HealthResponse(status="unhealthy", model=state.pack_name, model_loaded=False, version=__version__,
                               error=str(state.load_error))
