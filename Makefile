@@ -185,9 +185,13 @@ model-source: $(VENV)/.installed
 	$(BIN)/python -m function.models fetch "$(MODEL_URI)" model_sources/$(MODEL_PACK).zip
 	@echo "then: make image MODEL_PACK=$(MODEL_PACK) MODEL_SOURCE=model_sources/$(MODEL_PACK).zip"
 
-# --- TypeScript client (issue #12) -----------------------------------------------------------------------------
-# make client-test - clients/typescript: npm ci (package-lock.json), tsc, then node's test runner against the
-#                    service it starts on a free port (python -m function, this venv, the buffalo_sc pack)
+# --- TypeScript client (issues #12, #17) -----------------------------------------------------------------------
+# make client-test - clients/typescript: npm ci (package-lock.json); npm test: the committed dist/ is the build of
+#                    src/, type tests, node's test runner against the service it starts on a free port (python -m
+#                    function, this venv, the buffalo_sc pack) and against local servers that fail on purpose
+#                    (retries, time-out, abort, a proxy's 502); then npm run test:consumers: the client installed from
+#                    a pristine copy of the folder and from its npm pack tarball into new CommonJS, ESM and NestJS
+#                    projects (downloaded from the npm registry), the README's examples compiled and run there
 NPM    ?= npm
 CLIENT := clients/typescript
 .PHONY: client-test
@@ -197,3 +201,4 @@ $(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package-lock.json
 
 client-test: bake $(CLIENT)/node_modules/.package-lock.json
 	cd $(CLIENT) && PYTHON=$(abspath $(BIN))/python $(NPM) test
+	cd $(CLIENT) && PYTHON=$(abspath $(BIN))/python $(NPM) run test:consumers

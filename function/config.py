@@ -2,9 +2,10 @@
 
 Each tunable is one field of `Settings` with its default, its type and a one-line description; the environment
 variable is the field name in upper case unless `_ENV_NAMES` says otherwise. The engine's and the decoder's own
-configuration objects (EngineConfig, DecodeLimits) hold the model and image defaults; the fields that expose them
-take their defaults from there, and `engine_config()` / `decode_limits()` derive those objects from the settings,
-so no default is written twice. `env_table()` prints the Configuration table of the README from these fields.
+configuration objects hold the defaults: EngineConfig and QualityThresholds (function/engine/config.py) the model's,
+RequestLimits, AnswerLimits and DecodeLimits (function/limits.py) every limit's; the fields that expose them take their
+defaults from there, and `engine_config()`, `decode_limits()`, `answer_limits()` derive those objects from the
+settings, so no default is written twice. `env_table()` prints the Configuration table of the README from these fields.
 
 Plain pydantic rather than pydantic-settings: one dependency fewer in the Lambda image, and `from_env()` reads any
 mapping (tests, benchmarks) the same way as the process environment.
@@ -23,9 +24,9 @@ from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic.dataclasses import dataclass
 from pydantic.fields import FieldInfo
 
-from function.engine.config import RECOGNIZER_BUCKETS, EngineConfig, QualityThresholds
+from function.engine.config import RECOGNIZER_BUCKETS, CudnnSearch, EngineConfig, QualityThresholds
 from function.engine.cpu import int8_exact
-from function.limits import DecodeLimits
+from function.limits import AnswerLimits, DecodeLimits, RequestLimits
 from function.schemas import FaceChoice
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +74,8 @@ def _comma_list(value: Any) -> Any:
 _ENGINE = EngineConfig()
 _QUALITY = QualityThresholds()
 _LIMITS = DecodeLimits()
+_REQUEST = RequestLimits()
+_ANSWER = AnswerLimits()
 
 # Fields whose environment variable is not simply the field name in upper case.
 _ENV_NAMES = {
@@ -99,7 +102,7 @@ class Settings:
     stable_shapes: Literal["auto", "on", "off"] = Field(
         "auto", description="square detector canvases and recognizer batches padded to 1/4/8/16/32, all warmed up "
                             "at start; `auto` = on with `cuda` only (docs/gpu.md)")
-    cudnn_conv_algo_search: Literal["heuristic", "exhaustive", "default"] = Field(
+    cudnn_conv_algo_search: CudnnSearch = Field(
         _ENGINE.cudnn_conv_algo_search, description="cuDNN convolution algorithm choice per new input shape "
                                                     "(`cuda` only; docs/gpu.md)")
     ort_threads: int = Field(0, ge=0, description="ONNX Runtime intra-op threads; 0 = the CPUs this process may use "
@@ -146,8 +149,8 @@ class Settings:
     quality_max_pitch: float = Field(_QUALITY.max_pitch, ge=0, description="degrees; beyond: pitch_too_large")
     quality_max_roll: float = Field(_QUALITY.max_roll, ge=0, description="degrees; beyond: roll_too_large")
     # -- request and image limits ---------------------------------------------------------------------------------
-    max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="request body cap (bytes)")
-    max_gallery_size: int = Field(1000, gt=0, description="/search inline gallery entries (413 GALLERY_TOO_LARGE "
+    max_upload_bytes: int = Field(_REQUEST.max_upload_bytes, gt=0, description="request body cap (bytes)")
+    max_gallery_size: int = Field(_REQUEST.max_gallery_size, gt=0, description="/search inline gallery entries (413 GALLERY_TOO_LARGE "
                                   "above); the default fits Lambda's 6 MB request (docs/search.md)")
     max_image_pixels: int = Field(_LIMITS.max_image_pixels, gt=0,
                                   description="largest image, from its header, before any pixel is decoded")
@@ -156,18 +159,18 @@ class Settings:
                                          "decoded (JPEG) or reduced (others) at 1/2, 1/4 or 1/8 while its long side "
                                          "stays at least this")
     # -- per-request envelope (README: Limits) ----------------------------------------------------------------------
-    request_deadline_s: float = Field(10.0, gt=0, description="seconds a request may take from arrival (on Lambda "
+    request_deadline_s: float = Field(_REQUEST.request_deadline_s, gt=0, description="seconds a request may take from arrival (on Lambda "
                                       "also at most the invocation's remaining time less 1 s): 408 body late, "
                                       "503 DEADLINE_EXCEEDED")
-    max_faces: int = Field(100, gt=0, description="faces per answer (/detect, ?all=true); more: the largest are "
+    max_faces: int = Field(_ANSWER.max_faces, gt=0, description="faces per answer (/detect, ?all=true); more: the largest are "
                            "kept, faces_truncated: true")
-    max_answer_bytes: int = Field(4_000_000, gt=0, description="answer JSON cap (Lambda's response limit is 6 MB); "
+    max_answer_bytes: int = Field(_ANSWER.max_answer_bytes, gt=0, description="answer JSON cap (Lambda's response limit is 6 MB); "
                                   "faces cut as for MAX_FACES")
     # -- security and S3 input ------------------------------------------------------------------------------------
     api_key: str = Field("", repr=False, description="when set, every route but /health and /docs needs x-api-key")
     allowed_s3_buckets: Annotated[tuple[str, ...], BeforeValidator(_comma_list)] = Field(
         (), description="comma-separated buckets that `*_s3` JSON fields may read; empty = S3 input off")
-    max_s3_bytes: int = Field(15 * 1024 * 1024, gt=0, description="largest S3 object read (bytes); also the "
+    max_s3_bytes: int = Field(_REQUEST.max_s3_bytes, gt=0, description="largest S3 object read (bytes); also the "
                               "largest photo the batch jobs read")
     s3_endpoint_url: str = Field("", description="an S3-compatible endpoint (MinIO, a local S3 for `sam local "
                                  "invoke`) for S3 input and the batch jobs; empty = AWS S3")
@@ -245,6 +248,9 @@ class Settings:
 
     def decode_limits(self) -> DecodeLimits:
         return DecodeLimits(**{f.name: getattr(self, f.name) for f in dataclass_fields(DecodeLimits)})
+
+    def answer_limits(self) -> AnswerLimits:
+        return AnswerLimits(**{f.name: getattr(self, f.name) for f in dataclass_fields(AnswerLimits)})
 
     # -- reading the environment --------------------------------------------------------------------------------
     @staticmethod

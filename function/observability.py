@@ -17,7 +17,7 @@ import importlib.util
 import logging
 import os
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from function.config import Settings
@@ -40,7 +40,6 @@ class RequestRecord:
     faces: int | None = None
     image_bytes: int | None = None
     cold_start: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _current: contextvars.ContextVar[RequestRecord | None] = contextvars.ContextVar("request_record", default=None)
@@ -95,8 +94,7 @@ class Telemetry:
 
     def finish(self, record: RequestRecord) -> None:
         if self.settings.request_log:
-            fields = {k: v for k, v in asdict(record).items() if v is not None and k != "extra"}
-            fields.update(record.extra)
+            fields = {k: v for k, v in asdict(record).items() if v is not None}
             log_at = self.logger.warning if record.status >= 500 else self.logger.info
             log_at("request", extra=fields)
         if self.emf:

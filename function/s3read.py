@@ -15,13 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from function.errors import S3AccessDenied, S3ObjectNotFound, S3ObjectTooLarge, S3Unavailable
+from function.limits import S3_CHUNK_BYTES, S3_CONNECT_TIMEOUT_S, S3_READ_TIMEOUT_S
 
 _NOT_FOUND = {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}
 _DENIED = {"403", "AccessDenied", "Forbidden", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
 _S3_CODE = re.compile(r"^[A-Za-z0-9]{1,40}$")  # an S3 error code worth echoing (SlowDown, InternalError, 503)
-CONNECT_TIMEOUT_S = 2.0
-READ_TIMEOUT_S = 3.0
-CHUNK_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ def make_client(**client_kwargs: Any) -> Any:
     from botocore.config import Config
 
     config = Config(retries={"total_max_attempts": 2, "mode": "standard"},
-                    connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S,
+                    connect_timeout=S3_CONNECT_TIMEOUT_S, read_timeout=S3_READ_TIMEOUT_S,
                     s3={"addressing_style": "path"} if client_kwargs.get("endpoint_url") else None)
     return boto3.client("s3", config=config, **client_kwargs)
 
@@ -74,7 +72,7 @@ def read_object(client: Any, bucket: str, key: str, max_bytes: int, stop_at: flo
         body = got["Body"]
         chunks, total = [], 0
         try:
-            for chunk in body.iter_chunks(CHUNK_BYTES):
+            for chunk in body.iter_chunks(S3_CHUNK_BYTES):
                 chunks.append(chunk)
                 total += len(chunk)
                 if total > max_bytes or time.monotonic() > stop_at:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from function.engine.config import Reason as QualityReason
+from function.models.roles import EMBEDDING_SIZE
 
 FaceChoice = Literal["single", "largest", "center"]
 Orientation = Literal[0, 90, 180, 270]
@@ -48,7 +49,7 @@ class FaceBox(BaseModel):
 
 
 class FaceEmbedding(FaceBox):
-    embedding: list[float] = Field(description="512 floats, L2-normalised")
+    embedding: list[float] = Field(description=f"{EMBEDDING_SIZE} floats, L2-normalised")
 
 
 class DetectResponse(BaseModel):
@@ -66,7 +67,7 @@ class DetectResponse(BaseModel):
 
 class ExtractResponse(BaseModel):
     success: Literal[True] = True
-    embedding: list[float] = Field(description="512 floats, L2-normalised: a dot product of two is their cosine similarity")
+    embedding: list[float] = Field(description=f"{EMBEDDING_SIZE} floats, L2-normalised: a dot product of two is their cosine similarity")
     confidence: float = Field(description="detection score of the face embedded")
     embedding_size: int
     box: list[float] = Field(description="[x1, y1, x2, y2] of the face embedded, original image pixels")
@@ -123,6 +124,12 @@ class ModelInfo(BaseModel):
     bytes: int
     sha256: str = Field(description="first 12 hex digits")
     precision: str = Field("fp32", description="fp32, or int8 for a variant quantized locally (MODEL_PRECISION)")
+
+
+class HealthStatus(BaseModel):
+    """GET /health's answer to a caller without a valid x-api-key while API_KEY is set: up or down only."""
+
+    status: Literal["healthy", "unhealthy"]
 
 
 class HealthResponse(BaseModel):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,6 +29,7 @@ from function.errors import (
     ServiceError,
 )
 from function.imaging import DecodedImage, DecodeLimits, Header, decode_image, precheck
+from function.limits import AnswerLimits
 from function.observability import span
 from function.schemas import (
     CompareResponse,
@@ -45,12 +45,6 @@ from function.schemas import (
     SearchResponse,
     VerifyResponse,
 )
-
-
-@dataclass(frozen=True)
-class AnswerLimits:
-    max_faces: int = 100  # faces per answer (/detect, /extract-embedding?all=true)
-    max_answer_bytes: int = 4_000_000  # JSON; Lambda's response limit is 6 MB with its envelope and escaping
 
 
 def _largest_first(faces: Sequence[Face]) -> list[int]:

@@ -9,8 +9,9 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from function import __version__
-from function.api.errors import ERROR_CODES, document_error_codes, install_error_handlers, is_logged
+from function.api.errors import document_error_codes, install_error_handlers, is_logged
 from function.api.middleware import RequestMiddleware
+from function.api.openapi import DESCRIPTION
 from function.api.routes import router
 from function.api.s3 import S3Reader
 from function.config import Settings
@@ -21,16 +22,6 @@ from function.observability import Telemetry
 from function.startup import build_service, load_engine
 
 log = logging.getLogger("function")
-
-DESCRIPTION = """Face detection, 512-D ArcFace embeddings and face comparison on InsightFace models (ONNX Runtime).
-
-Images go as `multipart/form-data` files (`image`, or `image1` + `image2`) or as JSON with base64 strings.
-Every face carries `quality` (size, sharpness, brightness, `usable` + `reasons`) and `pose` (yaw, pitch, roll).
-`/verify` and `/search` take stored embeddings (JSON list of 512 floats, or base64 of little-endian float32).
-Every error answers `{"success": false, "error": "...", "code": "..."}`. Codes:
-
-""" + "\n".join(f"* `{code}` ({status}): {text}" for code, (status, text) in ERROR_CODES.items())
-
 
 def create_app(settings: Settings | None = None, engine: FaceEngine | None = None) -> FastAPI:
     """The app. Pass `engine` to share one already loaded (tests, scripts); otherwise the pack named by the

@@ -17,8 +17,8 @@ import math
 import numpy as np
 
 from function.errors import GalleryTooLarge, InvalidEmbedding, InvalidGallery
+from function.limits import MAX_ID_LENGTH
 
-MAX_ID_LENGTH = 256
 _F32_MAX = float(np.finfo(np.float32).max)
 
 

@@ -51,14 +51,19 @@ def route_list(app: FastAPI) -> list[str]:
     return [f"{method.upper()} {path}" for path, operations in app.openapi()["paths"].items() for method in operations]
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None,
-                   reasons: list[str] | None = None) -> JSONResponse:
+def _error_body(code: str, message: str, field: str | None = None,
+                reasons: list[str] | None = None) -> dict[str, Any]:
     body = ErrorResponse(error=message, code=code, field=field, reasons=reasons)  # type: ignore[arg-type]
-    return JSONResponse(status_code=status, content=body.model_dump(exclude_none=True))
+    return body.model_dump(exclude_none=True)
+
+
+def error_body(exc: ServiceError) -> dict[str, Any]:
+    """The one error shape, as JSON-ready data: for answers not sent through the app (the Lambda entry's guard)."""
+    return _error_body(exc.code, exc.message, exc.field, getattr(exc, "reasons", None))
 
 
 def service_error_response(exc: ServiceError) -> JSONResponse:
-    response = error_response(exc.status, exc.code, exc.message, exc.field, getattr(exc, "reasons", None))
+    response = JSONResponse(status_code=exc.status, content=error_body(exc))
     if isinstance(exc, DeadlineExceeded):
         response.headers["retry-after"] = "1"
     return response
@@ -89,7 +94,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
     if exc.status_code == 404:
         message = f"No such route. Routes: {', '.join(route_list(request.app))}."
-    response = error_response(exc.status_code, code, message)
+    response = JSONResponse(status_code=exc.status_code, content=_error_body(code, message))
     if exc.headers:
         response.headers.update(exc.headers)
     return response

@@ -28,17 +28,9 @@ from function.errors import (
     S3NotAllowed,
     UnsupportedMediaType,
 )
+from function.limits import MAX_BOUNDARY, MAX_JSON_CONTAINERS, MAX_JSON_VALUES, MAX_PART_HEADERS, MAX_PARTS
 
 S3Fetcher = Callable[[object, str, Deadline], Awaitable[bytes]]  # (uri as sent, field, deadline) -> bytes
-MAX_BOUNDARY = 70  # RFC 2046, section 5.1.1
-# Parsed-structure bounds: a 10 MB body of empty multipart parts (1.2 M of them) held +300 MB once parsed, 10 MB of
-# `{},` in JSON +270 MB (~77 bytes per object). No route needs more than a few parts; a /search gallery of 1,000
-# entries is ~3,000 JSON objects, arrays and strings and ~520,000 values. At these caps a JSON body parses into at
-# most ~80 MB of objects plus ~64 MB of numbers.
-MAX_PARTS = 16
-MAX_PART_HEADERS = 16
-MAX_JSON_CONTAINERS = 1_000_000  # objects, arrays and strings (counted on the raw bytes, so an overestimate)
-MAX_JSON_VALUES = 2_000_000
 _ECHO = 40  # characters of a client-sent field name echoed in an error message
 _BASE64_BODY = re.compile(rb"^[A-Za-z0-9+/=\r\n]+$")
 _DATA_URL = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w=.+-]+)*;base64,", re.IGNORECASE)

@@ -2,9 +2,17 @@
 per request.
 
 Order inside: request id -> the request's Deadline (scope state) -> API key check (401 in the one error shape,
-before any body is read) -> the app -> before the answer's last byte, what is left of an unread request body is
-drained (bounded; plain HTTP only) so that a client still uploading can read the answer instead of a connection
-reset -> status, error code (read from the small JSON error body), latency -> Telemetry.finish (log + EMF).
+before any body is read) -> the app -> status, error code (read from the small JSON error body), latency ->
+Telemetry.finish (log + EMF).
+
+An answer given before the request body was read to its end (plain HTTP only; on Lambda the whole body is already
+here) goes out at once, whole, with `Connection: close`. What is left of the body is then drained, bounded, before
+the answer is marked complete: the server closes the connection at that point, and closing a socket that still
+holds unread bytes sends a reset, which a client that writes its whole body before reading (Python's urllib)
+reports instead of the answer. The drain ends as soon as the declared body has arrived or the client has gone. A
+client that sent `Expect: 100-continue` and nothing yet is not drained: it is waiting for the go-ahead, never gets
+`100 Continue` (the server sends that only when the body is first read), and the connection closes after the
+answer.
 """
 
 from __future__ import annotations
@@ -24,17 +32,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from function.api.errors import service_error_response
 from function.deadline import Deadline
 from function.errors import ServiceError, Unauthorized
+from function.limits import DRAIN_MAX_BYTES, DRAIN_MAX_S, LAMBDA_MARGIN_S
 from function.observability import Telemetry, end_request, start_request
 
 OPEN_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _MAX_ERROR_BODY = 4096
-# Draining an unread request body before answering (plain HTTP): at most this much, for at most this long; a body
-# declared larger is not drained at all (the server then closes the connection after the answer).
-DRAIN_MAX_BYTES = 64 * 1024 * 1024
-DRAIN_MAX_S = 5.0
-# On Lambda, the deadline leaves this much of the invocation's remaining time for the answer to get out.
-LAMBDA_MARGIN_S = 1.0
 _NO_DRAIN = frozenset((408, 499))  # the body stalled or the client left: nothing to drain
 
 
@@ -55,10 +58,18 @@ class _Body:
         self._receive = receive
         self.done = scope.get("method") in ("GET", "HEAD", "OPTIONS")
         self.declared: int | None = None
+        self.expects_continue = False
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit():
                 self.declared = int(value)
+            elif name == b"expect" and value.strip().lower() == b"100-continue":
+                self.expects_continue = True
         self.received = 0
+
+    @property
+    def awaiting_continue(self) -> bool:
+        """The client asked for `100 Continue` before sending its body, and nothing of it has been read."""
+        return self.expects_continue and self.received == 0 and not self.done
 
     async def __call__(self) -> Message:
         message = await self._receive()
@@ -70,8 +81,10 @@ class _Body:
         return message
 
     async def drain(self) -> None:
-        """Read and drop the rest of the body, within DRAIN_MAX_BYTES and DRAIN_MAX_S."""
-        if self.done or (self.declared is not None and self.declared - self.received > DRAIN_MAX_BYTES):
+        """Read and drop the rest of the body, within DRAIN_MAX_BYTES and DRAIN_MAX_S; nothing for a client still
+        waiting for `100 Continue` (it sends no body until told to)."""
+        if self.done or self.awaiting_continue \
+                or (self.declared is not None and self.declared - self.received > DRAIN_MAX_BYTES):
             return
         loop = asyncio.get_running_loop()
         start, end = self.received, loop.time() + DRAIN_MAX_S
@@ -107,7 +120,7 @@ def api_key_ok(scope: Scope, expected: str) -> bool:
 
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, telemetry: Telemetry, api_key: str = "", deadline_s: float = 10.0) -> None:
+    def __init__(self, app: ASGIApp, telemetry: Telemetry, deadline_s: float, api_key: str = "") -> None:
         self.app = app
         self.telemetry = telemetry
         self.api_key = api_key
@@ -128,14 +141,20 @@ class RequestMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 record.status = int(message["status"])
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode("latin-1"))]
+                headers = [*message.get("headers", []), (b"x-request-id", rid.encode("latin-1"))]
+                if drain and not body.done:
+                    headers.append((b"connection", b"close"))
+                message["headers"] = headers
             elif message["type"] == "http.response.body" and record.status >= 400 \
                     and sum(map(len, error_body)) < _MAX_ERROR_BODY:
                 error_body.append(bytes(message.get("body", b""))[:_MAX_ERROR_BODY])
-            if drain and record.status not in _NO_DRAIN and message["type"] == "http.response.body" \
+            if drain and not body.done and message["type"] == "http.response.body" \
                     and not message.get("more_body", False):
-                await body.drain()  # before the last byte: once the answer is complete the server stops reading
+                # The whole answer goes out now; it is marked complete (and the connection closed) after the drain.
+                await send({**message, "more_body": True})
+                if record.status not in _NO_DRAIN:
+                    await body.drain()
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
         try:

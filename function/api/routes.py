@@ -13,6 +13,7 @@ from function.api.embeddings import parse_embedding, parse_gallery
 from function.api.errors import MethodNotAllowed, RouteNotFound, error_responses
 from function.api.inputs import read_form, read_images
 from function.api.middleware import api_key_ok
+from function.api.openapi import SEARCH_BODY, VERIFY_BODY, image_body
 from function.deadline import Deadline
 from function.errors import (
     DeadlineExceeded,
@@ -40,6 +41,8 @@ from function.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from function.limits import MAX_TOP_K
+from function.models.roles import EMBEDDING_SIZE
 from function.observability import note
 from function.schemas import (
     CompareResponse,
@@ -47,6 +50,7 @@ from function.schemas import (
     ExtractResponse,
     FaceChoice,
     HealthResponse,
+    HealthStatus,
     ModelInfo,
     QualityMode,
     SearchResponse,
@@ -66,52 +70,6 @@ _STORED_ERRORS = (*_FACE_ERRORS, InvalidEmbedding)
 _SEARCH_ERRORS = (*_STORED_ERRORS, InvalidGallery, GalleryTooLarge)
 FACE_QUERY = Query("single", description="which face when an image holds several: 'single' (default) refuses with "
                                          "MULTIPLE_FACES; 'largest' takes the largest; 'center' the one nearest the centre")
-
-
-def _body(*fields: str) -> dict[str, Any]:
-    """OpenAPI request body: multipart files, or JSON with base64 / s3:// per field."""
-    multipart = {"type": "object", "required": list(fields),
-                 "properties": {f: {"type": "string", "format": "binary", "description": "JPEG, PNG, WebP, BMP or TIFF"}
-                                for f in fields}}
-    json_props: dict[str, Any] = {}
-    for f in fields:
-        json_props[f] = {"type": "string", "description": "base64 image bytes (a data: URL prefix is accepted)"}
-        json_props[f"{f}_s3"] = {"type": "string", "description": "s3://bucket/key of an image in an allowed bucket"}
-    return {"requestBody": {"required": True, "content": {
-        "multipart/form-data": {"schema": multipart},
-        "application/json": {"schema": {"type": "object", "properties": json_props}},
-    }}}
-
-
-_EMBEDDING_DOC = ("512 floats of a stored /extract-embedding answer: a JSON list, or base64 of little-endian float32 "
-                  "(Node: Buffer.from(f32.buffer).toString('base64')); L2-normalised here")
-_B64_EXAMPLE = "<base64 of 2,048 bytes: 512 little-endian float32>"
-
-
-def _stored_body(field: str, schema: dict[str, Any], example: Any) -> dict[str, Any]:
-    """OpenAPI request body for /verify and /search: the photo plus one JSON field (`embedding` or `gallery`)."""
-    multipart = {"type": "object", "required": ["image", field], "properties": {
-        "image": {"type": "string", "format": "binary", "description": "JPEG, PNG, WebP, BMP or TIFF"},
-        field: {"type": "string", "description": f"the {field} as text: a JSON document, or base64 for an embedding"}}}
-    json_schema = {"type": "object", "required": [field], "properties": {
-        "image": {"type": "string", "description": "base64 image bytes (a data: URL prefix is accepted)"},
-        "image_s3": {"type": "string", "description": "s3://bucket/key of an image in an allowed bucket"},
-        field: schema}}
-    return {"requestBody": {"required": True, "content": {
-        "multipart/form-data": {"schema": multipart},
-        "application/json": {"schema": json_schema, "example": {"image": "<base64 JPEG>", field: example}},
-    }}}
-
-
-_EMBEDDING_SCHEMA: dict[str, Any] = {
-    "description": _EMBEDDING_DOC,
-    "oneOf": [{"type": "array", "items": {"type": "number"}, "minItems": 512, "maxItems": 512},
-              {"type": "string", "format": "byte"}]}
-_GALLERY_SCHEMA: dict[str, Any] = {
-    "type": "array", "minItems": 1, "description": "entries to search; ids may repeat (several photos of a person); "
-                                                   "at most MAX_GALLERY_SIZE (default 1,000)",
-    "items": {"type": "object", "required": ["id", "embedding"],
-              "properties": {"id": {"type": "string", "maxLength": 256}, "embedding": _EMBEDDING_SCHEMA}}}
 
 
 def get_service(request: Request) -> FaceService:
@@ -135,7 +93,8 @@ async def _images(request: Request, *names: str) -> dict[str, bytes]:
     return images
 
 
-@router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}},
+@router.get("/health", response_model=HealthResponse | HealthStatus,
+            responses={503: {"model": HealthResponse | HealthStatus}},
             description="With API_KEY set, a caller without a valid x-api-key learns only `status` (up or down).")
 def health(request: Request) -> Any:
     state = request.app.state
@@ -143,7 +102,8 @@ def health(request: Request) -> Any:
     api_key = state.settings.api_key
     if api_key and not api_key_ok(request.scope, api_key):
         up = service is not None
-        return JSONResponse(status_code=200 if up else 503, content={"status": "healthy" if up else "unhealthy"})
+        status = HealthStatus(status="healthy" if up else "unhealthy")
+        return JSONResponse(status_code=200 if up else 503, content=status.model_dump())
     if service is None:
         body = HealthResponse(status="unhealthy", model=state.pack_name, model_loaded=False, version=__version__,
                               error=str(state.load_error))
@@ -154,7 +114,7 @@ def health(request: Request) -> Any:
                           threads=engine.config.threads, similarity_threshold=service.threshold)
 
 
-@router.post("/detect", response_model=DetectResponse, response_model_exclude_none=True, openapi_extra=_body("image"), responses=error_responses(*_IMAGE_ERRORS),
+@router.post("/detect", response_model=DetectResponse, response_model_exclude_none=True, openapi_extra=image_body("image"), responses=error_responses(*_IMAGE_ERRORS),
              summary="Detect faces (detection only, no embeddings)")
 async def detect(request: Request, service: FaceService = Depends(get_service)) -> DetectResponse:
     images = await _images(request, "image")
@@ -164,8 +124,8 @@ async def detect(request: Request, service: FaceService = Depends(get_service)) 
 
 
 @router.post("/extract-embedding", response_model=ExtractResponse, response_model_exclude_none=True,
-             openapi_extra=_body("image"), responses=error_responses(*_FACE_ERRORS, FaceQualityError),
-             summary="512-D L2-normalised embedding of the face in the image")
+             openapi_extra=image_body("image"), responses=error_responses(*_FACE_ERRORS, FaceQualityError),
+             summary=f"{EMBEDDING_SIZE}-D L2-normalised embedding of the face in the image")
 async def extract_embedding(request: Request, face: FaceChoice = FACE_QUERY,
                             all: bool = Query(False, description="embeddings for every face, batched"),
                             min_quality: QualityMode = Query("none", description="'enrol': refuse a face that is not "
@@ -177,7 +137,7 @@ async def extract_embedding(request: Request, face: FaceChoice = FACE_QUERY,
     return result
 
 
-@router.post("/compare", response_model=CompareResponse, openapi_extra=_body("image1", "image2"),
+@router.post("/compare", response_model=CompareResponse, openapi_extra=image_body("image1", "image2"),
              responses=error_responses(*_FACE_ERRORS), summary="Are the faces in image1 and image2 the same person?")
 async def compare(request: Request, face: FaceChoice = FACE_QUERY,
                   service: FaceService = Depends(get_service)) -> CompareResponse:
@@ -196,7 +156,7 @@ async def _form(request: Request, field: str) -> tuple[bytes, object]:
 
 
 @router.post("/verify", response_model=VerifyResponse, responses=error_responses(*_STORED_ERRORS),
-             openapi_extra=_stored_body("embedding", _EMBEDDING_SCHEMA, _B64_EXAMPLE),
+             openapi_extra=VERIFY_BODY,
              summary="Is the face in the photo the person of a stored embedding?")
 async def verify(request: Request, face: FaceChoice = FACE_QUERY,
                  service: FaceService = Depends(get_service)) -> VerifyResponse:
@@ -208,11 +168,10 @@ async def verify(request: Request, face: FaceChoice = FACE_QUERY,
 
 
 @router.post("/search", response_model=SearchResponse, responses=error_responses(*_SEARCH_ERRORS),
-             openapi_extra=_stored_body("gallery", _GALLERY_SCHEMA, [{"id": "alice", "embedding": _B64_EXAMPLE},
-                                                                     {"id": "bob", "embedding": _B64_EXAMPLE}]),
+             openapi_extra=SEARCH_BODY,
              summary="Which of the gallery's people is the face in the photo? Top-k at or above the threshold")
 async def search(request: Request, face: FaceChoice = FACE_QUERY,
-                 top_k: int = Query(5, ge=1, le=100, description="the most matches to return"),
+                 top_k: int = Query(5, ge=1, le=MAX_TOP_K, description="the most matches to return"),
                  service: FaceService = Depends(get_service)) -> SearchResponse:
     image, raw = await _form(request, "gallery")
     ids, gallery = await run_in_threadpool(parse_gallery, raw, service.engine.embedding_size,

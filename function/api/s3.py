@@ -24,9 +24,8 @@ from starlette.concurrency import run_in_threadpool
 
 from function.deadline import Deadline
 from function.errors import InvalidRequest, S3NotAllowed, S3Unavailable
+from function.limits import S3_RESERVE_S
 from function.s3read import make_client, read_object
-
-RESERVE_S = 2.0  # of the request's deadline, kept for decoding and the models after the fetch
 
 
 def parse_s3_uri(uri: object, name: str) -> tuple[str, str]:
@@ -57,7 +56,7 @@ class S3Reader:
         bucket, key = parse_s3_uri(uri, name)
         if bucket not in self.allowed_buckets:
             raise S3NotAllowed("The bucket is not one this service may read.", field=field_name)
-        budget = (deadline or Deadline.never()).timeout(reserve=RESERVE_S, floor=0.5)
+        budget = (deadline or Deadline.never()).timeout(reserve=S3_RESERVE_S, floor=0.5)
         stop_at = math.inf if budget is None else time.monotonic() + budget
         try:
             return await asyncio.wait_for(run_in_threadpool(self._read, bucket, key, field_name, stop_at), budget)

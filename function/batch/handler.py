@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
+from function.awslambda.logs import configure_logging
 from function.config import Settings
 from function.errors import InvalidRequest, S3ObjectNotFound
 
@@ -209,15 +210,9 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     return _handler(event, context)
 
 
-def _configure_logging(level: str) -> None:
-    if not logging.getLogger().handlers:  # outside the Lambda runtime client (which installs its own handler)
-        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    log.setLevel(level)
-
-
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # Lambda's init phase: load the pack before the first event
     _settings = Settings.from_env()
-    _configure_logging(_settings.log_level)
+    configure_logging(_settings.log_level)
     _handler = BatchHandler.from_settings(_settings)
 
 __all__ = ["BatchHandler", "BatchIncomplete", "Outcome", "handler"]

@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from function.errors import DeadlineExceeded, S3Unavailable, ServiceError
+from function.models.roles import EMBEDDING_SIZE
 from function.schemas import ExtractResponse, FaceBox
 
 # Outcomes worth another try (S3 hiccup, a deadline met under load): the Lambda handler hands these photos back to
@@ -32,7 +33,7 @@ def decode_embedding(text: str) -> np.ndarray:
 
 
 class BatchFace(FaceBox):
-    embedding: str = Field(description="base64 of 512 little-endian float32, L2-normalised")
+    embedding: str = Field(description=f"base64 of {EMBEDDING_SIZE} little-endian float32, L2-normalised")
 
 
 class PhotoError(BaseModel):

@@ -25,6 +25,16 @@ class QualityThresholds:
     max_pitch: float = 30.0
     max_roll: float = 45.0
 
+# cuDNN's convolution algorithm choice, per new input shape (ONNX Runtime's CUDA provider option). EXHAUSTIVE (ONNX
+# Runtime's own default) benchmarks every algorithm the first time a shape is seen: ~1.4-1.6 s per new recognizer
+# batch size on an H100, paid again for every detector canvas. HEURISTIC asks cuDNN's heuristics, with no benchmark
+# run. Our default is HEURISTIC: it bounds the first call of any shape, including one that the shape buckets did not
+# foresee; EXHAUSTIVE may buy faster kernels for the few shapes the warm-up sees (bench/gpu.py measures both;
+# docs/gpu.md).
+CudnnSearch = Literal["heuristic", "exhaustive", "default"]
+CUDNN_CONV_ALGO_SEARCH: tuple[CudnnSearch, ...] = get_args(CudnnSearch)
+DEFAULT_CUDNN_SEARCH: CudnnSearch = "heuristic"
+
 # Recognizer batch sizes under stable shapes (CUDA): each is one cuDNN set-up, paid at warm-up; a batch pads to the
 # next one (none for 1 face, the common case; at most 2x the rows for 5-32 faces). The largest is recognizer_batch.
 RECOGNIZER_BUCKETS = (1, 4, 8, 16, 32)
@@ -64,8 +74,7 @@ class EngineConfig:
     # once at start. Settings.engine_config() sets the three together.
     recognizer_buckets: tuple[int, ...] = ()
     warm_all_shapes: bool = False
-    cudnn_conv_algo_search: Literal["heuristic", "exhaustive", "default"] = "heuristic"  # CUDA only; sessions.py
-    # explains the default
+    cudnn_conv_algo_search: CudnnSearch = DEFAULT_CUDNN_SEARCH  # CUDA only
     # Orientation (docs/orientation.md): a read whose best level face (eye line within orientation_max_roll of
     # level) scores at least orientation_min_score is upright, with no extra work. Below that, the best level face
     # is checked on a small crop (orientation_check_size px) turned four ways: upright when the unturned crop leads

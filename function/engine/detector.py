@@ -1,7 +1,7 @@
 """SCRFD face detector (InsightFace's det_10g / det_500m family) on ONNX Runtime.
 
 Pre- and post-processing follow insightface.model_zoo.scrfd: keep the aspect ratio, scale the image into the
-input canvas (top-left), normalise (x - 127.5) / 128 in RGB, decode distance predictions per stride, threshold,
+input canvas (top-left), normalise (x - mean) / std in RGB with the pack's values, decode distance predictions per stride, threshold,
 then NMS at IoU 0.4. One difference, on by default (`fit_canvas`): the canvas is the scaled image rounded up to a
 multiple of 32 instead of a full square, so a 4:3 photo costs 640x480 of compute rather than 640x640.
 """
@@ -19,7 +19,7 @@ _STRIDE_LAYOUTS = {6: ((8, 16, 32), 2, False), 9: ((8, 16, 32), 2, True),
 
 
 class ScrfdDetector:
-    def __init__(self, session: ort.InferenceSession, *, input_mean: float = 127.5, input_std: float = 128.0,
+    def __init__(self, session: ort.InferenceSession, *, input_mean: float, input_std: float,
                  score_threshold: float = 0.5, nms_threshold: float = 0.4, fit_canvas: bool = True) -> None:
         self.session = session
         self.input_name = session.get_inputs()[0].name

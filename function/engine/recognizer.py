@@ -15,7 +15,7 @@ def bucket_for(n: int, buckets: Sequence[int]) -> int:
 
 
 class ArcFaceRecognizer:
-    def __init__(self, session: ort.InferenceSession, *, input_mean: float = 127.5, input_std: float = 127.5,
+    def __init__(self, session: ort.InferenceSession, *, input_mean: float, input_std: float,
                  batch_buckets: Sequence[int] = ()) -> None:
         self.session = session
         # Stable shapes (CUDA): a batch of n crops runs padded with zero crops to the smallest bucket >= n, so the
@@ -29,12 +29,16 @@ class ArcFaceRecognizer:
         self.input_std = input_std
         self.dim = int(session.get_outputs()[0].shape[-1])
 
+    def blob(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        """The model's input for aligned BGR crops: (n, 3, size, size) float32, RGB, normalised."""
+        return cv2.dnn.blobFromImages(list(crops), 1.0 / self.input_std, (self.input_size, self.input_size),
+                                      (self.input_mean,) * 3, swapRB=True)
+
     def embed(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         """(n, dim) float32, each row L2-normalised; all crops in one batched run."""
         if not crops:
             return np.zeros((0, self.dim), dtype=np.float32)
-        blob = cv2.dnn.blobFromImages(list(crops), 1.0 / self.input_std, (self.input_size, self.input_size),
-                                      (self.input_mean,) * 3, swapRB=True)
+        blob = self.blob(crops)
         n = blob.shape[0]
         padded = bucket_for(n, self.batch_buckets)
         if padded > n:

@@ -8,25 +8,19 @@ from dataclasses import dataclass
 
 import onnxruntime as ort
 
+from function.engine.config import CUDNN_CONV_ALGO_SEARCH, DEFAULT_CUDNN_SEARCH, CudnnSearch
+
 log = logging.getLogger(__name__)
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
-# cuDNN's convolution algorithm choice, per new input shape (ONNX Runtime's CUDA provider option). EXHAUSTIVE (ONNX
-# Runtime's own default) benchmarks every algorithm the first time a shape is seen: ~1.4-1.6 s per new recognizer
-# batch size on an H100 (issue #13), paid again for every detector canvas. HEURISTIC asks cuDNN's heuristics, with
-# no benchmark run. Our default is HEURISTIC: it bounds the first call of any shape, including one that the shape
-# buckets did not foresee; EXHAUSTIVE may buy faster kernels for the few shapes the warm-up sees (bench/gpu.py
-# measures both; docs/gpu.md).
-CUDNN_CONV_ALGO_SEARCH = ("heuristic", "exhaustive", "default")
 
 
 @dataclass(frozen=True)
 class SessionConfig:
     threads: int = 1
     execution_provider: str = "cpu"  # cpu | cuda
-    optimized_model_path: str = ""  # where ORT may save the optimised graph (bench/bake only)
-    cudnn_conv_algo_search: str = "heuristic"  # CUDA only: heuristic | exhaustive | default
+    cudnn_conv_algo_search: CudnnSearch = DEFAULT_CUDNN_SEARCH  # CUDA only
 
 
 def cuda_options(config: SessionConfig) -> dict[str, str]:
@@ -79,8 +73,6 @@ def session_options(config: SessionConfig) -> ort.SessionOptions:
     # Measured peak RSS 300 -> 220 MB under 8 concurrent requests, for ~2 ms of page faults per request.
     opts.enable_cpu_mem_arena = False
     opts.log_severity_level = 3
-    if config.optimized_model_path:
-        opts.optimized_model_filepath = config.optimized_model_path
     return opts
 
 

@@ -14,8 +14,8 @@ Two modules: headers.py (bytes -> declarations and every refusal that needs no p
 """
 
 from function.imaging.decode import DecodedImage, decode_image
-from function.imaging.headers import SUPPORTED, Header, header_size, precheck, read_header, sniff_format
+from function.imaging.headers import SUPPORTED, Header, precheck, read_header, sniff_format
 from function.limits import DecodeLimits
 
-__all__ = ["SUPPORTED", "DecodeLimits", "DecodedImage", "Header", "decode_image", "header_size", "precheck",
+__all__ = ["SUPPORTED", "DecodeLimits", "DecodedImage", "Header", "decode_image", "precheck",
            "read_header", "sniff_format"]

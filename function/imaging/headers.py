@@ -287,19 +287,10 @@ def read_header(data: bytes, fmt: str) -> Header | None:
     try:
         if fmt == "jpeg":
             return _jpeg_header(data, MAX_JPEG_SCANS)
-        if fmt == "gif":
-            w, h = struct.unpack("<HH", data[6:10])
-            return Header(w, h, _TWICE * w * h * 4)
         reader = readers.get(fmt)
         return reader(data) if reader else None
     except (struct.error, IndexError):
         return None
-
-
-def header_size(data: bytes, fmt: str) -> tuple[int, int] | None:
-    """(width, height) declared by the header, without decoding pixels; None where it can't be read cheaply."""
-    header = read_header(data, fmt)
-    return (header.width, header.height) if header else None
 
 
 # -- the checks ---------------------------------------------------------------------------------------------------

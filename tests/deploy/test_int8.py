@@ -14,6 +14,7 @@ import pytest
 
 from function.config import REPO_ROOT, Settings
 from function.engine import FaceEngine
+from function.engine.calibration import calibration_inputs
 from function.engine.cpu import cpu_flags, int8_exact
 from function.errors import PackError
 from function.imaging import decode_image
@@ -28,7 +29,7 @@ from tests.support.photos import wheel_photo
 def int8_dir(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Path:
     root = tmp_path_factory.mktemp("int8")
     shutil.copytree(model_dir / "buffalo_sc", root / "buffalo_sc")
-    quantize_pack(root, "buffalo_sc", roles=("recognizer",), progress=lambda _: None)
+    quantize_pack(root, "buffalo_sc", roles=("recognizer",), calibrate=calibration_inputs, progress=lambda _: None)
     return root
 
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from function.api.app import create_app
 from function.api.errors import ERROR_CODES
-from function.api.middleware import DRAIN_MAX_BYTES
+from function.limits import DRAIN_MAX_BYTES
 from tests.support import hostile_inputs as h
 from tests.support.matrix import MATRIX, Case
 

@@ -389,7 +389,8 @@ def test_well_formed_lambda_event_still_answers(lambda_handler) -> None:
 
 
 def test_lambda_deadline_comes_from_the_remaining_time() -> None:
-    from function.api.middleware import LAMBDA_MARGIN_S, request_deadline
+    from function.api.middleware import request_deadline
+    from function.limits import LAMBDA_MARGIN_S
 
     class Context:
         def __init__(self, ms: int) -> None:

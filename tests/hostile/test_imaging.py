@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from function.imaging import DecodeLimits, decode_image, header_size, sniff_format
+from function.imaging import DecodeLimits, decode_image, read_header, sniff_format
 from tests.support import encode, iou, read, stored_for_view, with_exif_orientation
 from tests.support.photos import wheel_photo
 
@@ -77,7 +77,8 @@ def test_header_sizes_read_without_decoding():
     image = read(FACE)
     for ext in (".jpg", ".png", ".webp", ".bmp"):
         data = encode(image, ext)
-        assert header_size(data, sniff_format(data)) == (image.shape[1], image.shape[0]), ext
+        header = read_header(data, sniff_format(data))
+        assert header is not None and (header.width, header.height) == (image.shape[1], image.shape[0]), ext
 
 
 def test_limits():

@@ -1,12 +1,25 @@
 // face-recognition-service-client: a typed client generated from the service's OpenAPI document (openapi.json).
-export * from "./generated";
+export * from "./generated.js";
 export {
-  FaceServiceError,
   embeddingFromBase64,
+  embeddingFromBytes,
   embeddingToBase64,
-  type CallOptions,
-  type ErrorDetails,
-  type FaceClientConfig,
+  embeddingToBytes,
+  type EmbeddingInput,
   type ImageInput,
   type RouteSpec,
-} from "./runtime";
+} from "./encoding.js";
+export {
+  FaceAbortError,
+  FaceNetworkError,
+  FaceServiceError,
+  FaceTimeoutError,
+  UnexpectedResponseError,
+  withMetadata,
+  type ClientErrorCode,
+  type ErrorDetails,
+  type ResponseMetadata,
+  type WithMetadata,
+} from "./errors.js";
+export { backoffMs, isRetryable, RETRYABLE_CODES, RETRYABLE_STATUSES, retryAfterMs, type RetryOptions } from "./retry.js";
+export type { CallOptions, FaceClientConfig } from "./transport.js";

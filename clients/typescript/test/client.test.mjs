@@ -1,4 +1,5 @@
 // The built client (dist/, through the package's own exports) against the live Python service, on real photos.
+// Every answer the service sends here is recorded and checked against the OpenAPI document at the end.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -9,17 +10,23 @@ import {
   ERROR_CLASSES,
   ERROR_CODES,
   FaceClient,
+  FaceQualityError,
   FaceServiceError,
+  FaceTimeoutError,
+  InvalidEmbeddingError,
   InvalidImageError,
   MultipleFacesError,
   NoFaceError,
   S3BucketNotAllowedError,
   UnauthorizedError,
+  embeddingFromBytes,
   embeddingToBase64,
+  embeddingToBytes,
 } from "face-recognition-service-client";
 
-import { render, SPEC_PATH, GENERATED_PATH } from "../scripts/generate.mjs";
-import { lfwPairs, nofacePhoto, startService, wheelPhoto } from "./service.mjs";
+import { patchedSpec, render, SPEC_PATH, GENERATED_PATH } from "../scripts/generate.mjs";
+import { recordingFetch, validateAnswers } from "./answers.mjs";
+import { derivedPhoto, lfwPairs, nofacePhoto, startService, wheelPhoto } from "./service.mjs";
 
 const API_KEY = randomBytes(16).toString("hex");
 const ONE_FACE = readFileSync(wheelPhoto("yaoming.jpg"));
@@ -31,7 +38,7 @@ let client;
 
 before(async () => {
   service = await startService({ API_KEY });
-  client = new FaceClient({ baseUrl: service.url, apiKey: service.apiKey });
+  client = new FaceClient({ baseUrl: service.url, apiKey: service.apiKey, fetch: recordingFetch });
 });
 
 after(async () => {
@@ -68,17 +75,26 @@ describe("spec", () => {
     }
   });
 
-  test("the package loads through require() too (CommonJS, e.g. NestJS)", () => {
+  test("the package loads through require() too (its CommonJS build); instanceof holds across the two builds", async () => {
     const cjs = createRequire(import.meta.url)("face-recognition-service-client");
-    assert.equal(cjs.FaceClient, FaceClient);
+    assert.notEqual(cjs.FaceClient, FaceClient, "two builds, two copies");
+    assert.deepEqual(Object.keys(cjs).sort(), Object.keys(await import("face-recognition-service-client")).sort());
+    const fromCjs = new cjs.NoFaceError("m");
+    assert.ok(fromCjs instanceof NoFaceError && fromCjs instanceof FaceServiceError);
+    assert.ok(!(fromCjs instanceof MultipleFacesError));
+    assert.ok(new NoFaceError("m") instanceof cjs.FaceServiceError);
+    assert.ok(!(new Error("m") instanceof cjs.FaceServiceError));
   });
 });
 
 describe("routes", () => {
-  test("health", async () => {
-    const health = await client.health();
+  test("health (with the key: the full answer) and $metadata", async () => {
+    const health = await client.health({ requestId: "client-health-1" });
     assert.equal(health.status, "healthy");
+    assert.ok("model" in health, "the full answer");
     assert.equal(health.model_loaded, true);
+    assert.deepEqual({ ...health.$metadata, durationMs: 0 }, { requestId: "client-health-1", status: 200, attempts: 1, totalRetryDelayMs: 0, durationMs: 0 });
+    assert.ok(!Object.keys(health).includes("$metadata") && !JSON.stringify(health).includes("$metadata"));
     if (!process.env.FACE_SERVICE_URL) assert.equal(health.model, "buffalo_sc"); // the pack startService() asks for
     assert.equal(typeof health.similarity_threshold, "number");
   });
@@ -98,6 +114,18 @@ describe("routes", () => {
     assert.equal(r.embedding.length, 512);
     assert.equal(r.embedding_size, 512);
     assert.ok(Math.abs(Math.sqrt(dot(r.embedding, r.embedding)) - 1) < 1e-3);
+    assert.match(r.$metadata.requestId, /^[0-9a-f-]{36}$/, "a UUID the client made up");
+    assert.equal(r.$metadata.status, 200);
+  });
+
+  test("extractEmbedding ?min_quality=enrol: FaceQualityError.reasons on a blurred face, the embedding on a good one", async () => {
+    assert.equal((await client.extractEmbedding({ image: ONE_FACE }, { min_quality: "enrol" })).embedding.length, 512);
+    const e = await client.extractEmbedding({ image: derivedPhoto("yaoming.jpg", "blur") }, { min_quality: "enrol" })
+      .then(() => assert.fail("no error"), (x) => x);
+    assert.ok(e instanceof FaceQualityError);
+    assert.equal(e.status, 422);
+    assert.equal(e.retryable, false);
+    assert.ok(e.reasons.includes("too_blurry"), JSON.stringify(e.reasons));
   });
 
   test("the same photo as a Buffer, a Blob (multipart) and base64 (JSON) gives the same embedding", async () => {
@@ -140,14 +168,18 @@ describe("stored embeddings: verify and search", () => {
       const [a, b] = [readFileSync(pair.image1), readFileSync(pair.image2)];
       const stored = (await client.extractEmbedding({ image: a })).embedding;
       const compared = await client.compare({ image1: a, image2: b });
-      for (const embedding of [stored, Array.from(stored), embeddingToBase64(stored)]) {
+      const bytes = embeddingToBytes(stored); // the 2,048 bytes a database keeps
+      assert.equal(bytes.length, 2048);
+      const fromDatabase = Buffer.from(Uint8Array.from(bytes)); // a Buffer that does not share the Float32Array's memory
+      assert.deepEqual(embeddingFromBytes(fromDatabase), stored);
+      for (const embedding of [stored, Array.from(stored), embeddingToBase64(stored), fromDatabase, new Uint8Array(fromDatabase)]) {
         const r = await client.verify({ image: b, embedding });
         assert.equal(r.same_person, pair.same);
         assert.ok(Math.abs(r.similarity - compared.similarity) < 1e-3, `${r.similarity} vs /compare ${compared.similarity}`);
       }
     }
-    const InvalidEmbedding = ERROR_CLASSES.INVALID_EMBEDDING ?? FaceServiceError;
-    await assert.rejects(client.verify({ image: ONE_FACE, embedding: new Float32Array(10) }), InvalidEmbedding);
+    await assert.rejects(client.verify({ image: ONE_FACE, embedding: new Float32Array(10) }), InvalidEmbeddingError);
+    await assert.rejects(client.verify({ image: ONE_FACE, embedding: Buffer.alloc(2047) }), InvalidEmbeddingError);
   });
 
   test("search: the same person ranks first, with multipart and with JSON", async (t) => {
@@ -178,12 +210,14 @@ describe("errors", () => {
     await assert.rejects(client.detect({ image: Buffer.from("not an image") }), (e) => e instanceof InvalidImageError && e.status === 400);
   });
 
-  test("x-api-key: missing or wrong -> UnauthorizedError; /health stays open", async (t) => {
+  test("x-api-key: missing or wrong -> UnauthorizedError, not retried; /health stays open and answers status only", async (t) => {
     if (!service.apiKey) return t.skip("the service under test has no API_KEY");
     for (const apiKey of [undefined, "wrong"]) {
-      const anonymous = new FaceClient({ baseUrl: `${service.url}/`, apiKey });
-      await assert.rejects(anonymous.detect({ image: ONE_FACE }), (e) => e instanceof UnauthorizedError && e.status === 401);
-      assert.equal((await anonymous.health()).status, "healthy");
+      const anonymous = new FaceClient({ baseUrl: `${service.url}/`, apiKey, fetch: recordingFetch });
+      await assert.rejects(anonymous.detect({ image: ONE_FACE }), (e) => e instanceof UnauthorizedError && e.status === 401 && e.$metadata.attempts === 1);
+      const health = await anonymous.health();
+      assert.deepEqual(health, { status: "healthy" });
+      assert.ok(!("model" in health));
     }
   });
 
@@ -192,7 +226,26 @@ describe("errors", () => {
       (e) => e instanceof S3BucketNotAllowedError && e.status === 403);
   });
 
-  test("a call past its time limit rejects with TimeoutError", async () => {
-    await assert.rejects(client.extractEmbedding({ image: FIVE_FACES }, { all: true, timeoutMs: 1 }), { name: "TimeoutError" });
+  test("a call past its time budget rejects with FaceTimeoutError, not retried", async () => {
+    // 1 ms: spent while encoding (no request sent) or during the request (then fetch's TimeoutError is the cause);
+    // which one depends on the machine; test/retry.test.mjs checks the cause against a server that never answers.
+    await assert.rejects(client.extractEmbedding({ image: FIVE_FACES }, { all: true, timeoutMs: 1 }),
+      (e) => e instanceof FaceTimeoutError && (e.cause === undefined || e.cause.name === "TimeoutError") &&
+        e.requestId !== undefined && e.$metadata.attempts === 1);
+  });
+});
+
+describe("the OpenAPI document describes every answer above", () => {
+  test("each recorded answer validates against its route's schema for its status (SPEC_PATCHES applied)", () => {
+    const { checked, problems } = validateAnswers({ patched: true });
+    assert.ok(checked >= 30, `only ${checked} answers recorded`);
+    assert.deepEqual(problems, []);
+  });
+
+  test("the service's own document, unpatched, holds every answer (SPEC_PATCHES is empty)", () => {
+    const { problems } = validateAnswers({ patched: false });
+    const { applied } = patchedSpec(JSON.parse(readFileSync(SPEC_PATH, "utf8")));
+    assert.deepEqual(applied, []);
+    assert.deepEqual(problems, []);
   });
 });

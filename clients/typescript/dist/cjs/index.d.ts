@@ -1,0 +1,6 @@
+export * from "./generated.js";
+export { embeddingFromBase64, embeddingFromBytes, embeddingToBase64, embeddingToBytes, type EmbeddingInput, type ImageInput, type RouteSpec, } from "./encoding.js";
+export { FaceAbortError, FaceNetworkError, FaceServiceError, FaceTimeoutError, UnexpectedResponseError, withMetadata, type ClientErrorCode, type ErrorDetails, type ResponseMetadata, type WithMetadata, } from "./errors.js";
+export { backoffMs, isRetryable, RETRYABLE_CODES, RETRYABLE_STATUSES, retryAfterMs, type RetryOptions } from "./retry.js";
+export type { CallOptions, FaceClientConfig } from "./transport.js";
+//# sourceMappingURL=index.d.ts.map

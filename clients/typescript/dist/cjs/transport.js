@@ -1,0 +1,161 @@
+"use strict";
+// The transport every generated method goes through: one call = encode once, then attempts under the retry
+// policy (retry.ts) within the call's time budget, then an answer with its $metadata or one FaceServiceError.
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.FaceClientBase = void 0;
+const promises_1 = require("node:timers/promises");
+const encoding_js_1 = require("./encoding.js");
+const errors_js_1 = require("./errors.js");
+const retry_js_1 = require("./retry.js");
+const now = () => performance.now();
+/** The transport under the generated FaceClient. */
+class FaceClientBase {
+    baseUrl;
+    #apiKey;
+    #timeoutMs;
+    #maxAttempts;
+    #retry;
+    #quota;
+    #headers;
+    #fetch;
+    #errors;
+    constructor(config, errors) {
+        if (!config || typeof config.baseUrl !== "string" || !/^https?:\/\//.test(config.baseUrl)) {
+            throw new TypeError("FaceClient: baseUrl must be an http(s) URL");
+        }
+        this.baseUrl = config.baseUrl.replace(/\/+$/, "");
+        this.#apiKey = config.apiKey || undefined;
+        this.#timeoutMs = config.timeoutMs ?? 30_000;
+        this.#maxAttempts = Math.max(1, Math.floor(config.maxAttempts ?? 3));
+        this.#retry = { ...config.retry };
+        this.#quota = new retry_js_1.RetryQuota(config.retry?.quota ?? 500);
+        this.#headers = { ...config.headers };
+        this.#fetch = config.fetch ?? globalThis.fetch;
+        this.#errors = errors;
+    }
+    async call(route, request, options = {}) {
+        const started = now();
+        const opts = options;
+        const budget = (opts.timeoutMs ?? this.#timeoutMs) > 0 ? (opts.timeoutMs ?? this.#timeoutMs) : Infinity;
+        const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? this.#maxAttempts));
+        const requestId = opts.requestId ?? globalThis.crypto.randomUUID();
+        const url = new URL(this.baseUrl + route.path);
+        for (const name of route.query) {
+            const v = opts[name];
+            if (v !== undefined && v !== null)
+                url.searchParams.set(name, String(v));
+        }
+        const headers = { accept: "application/json", ...this.#headers, ...opts.headers, "x-request-id": requestId };
+        if (this.#apiKey)
+            headers["x-api-key"] = this.#apiKey;
+        let body;
+        if (request !== undefined) {
+            const encoded = await (0, encoding_js_1.encodeBody)(route, request);
+            body = encoded.body;
+            if (encoded.type)
+                headers["content-type"] = encoded.type;
+        }
+        const init = { method: route.method, headers, ...(body === undefined ? {} : { body }) };
+        let attempts = 0;
+        let retryDelay = 0;
+        let retryTokens = 0;
+        const retriesOf = {};
+        const meta = (status, id) => ({ requestId: id ?? requestId, status, attempts, totalRetryDelayMs: retryDelay, durationMs: Math.round(now() - started) });
+        for (;;) {
+            attempts += 1;
+            const outcome = await this.#attempt(url, init, opts.signal, started + budget - now(), requestId);
+            let error;
+            let delay;
+            if ("response" in outcome) {
+                const { response, text } = outcome;
+                const id = response.headers.get("x-request-id") ?? requestId;
+                const answer = this.#answer(route, response.status, text, id);
+                if (!(answer instanceof errors_js_1.FaceServiceError)) {
+                    this.#quota.release(retryTokens);
+                    return (0, errors_js_1.withMetadata)(answer, meta(response.status, id));
+                }
+                error = answer;
+                delay = (0, retry_js_1.retryAfterMs)(response.headers.get("retry-after"));
+            }
+            else {
+                error = outcome.error;
+            }
+            const code = error.code;
+            const retriesLeft = (retry_js_1.RETRYABLE_CODES[code] ?? Infinity) - (retriesOf[code] ?? 0);
+            if (error.retryable && attempts < maxAttempts && retriesLeft > 0) {
+                const wait = delay ?? (0, retry_js_1.backoffMs)(attempts, this.#retry);
+                const cost = now() + wait < started + budget ? this.#quota.acquire(error instanceof errors_js_1.FaceNetworkError) : undefined;
+                if (cost !== undefined) {
+                    retryTokens += cost;
+                    retriesOf[code] = (retriesOf[code] ?? 0) + 1;
+                    try {
+                        await (0, promises_1.setTimeout)(wait, undefined, opts.signal ? { signal: opts.signal } : {});
+                    }
+                    catch (cause) {
+                        throw this.#finish(new errors_js_1.FaceAbortError("The call was aborted while waiting to retry.", { requestId, cause: opts.signal?.reason ?? cause }), meta(undefined, undefined));
+                    }
+                    retryDelay += wait;
+                    continue;
+                }
+            }
+            throw this.#finish(error, meta(error.status, error.requestId));
+        }
+    }
+    /** One request: its answer, or a FaceTimeoutError, FaceAbortError or FaceNetworkError when none came. */
+    async #attempt(url, init, signal, remainingMs, requestId) {
+        if (signal?.aborted)
+            return { error: new errors_js_1.FaceAbortError("The call was aborted.", { requestId, cause: signal.reason }) };
+        if (remainingMs <= 0)
+            return { error: new errors_js_1.FaceTimeoutError("The call's time budget ran out before an answer.", { requestId }) };
+        const timer = Number.isFinite(remainingMs) ? AbortSignal.timeout(Math.ceil(remainingMs)) : undefined;
+        const signals = [signal, timer].filter((s) => s !== undefined);
+        const combined = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+        try {
+            const response = await this.#fetch(url, { ...init, ...(combined ? { signal: combined } : {}) });
+            const text = await response.text();
+            return { response, text };
+        }
+        catch (cause) {
+            if (signal?.aborted)
+                return { error: new errors_js_1.FaceAbortError("The call was aborted.", { requestId, cause: signal.reason ?? cause }) };
+            if (timer?.aborted) {
+                return { error: new errors_js_1.FaceTimeoutError(`No answer within the call's time budget (${Math.round(remainingMs)} ms left of it).`, { requestId, cause: timer.reason ?? cause }) };
+            }
+            const reason = cause?.cause;
+            const detail = reason?.code ?? reason?.message ?? cause?.message ?? String(cause);
+            return { error: new errors_js_1.FaceNetworkError(`${init.method} ${url.pathname}: no answer (${detail}).`, { requestId, cause }) };
+        }
+    }
+    /** An answer's value, or the error it stands for. */
+    #answer(route, status, text, requestId) {
+        let parsed;
+        try {
+            parsed = text ? JSON.parse(text) : undefined;
+        }
+        catch {
+            parsed = undefined;
+        }
+        const where = `${route.method} ${route.path}`;
+        const b = parsed;
+        const errorShaped = Boolean(b && typeof b === "object" && typeof b.code === "string" && typeof b.error === "string");
+        // A 2xx is an answer; so is a documented non-2xx answer that is not an error body (GET /health's 503 unhealthy).
+        if ((status >= 200 && status < 300) || (route.ok.includes(status) && !errorShaped)) {
+            if (parsed && typeof parsed === "object")
+                return (0, encoding_js_1.decodeAnswer)(parsed);
+            return new errors_js_1.UnexpectedResponseError(`${where}: the ${status} answer is not a JSON object.`, { status, requestId, body: text.slice(0, 500) });
+        }
+        if (!b || !errorShaped) {
+            return new errors_js_1.UnexpectedResponseError(`${where}: an answer ${status} that is not the service's (a proxy or gateway?).`, { status, requestId, body: parsed ?? text.slice(0, 500) });
+        }
+        const { code, error: message, field } = b;
+        const details = { status, requestId, body: parsed, ...(typeof field === "string" ? { field } : {}) };
+        const Cls = Object.prototype.hasOwnProperty.call(this.#errors, code) ? this.#errors[code] : undefined;
+        return Cls ? new Cls(message, details) : new errors_js_1.FaceServiceError(code, message, details);
+    }
+    #finish(error, metadata) {
+        Object.defineProperty(error, "$metadata", { value: Object.freeze(metadata), enumerable: false, configurable: true });
+        return error;
+    }
+}
+exports.FaceClientBase = FaceClientBase;
+//# sourceMappingURL=transport.js.map

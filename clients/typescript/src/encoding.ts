@@ -1,0 +1,138 @@
+// Request encoding and answer decoding: images as multipart or JSON, embeddings as base64 little-endian float32,
+// answers' `embedding` arrays as Float32Array. Node 20 built-ins only (FormData, Blob, Buffer).
+
+/**
+ * An image: bytes (a Buffer, any typed array, an ArrayBuffer or a Blob: sent as multipart/form-data), base64 text
+ * (`{ base64 }`, a data: URL prefix is accepted) or an object in an S3 bucket the service allows (`{ s3: "s3://b/k" }`);
+ * the last two are sent as JSON.
+ */
+export type ImageInput = Blob | ArrayBuffer | ArrayBufferView | { base64: string } | { s3: string };
+
+/**
+ * A stored embedding, as /verify and /search take it: the Float32Array an answer carries, its 512 numbers, the
+ * 2,048 bytes of little-endian float32 you stored (`Buffer.from(embedding.buffer)`: a Buffer or Uint8Array), or
+ * those bytes as base64 text.
+ */
+export type EmbeddingInput = Float32Array | readonly number[] | Uint8Array | ArrayBuffer | string;
+
+/** What the runtime needs to know of a route (generated from the spec: ROUTES). */
+export interface RouteSpec {
+  readonly method: string;
+  readonly path: string;
+  /** Body fields that hold an image. */
+  readonly images: readonly string[];
+  /** Non-image fields the multipart body accepts; null when the route takes no multipart body. */
+  readonly multipartFields: readonly string[] | null;
+  /** Whether the route takes a JSON body. */
+  readonly json: boolean;
+  /** Query parameter names. */
+  readonly query: readonly string[];
+  /** Statuses whose body is an answer, not an error (e.g. GET /health's 503). */
+  readonly ok: readonly number[];
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A Float32Array as the service reads an embedding in base64: little-endian float32 (`Buffer.from(f32.buffer)`). */
+export function embeddingToBase64(embedding: Float32Array): string {
+  return embeddingToBytes(embedding).toString("base64");
+}
+
+/** A Float32Array as the 2,048 bytes to store (little-endian float32); `embeddingFromBytes` reads them back. */
+export function embeddingToBytes(embedding: Float32Array): Buffer {
+  if (LITTLE_ENDIAN) return Buffer.from(embedding.buffer, embedding.byteOffset, embedding.byteLength);
+  const copy = Buffer.alloc(embedding.byteLength);
+  embedding.forEach((v, i) => copy.writeFloatLE(v, i * 4));
+  return copy;
+}
+
+/** Stored bytes (a Buffer, Uint8Array or ArrayBuffer of little-endian float32) as a Float32Array. */
+export function embeddingFromBytes(bytes: Uint8Array | ArrayBuffer): Float32Array {
+  const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
+  if (view.byteLength % 4 !== 0) throw new RangeError(`${view.byteLength} bytes is not a whole number of float32 values`);
+  const data = new DataView(view.buffer, view.byteOffset, view.byteLength);
+  const out = new Float32Array(view.byteLength / 4);
+  for (let i = 0; i < out.length; i++) out[i] = data.getFloat32(i * 4, true);
+  return out;
+}
+
+/** The inverse of embeddingToBase64, e.g. for an embedding stored as base64 text. */
+export function embeddingFromBase64(text: string): Float32Array {
+  return embeddingFromBytes(Buffer.from(text, "base64"));
+}
+
+function isBytes(value: unknown): value is Blob | ArrayBuffer | ArrayBufferView {
+  return value instanceof Blob || value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+}
+
+function viewBytes(value: ArrayBuffer | ArrayBufferView): Uint8Array {
+  return value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+
+function toBlob(value: Blob | ArrayBuffer | ArrayBufferView): Blob {
+  return value instanceof Blob ? value : new Blob([viewBytes(value)]);
+}
+
+async function toBase64(value: Blob | ArrayBuffer | ArrayBufferView): Promise<string> {
+  if (value instanceof Blob) return Buffer.from(await value.arrayBuffer()).toString("base64");
+  return Buffer.from(viewBytes(value)).toString("base64");
+}
+
+/**
+ * JSON-ready copy of a request value: a Float32Array becomes base64 little-endian float32, other bytes (a stored
+ * embedding's Buffer) base64 of those bytes as they are.
+ */
+function jsonValue(value: unknown): unknown {
+  if (value instanceof Float32Array) return embeddingToBase64(value);
+  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return Buffer.from(viewBytes(value)).toString("base64");
+  if (Array.isArray(value)) return value.map(jsonValue);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, jsonValue(v)]));
+  }
+  return value;
+}
+
+/** Answers: every array of numbers under a key named `embedding` becomes a Float32Array. */
+export function decodeAnswer(value: unknown, key = ""): unknown {
+  if (Array.isArray(value)) {
+    if (key === "embedding" && value.every((v) => typeof v === "number")) return Float32Array.from(value);
+    return value.map((v) => decodeAnswer(v));
+  }
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decodeAnswer(v, k)]));
+  }
+  return value;
+}
+
+/** A non-image multipart field as text: bytes as base64, an object or array as a JSON document. */
+function multipartText(value: unknown): string {
+  if (typeof value === "string") return value;
+  const json = jsonValue(value);
+  return typeof json === "string" ? json : JSON.stringify(json);
+}
+
+/** Multipart when every image is bytes and every other field is one the multipart body declares; else JSON. */
+export async function encodeBody(route: RouteSpec, request: Record<string, unknown>): Promise<{ body: FormData | string; type?: string }> {
+  const entries = Object.entries(request).filter(([, v]) => v !== undefined);
+  const imageNames = new Set(route.images);
+  const multipartFields = route.multipartFields;
+  const multipart = multipartFields !== null && entries.every(([k, v]) => (imageNames.has(k) ? isBytes(v) : multipartFields.includes(k)));
+  if (multipart) {
+    const form = new FormData();
+    for (const [k, v] of entries) {
+      if (imageNames.has(k)) form.append(k, toBlob(v as Blob | ArrayBuffer | ArrayBufferView), k);
+      else form.append(k, multipartText(v));
+    }
+    return { body: form };
+  }
+  if (!route.json) throw new TypeError(`${route.method} ${route.path} takes multipart only: send images as bytes`);
+  const json: Record<string, unknown> = {};
+  for (const [k, v] of entries) {
+    if (!imageNames.has(k)) json[k] = jsonValue(v);
+    else if (isBytes(v)) json[k] = await toBase64(v);
+    else if (v && typeof v === "object" && "s3" in v) json[`${k}_s3`] = (v as { s3: string }).s3;
+    else if (v && typeof v === "object" && "base64" in v) json[k] = (v as { base64: string }).base64;
+    else throw new TypeError(`${k}: an image is bytes, { base64 } or { s3 }`);
+  }
+  return { body: JSON.stringify(json), type: "application/json" };
+}
