@@ -127,6 +127,8 @@ class Settings:
                                              description="a face found only by the padded pass must be this large")
     closeup_redetect_fraction: float = Field(_ENGINE.closeup_redetect_fraction, ge=0,
                                              description="a lone face this large fills the frame: padded pass")
+    closeup_window: float = Field(_ENGINE.closeup_window, gt=0, le=1,
+                                  description="padded pass canvas, fraction of DET_SIZE at the reference's scale")
     orientation_search: bool = Field(_ENGINE.orientation_search,
                                      description="read a photo turned 90/180/270 degrees when no upright face is "
                                                  "found; off: such faces are `orientation_uncertain` "

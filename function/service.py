@@ -17,7 +17,8 @@ import numpy as np
 
 from function.deadline import Deadline
 from function.engine import Face, FaceEngine, choose_face
-from function.engine.quality import QualityThresholds, assess
+from function.engine.aligner import align_faces
+from function.engine.quality import QualityThresholds, assess_aligned
 from function.errors import (
     DeadlineExceeded,
     FaceQualityError,
@@ -27,7 +28,7 @@ from function.errors import (
     PackError,
     ServiceError,
 )
-from function.imaging import DecodedImage, DecodeLimits, decode_image, precheck
+from function.imaging import DecodedImage, DecodeLimits, Header, decode_image, precheck
 from function.limits import AnswerLimits
 from function.observability import span
 from function.schemas import (
@@ -82,19 +83,20 @@ class FaceService:
         finally:
             self.engine.gate.release()
 
-    def _precheck(self, field: str, data: bytes) -> None:
-        """Refusals that need no pixel (format, header, size, scans), answered without waiting for the gate."""
+    def _precheck(self, field: str, data: bytes) -> tuple[str, Header]:
+        """Refusals that need no pixel (format, header, size, scans), answered without waiting for the gate. The
+        (format, header) it returns goes to _decode: the header is parsed once per image."""
         try:
-            precheck(data, self.limits)
+            return precheck(data, self.limits)
         except ServiceError as exc:
             exc.field = field
             raise
 
-    def _decode(self, data: bytes, field: str, deadline: Deadline) -> DecodedImage:
+    def _decode(self, data: bytes, checked: tuple[str, Header], field: str, deadline: Deadline) -> DecodedImage:
         deadline.check("decoding")
         try:
             with span("decode"):
-                return decode_image(data, self.limits)
+                return decode_image(data, self.limits, checked=checked)
         except ServiceError as exc:
             exc.field = field
             raise
@@ -104,15 +106,21 @@ class FaceService:
         with span("detect"):
             return self.engine.detect(pixels, purpose=purpose, time_left=deadline.remaining)  # type: ignore[arg-type]
 
-    def _embed(self, pixels: np.ndarray, faces: list[Face], deadline: Deadline) -> np.ndarray:
+    def _align(self, pixels: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        """Each face's aligned crop, made once: the recognizer embeds it and the quality measures read it."""
+        with span("align"):
+            return self.engine.align(pixels, faces)
+
+    def _embed(self, crops: np.ndarray, deadline: Deadline) -> np.ndarray:
         deadline.check("embedding")
         with span("embed"):
-            return self.engine.embed(pixels, faces)
+            return self.engine.embed_aligned(crops)
 
-    def _embed_in_time(self, pixels: np.ndarray, faces: list[Face], deadline: Deadline) -> tuple[list[Face], np.ndarray]:
-        """Embeddings of `faces`, largest first, in recognizer runs of `recognizer_batch` (32) faces, stopping
-        before a run the deadline would not leave time for (1.5 x the last run's time + 0.25 s): (faces embedded, in
-        detection order; their vectors). The largest face is always embedded (or the deadline refuses the request)."""
+    def _embed_in_time(self, crops: np.ndarray, faces: list[Face], deadline: Deadline) -> tuple[list[int], np.ndarray]:
+        """Embeddings of `faces` (their aligned `crops`), largest first, in recognizer runs of `recognizer_batch`
+        (32) faces, stopping before a run the deadline would not leave time for (1.5 x the last run's time + 0.25 s):
+        (indices of the faces embedded, ascending: detection order; their vectors). The largest face is always
+        embedded (or the deadline refuses the request)."""
         order = _largest_first(faces)
         step = max(1, self.engine.config.recognizer_batch)
         done: list[int] = []
@@ -123,12 +131,12 @@ class FaceService:
                 break
             ids = order[start:start + step]
             t0 = time.monotonic()
-            parts.append(self._embed(pixels, [faces[i] for i in ids], deadline))
+            parts.append(self._embed(crops[ids], deadline))
             last = time.monotonic() - t0
             done.extend(ids)
         vectors = np.concatenate(parts)
         back = sorted(range(len(done)), key=lambda k: done[k])  # detection order
-        return [faces[done[k]] for k in back], vectors[back]
+        return [done[k] for k in back], vectors[back]
 
     def _largest(self, faces: list[Face]) -> list[Face]:
         """At most max_faces faces, the largest, in their detection order (best score first)."""
@@ -148,16 +156,23 @@ class FaceService:
             keep.append(i)
         return sorted(keep)
 
-    def _face_box(self, face: Face, image: DecodedImage) -> FaceBox:
-        f = face.scaled(image.scale)
-        box = np.clip(f.box, 0, [image.width, image.height, image.width, image.height])
-        q = assess(image.pixels, face, self.quality, image.scale)
-        return FaceBox(box=[round(float(v), 2) for v in box], score=round(face.score, 5),
-                       landmarks=[[round(float(x), 2), round(float(y), 2)] for x, y in f.landmarks],
-                       quality=FaceQuality(face_size=round(q.face_size, 1), sharpness=round(q.sharpness, 1),
-                                           brightness=round(q.brightness, 1), usable=q.usable, reasons=list(q.reasons)),
-                       pose=Pose(yaw=round(q.pose.yaw, 1), pitch=round(q.pose.pitch, 1), roll=round(q.pose.roll, 1)),
-                       orientation=face.orientation)  # type: ignore[arg-type]  # 0/90/180/270 by construction
+    def _face_boxes(self, faces: Sequence[Face], image: DecodedImage, crops: np.ndarray) -> list[FaceBox]:
+        """The answer's box, landmarks, quality and pose of each face, quality measured on its aligned crop
+        (`crops`, from _align; re-aligned at 112 only for a recognizer of another input size)."""
+        if crops.shape[1:3] != (112, 112):
+            crops = align_faces(image.pixels, [f.landmarks for f in faces], 112)
+        out = []
+        for face, q in zip(faces, assess_aligned(crops, list(faces), self.quality, image.scale), strict=True):
+            f = face.scaled(image.scale)
+            box = np.clip(f.box, 0, [image.width, image.height, image.width, image.height])
+            out.append(FaceBox(
+                box=[round(v, 2) for v in box.tolist()], score=round(face.score, 5),
+                landmarks=[[round(x, 2), round(y, 2)] for x, y in f.landmarks.tolist()],
+                quality=FaceQuality(face_size=round(q.face_size, 1), sharpness=round(q.sharpness, 1),
+                                    brightness=round(q.brightness, 1), usable=q.usable, reasons=list(q.reasons)),
+                pose=Pose(yaw=round(q.pose.yaw, 1), pitch=round(q.pose.pitch, 1), roll=round(q.pose.roll, 1)),
+                orientation=face.orientation))  # type: ignore[arg-type]  # 0/90/180/270 by construction
+        return out
 
     def _unit(self, vector: np.ndarray) -> np.ndarray:
         """A stored embedding L2-normalised (the parser has refused zero and non-finite vectors)."""
@@ -165,11 +180,12 @@ class FaceService:
         return v / np.float32(np.linalg.norm(v))
 
     def _probe(self, data: bytes, choice: FaceChoice, deadline: Deadline | None) -> tuple[FaceBox, np.ndarray]:
-        self._precheck("image", data)
+        checked = self._precheck("image", data)
         with self._work(deadline) as dl:
-            image = self._decode(data, "image", dl)
+            image = self._decode(data, checked, "image", dl)
             face = self._one_face(image, choice, "image", dl)
-            return self._face_box(face, image), self._embed(image.pixels, [face], dl)[0]
+            crops = self._align(image.pixels, [face])
+            return self._face_boxes([face], image, crops)[0], self._embed(crops, dl)[0]
 
     def _one_face(self, image: DecodedImage, choice: FaceChoice, field: str, deadline: Deadline) -> Face:
         faces = self._detect(image.pixels, "one" if choice == "single" else "all", deadline)
@@ -184,12 +200,12 @@ class FaceService:
 
     # -- use cases --------------------------------------------------------------------------------------------
     def detect(self, data: bytes, deadline: Deadline | None = None) -> DetectResponse:
-        self._precheck("image", data)
+        checked = self._precheck("image", data)
         with self._work(deadline) as dl:
-            image = self._decode(data, "image", dl)
+            image = self._decode(data, checked, "image", dl)
             faces = self._detect(image.pixels, "all", dl)
             kept = self._largest(faces)
-            all_boxes = [self._face_box(f, image) for f in kept]
+            all_boxes = self._face_boxes(kept, image, self._align(image.pixels, kept))
         n = len(faces)
         boxes = [all_boxes[i] for i in self._fit(all_boxes, kept)]
         message = ("No face detected" if n == 0 else "Single face detected successfully" if n == 1
@@ -202,31 +218,35 @@ class FaceService:
                 min_quality: QualityMode = "none", deadline: Deadline | None = None) -> ExtractResponse:
         if all_faces and min_quality != "none":
             raise InvalidRequest("min_quality=enrol judges the one face enrolled: drop all=true.", field="min_quality")
-        self._precheck("image", data)
+        checked = self._precheck("image", data)
         if all_faces:
-            return self._extract_all(data, deadline)
+            return self._extract_all(data, checked, deadline)
         with self._work(deadline) as dl:
-            image = self._decode(data, "image", dl)
+            image = self._decode(data, checked, "image", dl)
             face = self._one_face(image, choice, "image", dl)
-            box = self._face_box(face, image)
+            crops = self._align(image.pixels, [face])
+            box = self._face_boxes([face], image, crops)[0]
             if min_quality == "enrol" and box.quality is not None and not box.quality.usable:
                 reasons = box.quality.reasons
                 raise FaceQualityError(f"The face is not good enough to enrol: {', '.join(reasons)}.", reasons,
                                        field="image")
-            vector = self._embed(image.pixels, [face], dl)[0]
+            vector = self._embed(crops, dl)[0]
         return ExtractResponse(embedding=vector.tolist(), confidence=box.score, embedding_size=int(vector.shape[0]),
                                box=box.box, landmarks=box.landmarks, quality=box.quality, pose=box.pose,
                                orientation=box.orientation)
 
-    def _extract_all(self, data: bytes, deadline: Deadline | None) -> ExtractResponse:
+    def _extract_all(self, data: bytes, checked: tuple[str, Header], deadline: Deadline | None) -> ExtractResponse:
         with self._work(deadline) as dl:
-            image = self._decode(data, "image", dl)
+            image = self._decode(data, checked, "image", dl)
             faces = self._detect(image.pixels, "all", dl)
             if not faces:
                 raise NoFace("No face detected in image.", field="image")
-            kept, vectors = self._embed_in_time(image.pixels, self._largest(faces), dl)
-            items = [FaceEmbedding(**self._face_box(f, image).model_dump(), embedding=v.tolist())
-                     for f, v in zip(kept, vectors, strict=True)]
+            largest = self._largest(faces)
+            crops = self._align(image.pixels, largest)
+            ids, vectors = self._embed_in_time(crops, largest, dl)
+            kept = [largest[i] for i in ids]
+            boxes = self._face_boxes(kept, image, crops[ids])
+            items = [FaceEmbedding(**b.model_dump(), embedding=v.tolist()) for b, v in zip(boxes, vectors, strict=True)]
         reserve = max(len(item.model_dump_json()) for item in items)  # the main face is repeated at the top level
         ids = self._fit(items, kept, reserve)
         first = items[max(ids, key=lambda i: kept[i].area)]
@@ -238,16 +258,17 @@ class FaceService:
 
     def compare(self, data1: bytes, data2: bytes, choice: FaceChoice = "single",
                 deadline: Deadline | None = None) -> CompareResponse:
-        self._precheck("image1", data1)
-        self._precheck("image2", data2)
+        checked1 = self._precheck("image1", data1)
+        checked2 = self._precheck("image2", data2)
         with self._work(deadline) as dl:
-            image1 = self._decode(data1, "image1", dl)
-            image2 = self._decode(data2, "image2", dl)
+            image1 = self._decode(data1, checked1, "image1", dl)
+            image2 = self._decode(data2, checked2, "image2", dl)
             face1 = self._one_face(image1, choice, "image1", dl)
             face2 = self._one_face(image2, choice, "image2", dl)
-            v1 = self._embed(image1.pixels, [face1], dl)[0]
-            v2 = self._embed(image2.pixels, [face2], dl)[0]
-            box1, box2 = self._face_box(face1, image1), self._face_box(face2, image2)
+            crops1, crops2 = self._align(image1.pixels, [face1]), self._align(image2.pixels, [face2])
+            v1 = self._embed(crops1, dl)[0]
+            v2 = self._embed(crops2, dl)[0]
+            box1, box2 = self._face_boxes([face1], image1, crops1)[0], self._face_boxes([face2], image2, crops2)[0]
         similarity = float(np.clip(np.dot(v1, v2), -1.0, 1.0))
         return CompareResponse(similarity=round(similarity, 6), confidence=_confidence(similarity),
                                same_person=similarity >= self.threshold, threshold=self.threshold,

@@ -37,6 +37,7 @@ class ScrfdDetector:
         self.nms_threshold = nms_threshold
         self.fit_canvas = fit_canvas
         self._align = max(self.strides)
+        self.max_stride = self._align  # fit_canvas rounds canvases up to a multiple of it
         self._centers: dict[tuple[int, int, int], np.ndarray] = {}
 
     # -- pre-processing ---------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Checked image bytes -> pixels: one decode per image (reduced inside the decoder for a JPEG, by INTER_AREA right
 after decoding for the others), conversion to 8-bit BGR at that reduced size in integer arithmetic (alpha over
-white, 16-bit's top byte), EXIF orientation applied. `decode_image` runs `precheck` first."""
+white, 16-bit's top byte), EXIF orientation applied. `decode_image` runs `precheck` first, unless handed its result
+(the service prechecks before waiting for a decoding slot, and the header is parsed once)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import cv2
 import numpy as np
 
 from function.errors import ImageTooLarge, ImageTooSmall, InvalidImage
-from function.imaging.headers import DEFAULT_LIMITS, exif_orientation, precheck
+from function.imaging.headers import DEFAULT_LIMITS, Header, exif_orientation, precheck
 from function.limits import DecodeLimits
 
 
@@ -99,8 +100,11 @@ def _decode_reduced(buf: np.ndarray, limits: DecodeLimits, fmt: str, data: bytes
     return pixels, max(width, height) / max(pixels.shape[:2]), width, height
 
 
-def decode_image(data: bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> DecodedImage:
-    fmt, header = precheck(data, limits)
+def decode_image(data: bytes, limits: DecodeLimits = DEFAULT_LIMITS,
+                 checked: tuple[str, Header] | None = None) -> DecodedImage:
+    """Pixels of `data`. `checked` is what precheck(data, limits) returned for these very bytes (the service runs it
+    before waiting for a decoding slot): given, the header is not parsed a second time."""
+    fmt, header = checked if checked is not None else precheck(data, limits)
     declared = (header.width, header.height)
     buf = np.frombuffer(data, dtype=np.uint8)
     try:

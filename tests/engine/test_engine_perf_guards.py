@@ -21,8 +21,8 @@ def test_closeup_fallback_finds_a_tight_crop_but_not_the_dog(engine: FaceEngine)
     assert len(engine.detect(lfw)) == 1  # found by the padded retry
     dog = decode_image((DATA.noface / "dlib_dog.jpg").read_bytes()).pixels
     assert engine.detect(dog) == []  # the padded retry sees a small "face" there; it is not a close-up
-    loose = FaceEngine(engine.detector, engine.recognizer,
-                       dataclasses.replace(engine.config, closeup_min_face_fraction=0.0))
+    loose = FaceEngine(engine.detector, engine.recognizer,  # (on the whole padded canvas: a 0.9 window finds none)
+                       dataclasses.replace(engine.config, closeup_min_face_fraction=0.0, closeup_window=1.0))
     assert len(loose.detect(dog)) >= 1  # ...which is what the size rule removes
 
 
@@ -58,3 +58,25 @@ def test_a_face_filling_the_frame_takes_its_landmarks_from_the_padded_pass(engin
     fast = engine.detector.detect(one_face, engine.config.coarse_det_size)
     assert not engine._fills_frame(fast[0], one_face.shape)
     np.testing.assert_allclose(engine.detect(one_face, purpose="one")[0].landmarks, fast[0].landmarks)
+
+
+def test_the_closeup_pass_sees_a_window_of_the_padded_canvas(engine: FaceEngine, monkeypatch) -> None:
+    """At the reference's scale (det_size over twice the long side), cut to CLOSEUP_WINDOW of det_size (a whole
+    number of strides per edge): at 0.9 a 250x250 LFW crop is seen at 576x576 (the padded 500x500 at 640 with the
+    default 1.0), and finds the face the whole padded canvas finds."""
+    lfw = decode_image(DATA.lfw_pairs[0].image1.read_bytes()).pixels
+    sizes: list[tuple[int, tuple[int, ...]]] = []
+    detect = engine.detector.detect
+
+    def recording(image, size, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sizes.append((size, image.shape))
+        return detect(image, size, *args, **kwargs)
+
+    monkeypatch.setattr(engine.detector, "detect", recording)
+    window = FaceEngine(engine.detector, engine.recognizer, dataclasses.replace(engine.config, closeup_window=0.9))
+    windowed = window._detect_closeup(lfw)
+    full = engine._detect_closeup(lfw)
+    assert sizes == [(576, (450, 450, 3)), (640, (500, 500, 3))]
+    assert len(windowed) == len(full) == 1
+    v = engine.embed(lfw, [windowed[0], full[0]])
+    assert float(v[0] @ v[1]) >= 0.99
