@@ -19,6 +19,7 @@ from function.batch.lines import PhotoLine, decode_embedding
 from function.batch.sources import LocalReader, S3Reader
 from function.startup import build_service
 from tests.support.photos import DATA
+from tests.support.s3fixtures import moto_s3
 
 IN, OUT = "bulk-in", "bulk-out"
 MAX_BYTES = 250_000
@@ -54,16 +55,7 @@ class Context:
 
 @pytest.fixture(scope="module")
 def aws(monkeypatch_module):
-    moto = pytest.importorskip("moto")
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-                 "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch_module.setenv(k, v)
-    with moto.mock_aws():
-        import boto3
-
-        client = boto3.client("s3", region_name="us-east-1")
-        for b in (IN, OUT, "not-allowed"):
-            client.create_bucket(Bucket=b)
+    with moto_s3(monkeypatch_module, IN, OUT, "not-allowed") as client:
         for key, data in photos().items():
             client.put_object(Bucket=IN, Key=key, Body=data)
         client.put_object(Bucket=IN, Key="in/folder/", Body=b"")  # a console "folder": not a photo

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import pytest
 
 from tests.support import hostile_inputs as h
@@ -17,18 +21,25 @@ def monkeypatch_module():
     mp.undo()
 
 
-@pytest.fixture(scope="module")
-def s3(monkeypatch_module):
+@contextmanager
+def moto_s3(monkeypatch: pytest.MonkeyPatch, *buckets: str) -> Iterator[Any]:
+    """moto's S3 with test credentials in the environment and `buckets` created; yields a boto3 S3 client."""
     moto = pytest.importorskip("moto")
     for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
                  "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch_module.setenv(k, v)
+        monkeypatch.setenv(k, v)
     with moto.mock_aws():
         import boto3
 
         client = boto3.client("s3", region_name="us-east-1")
-        for b in (BUCKET, OTHER):
+        for b in buckets:
             client.create_bucket(Bucket=b)
+        yield client
+
+
+@pytest.fixture(scope="module")
+def s3(monkeypatch_module):
+    with moto_s3(monkeypatch_module, BUCKET, OTHER) as client:
         client.put_object(Bucket=BUCKET, Key="one/yao ming.jpg", Body=h.face_jpeg())
         client.put_object(Bucket=BUCKET, Key="gdp.jpg", Body=wheel_photo("gdp.jpg").read_bytes())
         client.put_object(Bucket=BUCKET, Key="big.bin", Body=b"\xff\xd8\xff" + b"\x00" * 300_000)
