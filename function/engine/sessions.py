@@ -21,6 +21,8 @@ class SessionConfig:
     threads: int = 1
     execution_provider: str = "cpu"  # cpu | cuda
     cudnn_conv_algo_search: CudnnSearch = DEFAULT_CUDNN_SEARCH  # CUDA only
+    spinning: bool = False  # intra-/inter-op threads spin while waiting for work: off (bench/ort_policy.py)
+    arena: bool = True  # ONNX Runtime's CPU memory arena: on (bench/ort_policy.py, docs/benchmarks.md)
 
 
 def cuda_options(config: SessionConfig) -> dict[str, str]:
@@ -64,14 +66,16 @@ def session_options(config: SessionConfig) -> ort.SessionOptions:
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # Spinning threads burn the cores the other session (and the other request) needs; measured 1.5-1.8x faster
-    # single-face requests with it off on 2 vCPUs.
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
-    # No arena: the arena keeps the peak of every concurrent run's activations for the life of the process
-    # (+25 MB per extra detector run in flight, +50 MB for a batch of 8 faces). Without it, activations are
-    # malloc'd per run and, with function.startup's fixed mmap threshold, handed back to the OS when the run ends.
-    # Measured peak RSS 300 -> 220 MB under 8 concurrent requests, for ~2 ms of page faults per request.
-    opts.enable_cpu_mem_arena = False
+    # single-face requests with it off on 2 vCPUs, and 2-3.5x less CPU per close-up at ORT_THREADS=2 (issue #19).
+    spin = "1" if config.spinning else "0"
+    opts.add_session_config_entry("session.intra_op.allow_spinning", spin)
+    opts.add_session_config_entry("session.inter_op.allow_spinning", spin)
+    # The arena on: without it every activation buffer is malloc'd per run and, above function.startup's fixed
+    # 256 KB mmap threshold, mmap'd and faulted in afresh: ~100 ms of page faults per close-up (the padded 640x640
+    # pass), 2x the CPU of the whole request, on Lambda and over HTTP alike (docs/benchmarks.md, issue #19). The
+    # arena keeps the largest run's activations instead: +19-22 MB peak RSS with buffalo_sc, bounded because at
+    # most MAX_CONCURRENT_RUNS runs are in flight (function/engine/gate.py).
+    opts.enable_cpu_mem_arena = config.arena
     opts.log_severity_level = 3
     return opts
 

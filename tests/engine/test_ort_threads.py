@@ -25,3 +25,17 @@ def test_ort_threads_overrides(monkeypatch) -> None:
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1769")
     assert Settings.from_env({"ORT_THREADS": "2"}).threads == 2
     assert Settings.from_env({}).threads == 1
+
+
+def test_session_policy_arena_on_spinning_off() -> None:
+    """The measured policy (bench/ort_policy.py, docs/benchmarks.md, issue #19): ONNX Runtime's arena on, spinning
+    off, for the HTTP server and Lambda alike; both stay settable per SessionConfig."""
+    from function.engine.sessions import SessionConfig, session_options
+
+    served = session_options(SessionConfig(threads=2))
+    assert served.enable_cpu_mem_arena is True
+    assert served.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert served.get_session_config_entry("session.inter_op.allow_spinning") == "0"
+    other = session_options(SessionConfig(threads=2, spinning=True, arena=False))
+    assert other.enable_cpu_mem_arena is False
+    assert other.get_session_config_entry("session.intra_op.allow_spinning") == "1"
