@@ -78,7 +78,7 @@ def _set_session_policy(spinning: bool, arena: bool) -> None:
     import function.engine.engine as engine_module
     from function.engine.sessions import SessionConfig
 
-    engine_module.SessionConfig = functools.partial(SessionConfig, spinning=spinning, arena=arena)  # type: ignore[assignment]
+    engine_module.SessionConfig = functools.partial(SessionConfig, spinning=spinning, arena=arena)  # type: ignore[misc,assignment]
 
 
 def closeups() -> list[bytes]:
