@@ -78,7 +78,8 @@ def _set_session_policy(spinning: bool, arena: bool) -> None:
     import function.engine.engine as engine_module
     from function.engine.sessions import SessionConfig
 
-    engine_module.SessionConfig = functools.partial(SessionConfig, spinning=spinning, arena=arena)  # type: ignore[misc,assignment]
+    policy = functools.partial(SessionConfig, spinning=spinning, arena=arena)
+    engine_module.SessionConfig = policy  # type: ignore[misc,assignment]
 
 
 def closeups() -> list[bytes]:
