@@ -30,11 +30,11 @@ from typing import Any
 import cv2
 
 from bench.bench_report import report, targets
-from bench.client import Request, Server, post, servers
+from bench.client import Request, Server, post, post_timed, servers
 from bench.floor import Floor
 from bench.procs import log, machine
 from bench.save import save_results
-from bench.stats import med, p90
+from bench.stats import med, p10, p90
 from function.config import available_cpus
 from function.events import multipart
 from tests.support.photos import DATA, wheel_photo
@@ -76,6 +76,15 @@ def cases(photos: dict[str, Path]) -> list[Case]:
     return out
 
 
+def closeup_requests() -> list[Request]:
+    """`/extract-embedding?face=largest` on each of the repository's LFW crops (tight 250x250 face crops)."""
+    out = []
+    for path in DATA.lfw_images:
+        body, ctype = multipart({"image": path.read_bytes()})
+        out.append(Request("/extract-embedding?face=largest", body, ctype))
+    return out
+
+
 def cold_start(n: int, ready: Request) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for i in range(n):
@@ -97,14 +106,22 @@ def cold_start(n: int, ready: Request) -> dict[str, dict[str, Any]]:
     return out
 
 
-def warm(ours: Server, ref: Server, case_list: list[Case], rounds: int, floor: Floor) -> dict[str, Any]:
+def warm(ours: Server, ref: Server, case_list: list[Case], rounds: int, floor: Floor,
+         settle_s: float = 0.0) -> dict[str, Any]:
     conns: dict[str, http.client.HTTPConnection | None] = {"ours": None, "reference": None}
     times: dict[str, dict[str, list[float]]] = {label: {"ours": [], "reference": []} for label, _, _ in case_list}
     status: dict[str, dict[str, set[int]]] = {label: {"ours": set(), "reference": set()} for label, _, _ in case_list}
     cpu = {label: {"ours": 0.0, "reference": 0.0} for label, _, _ in case_list}
+    split: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in case_list}  # ours: stages + HTTP
 
-    def call(server: Server, req: Request) -> tuple[int, float]:
-        st, dt, conns[server.name] = post(server.port, req, conns[server.name])
+    def call(server: Server, req: Request, label: str | None = None) -> tuple[int, float]:
+        """One request; with a label, our answer's stages (Server-Timing) and the HTTP remainder are kept."""
+        if settle_s:
+            time.sleep(settle_s)
+        st, dt, conns[server.name], stages = post_timed(server.port, req, conns[server.name])
+        if label is not None and server is ours and stages:
+            stages["HTTP"] = 1e3 * dt - stages.get("total", 0.0)
+            split[label].append(stages)
         return st, dt
 
     for _label, r_ours, r_ref in case_list:  # one untimed call each: first-run allocations, page cache
@@ -115,14 +132,14 @@ def warm(ours: Server, ref: Server, case_list: list[Case], rounds: int, floor: F
             order = ((ours, r_ours), (ref, r_ref)) if i % 2 == 0 else ((ref, r_ref), (ours, r_ours))
             for server, req in order:
                 c0 = server.cpu_s()
-                st, dt = call(server, req)
+                st, dt = call(server, req, label)
                 cpu[label][server.name] += server.cpu_s() - c0
                 times[label][server.name].append(dt)
                 status[label][server.name].add(st)
         floor.sample()
         if (i + 1) % 10 == 0:
             log(f"  warm round {i + 1}/{rounds}")
-    out = {}
+    out: dict[str, Any] = {}
     for label in times:
         o, r = times[label]["ours"], times[label]["reference"]
         co, cr = 1e3 * cpu[label]["ours"] / len(o), 1e3 * cpu[label]["reference"] / len(r)
@@ -131,6 +148,9 @@ def warm(ours: Server, ref: Server, case_list: list[Case], rounds: int, floor: F
                       "reference": {"median_ms": 1e3 * med(r), "p90_ms": 1e3 * p90(r), "cpu_ms": cr,
                                     "status": sorted(status[label]["reference"])},
                       "ratio": med(r) / med(o), "cpu_ratio": cr / co if co else float("nan")}
+        out[label]["ours"]["p10_ms"] = 1e3 * p10(o)
+        names = list(dict.fromkeys(k for stages in split[label] for k in stages))
+        out[label]["ours"]["split_ms"] = {k: med([st.get(k, 0.0) for st in split[label]]) for k in names}
     return out
 
 
@@ -147,7 +167,9 @@ def cpu_per_request(server: Server, req: Request, n: int) -> float:
     return (server.cpu_s() - c0) / n
 
 
-def throughput(server: Server, req: Request, clients: int, total: int) -> dict[str, Any]:
+def throughput(server: Server, req: Request | list[Request], clients: int, total: int) -> dict[str, Any]:
+    """`total` requests from `clients` threads on kept-alive connections (a list of requests is cycled)."""
+    reqs = req if isinstance(req, list) else [req]
     lock = threading.Lock()
     state = {"left": total, "errors": 0, "ok": 0}
     lat: list[float] = []
@@ -159,8 +181,9 @@ def throughput(server: Server, req: Request, clients: int, total: int) -> dict[s
                 if state["left"] <= 0:
                     break
                 state["left"] -= 1
+                mine = reqs[state["left"] % len(reqs)]
             try:
-                st, dt, conn = post(server.port, req, conn)
+                st, dt, conn = post(server.port, mine, conn)
                 ok = st == 200
             except OSError:
                 ok, dt, conn = False, 0.0, None
@@ -199,15 +222,19 @@ def measure(args: argparse.Namespace, res: dict[str, Any]) -> None:
                 s.start()
                 s.wait_ready(r)
             floor = Floor(photos)
-            res["warm"] = warm(ours, ref, case_list, args.rounds, floor)
+            res["warm"] = warm(ours, ref, case_list, args.rounds, floor, args.settle)
             res["floor"] = floor.result()
             del floor
+            res["peak_rss_mb_single"] = {s.name: s.peak_rss_mb() for s in (ours, ref)}
             log("throughput ...")
             res["throughput"] = {}
             for s, r in ((ours, ready_ours), (ref, ready_ref)):
                 cpu = cpu_per_request(s, r, max(args.rounds, 20))
                 runs = [throughput(s, r, c, args.requests) for c in (4, 8)]
                 res["throughput"][s.name] = {"cpu_s_per_request": cpu, "runs": runs}
+            res["peak_rss_mb_4"] = {s.name: s.peak_rss_mb() for s in (ours, ref)}
+            # Close-ups, 4 clients (the reference finds none of these faces): the repository's LFW crops, cycled
+            res["throughput_closeup"] = throughput(ours, closeup_requests(), 4, args.requests)
             res["peak_rss_mb"] = {s.name: s.peak_rss_mb() for s in (ours, ref)}
         finally:
             ours.stop()
@@ -225,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold", type=int, default=5, help="fresh processes per server for cold start")
     parser.add_argument("--requests", type=int, default=96, help="requests per throughput run")
     parser.add_argument("--quick", action="store_true", help="5 rounds, 2 cold starts, 24 requests (smoke test)")
+    parser.add_argument("--settle", type=float, default=0.0,
+                        help="seconds of pause before each warm call (lets the other server's threads go idle)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.quick:

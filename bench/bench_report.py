@@ -27,6 +27,7 @@ def report(res: dict[str, Any]) -> list[str]:
         add(f"{label:<32} {o['median_ms']:>8.1f} {o['p90_ms']:>6.1f} {r['median_ms']:>8.1f} {r['p90_ms']:>7.1f} "
             f"{v['ratio']:>7.1f}x {o['cpu_ms']:>8.1f} {r['cpu_ms']:>8.1f} {v['cpu_ratio']:>7.1f}x  "
             f"{','.join(map(str, o['status']))}/{','.join(map(str, r['status']))}")
+    lines += split_table(res)
     fl = res["floor"]
     add(f"\nfloor: raw ONNX Runtime ({fl['threads']} intra-op threads) in the bench process, sampled once per warm "
         f"round between the HTTP calls ({fl['samples']} samples): median wall ms / mean CPU ms")
@@ -52,45 +53,86 @@ def report(res: dict[str, Any]) -> list[str]:
             add(f"{name:<10} {1e3 * v['cpu_s_per_request']:>10.1f} {ceiling:>11.1f} {t['clients']:>7} "
                 f"{t['requests']:>5} {t['rps']:>7.1f} {100 * t['rps'] / ceiling:>9.0f}% {t['errors']:>6} "
                 f"{t['median_ms']:>7.1f} {t['p90_ms']:>7.1f} {t['server_cores_used']:>9.2f}")
-    add("\npeak RSS of the warm servers (after every route, photo and the throughput runs): " +
-        ", ".join(f"{k} {v:.0f} MB" for k, v in res["peak_rss_mb"].items()))
+    tc = res["throughput_closeup"]
+    add(f"ours, /extract-embedding?face=largest on the repository's LFW close-ups, {tc['clients']} clients: "
+        f"{tc['rps']:.1f} r/s, {tc['errors']} errors, median {tc['median_ms']:.1f} ms, p90 {tc['p90_ms']:.1f} ms")
+    add("\npeak RSS (VmHWM) of the warm servers: after the single-client calls " +
+        ", ".join(f"{k} {v:.0f} MB" for k, v in res["peak_rss_mb_single"].items()) +
+        "; after the 4- and 8-client runs " + ", ".join(f"{k} {v:.0f} MB" for k, v in res["peak_rss_mb_4"].items()) +
+        "; at the end (close-ups, 4 clients) " + ", ".join(f"{k} {v:.0f} MB" for k, v in res["peak_rss_mb"].items()))
     add("\ntargets")
     for t in res["targets"]:
         add(f"  [{'PASS' if t['ok'] else 'MISS'}] {t['name']}: {t['value']}")
     return lines
 
 
+KINDS = {"1face": "portrait", "players22": "group, 22 faces", "lfw": "close-up (LFW crop)",
+         "4000x3000": "4000x3000 portrait", "1face+4000x3000": "portrait + 4000x3000"}
+STAGES = ("read", "decode", "detect", "align", "quality", "embed", "answer")
+
+
+def split_table(res: dict[str, Any]) -> list[str]:
+    """Where our time goes, per route and input kind: the server's own stage times (its Server-Timing header,
+    SERVER_TIMING=true), the rest of the app ("other": routing, validation, waiting for a slot, thread hops) and
+    the HTTP remainder (client wall - server total: sockets, uvicorn, the client itself), beside the bare ONNX
+    Runtime floor and the reference's wall time. Medians over the warm calls, ms."""
+    fl = res["floor"]["photos"]
+    out = ["\nwhere the time goes (ours; medians over the warm calls, ms): stages from the server's Server-Timing "
+           "header; other = the rest of the server's time; HTTP = client wall - server total; floor = the bare ONNX "
+           "Runtime session calls this route makes for this photo + decode, same threads",
+           f"{'route':<19} {'input':<22} {'wall (p10-p90)':>16} {'HTTP':>5} " +
+           " ".join(f"{k:>7}" for k in STAGES) + f" {'other':>6} {'total':>6} {'floor':>6} {'tot/fl':>6} "
+           f"{'ref wall':>8} {'ref/us':>6}"]
+    for label, v in res["warm"].items():
+        route, key = label.split(" ", 1)
+        o, sp = v["ours"], v["ours"].get("split_ms") or {}
+        total = sp.get("total", float("nan"))
+        other = total - sum(sp.get(k, 0.0) for k in STAGES)
+        name = route.lstrip("/").replace("extract-embedding", "extract")
+        photo = fl.get(key)
+        floor = (photo[f"{name}_floor_ms"] + photo["decode_ms"]) if photo and f"{name}_floor_ms" in photo else None
+        spread = f"{o['median_ms']:.1f} ({o.get('p10_ms', float('nan')):.0f}-{o['p90_ms']:.0f})"
+        out.append(f"{route:<19} {KINDS.get(key, key):<22} {spread:>16} {sp.get('HTTP', float('nan')):>5.1f} " +
+                   " ".join(f"{sp.get(k, 0.0):>7.1f}" for k in STAGES) + f" {other:>6.1f} {total:>6.1f} " +
+                   (f"{floor:>6.1f} {total / floor:>5.2f}x" if floor else f"{'-':>6} {'-':>6}") +
+                   f" {v['reference']['median_ms']:>8.1f} {v['ratio']:>5.1f}x")
+    return out
+
+
 def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue #19's targets, from this run alone."""
     w, fl, cs = res["warm"], res["floor"], res["cold_start"]
-    e1 = w["/extract-embedding 1face"]
-    f1 = fl["photos"]["1face"]
-    classic = fl["det640_ms"] + fl["rec1_ms"] + f1["decode_ms"]
-    own = f1["extract_floor_ms"] + f1["decode_ms"]
-    own_cpu = f1["extract_floor_cpu_ms"] + f1["decode_cpu_ms"]
+    e1, ec = w["/extract-embedding 1face"], w["/extract-embedding lfw"]
     dp = w["/detect players22"]
+    f1 = fl["photos"]["1face"]
+    own = f1["extract_floor_ms"]
+    total = e1["ours"].get("split_ms", {}).get("total", float("nan"))
+    dsp = dp["ours"].get("split_ms", {})
+    qp = dsp.get("align", 0.0) + dsp.get("quality", 0.0)
     co, cr = cs["ours"]["median_s"], cs["reference"]["median_s"]
-    rss = res["peak_rss_mb"]["ours"]
-    tp = res["throughput"]["ours"]
-    ceiling = res["cpus"] / tp["cpu_s_per_request"]
-    t4 = next(t for t in tp["runs"] if t["clients"] == 4)
-    eff = 100 * t4["rps"] * tp["cpu_s_per_request"] / max(t4["server_cores_used"], 1e-9)
+    tc = res["throughput_closeup"]
+    closeup = ec["ours"]["median_ms"] / e1["ours"]["median_ms"]
+    rss1, rss4 = res["peak_rss_mb_single"]["ours"], res["peak_rss_mb"]["ours"]
     return [
-        {"name": "/extract-embedding 1face >= 2x faster than reference", "ok": e1["ratio"] >= 2,
-         "value": f"{e1['ratio']:.2f}x wall (CPU {e1['cpu_ratio']:.2f}x)"},
-        {"name": "/extract-embedding 1face <= 1.15x (det640 + rec floor + decode)",
-         "ok": e1["ours"]["median_ms"] <= 1.15 * classic,
-         "value": f"{e1['ours']['median_ms']:.1f} ms vs {classic:.1f} ms = {e1['ours']['median_ms'] / classic:.2f}x "
-                  f"(vs the floor of the calls we actually make, {own:.1f} ms: {e1['ours']['median_ms'] / own:.2f}x; "
-                  f"server CPU {e1['ours']['cpu_ms']:.1f} ms vs floor CPU {own_cpu:.1f} ms: "
-                  f"{e1['ours']['cpu_ms'] / own_cpu:.2f}x)"},
-        {"name": "/detect players22 >= 25x faster than reference", "ok": dp["ratio"] >= 25,
-         "value": f"{dp['ratio']:.1f}x wall (CPU {dp['cpu_ratio']:.1f}x)"},
-        {"name": "cold start median <= 0.5 s", "ok": co <= 0.5, "value": f"{co:.3f} s"},
-        {"name": "cold start >= 1.5x faster than reference", "ok": cr / co >= 1.5,
-         "value": f"{cr / co:.2f}x wall (CPU {cs['reference']['median_cpu_s'] / cs['ours']['median_cpu_s']:.2f}x)"},
-        {"name": "peak RSS <= 230 MB", "ok": rss <= 230, "value": f"{rss:.0f} MB"},
-        {"name": "4 clients >= 90% of the 2-core ceiling, 0 errors", "ok": t4["rps"] >= 0.9 * ceiling and t4["errors"] == 0,
-         "value": f"{t4['rps']:.1f} r/s of {ceiling:.1f} ({100 * t4['rps'] / ceiling:.0f}%), {t4['errors']} errors; "
-                  f"the server got {t4['server_cores_used']:.2f} of {res['cpus']} cores, and spent {eff:.0f}% of "
-                  f"the CPU it got on requests at the single-request cost"},
+        {"name": "/extract-embedding portrait >= 3x the reference (wall, HTTP)", "ok": e1["ratio"] >= 3,
+         "value": f"{e1['ratio']:.2f}x ({e1['ours']['median_ms']:.1f} vs {e1['reference']['median_ms']:.1f} ms; "
+                  f"CPU {e1['cpu_ratio']:.2f}x)"},
+        {"name": "/detect 22 faces >= 25x the reference (wall, HTTP)", "ok": dp["ratio"] >= 25,
+         "value": f"{dp['ratio']:.1f}x ({dp['ours']['median_ms']:.1f} vs {dp['reference']['median_ms']:.1f} ms; "
+                  f"CPU {dp['cpu_ratio']:.1f}x)"},
+        {"name": "cold start >= 2x the reference", "ok": cr / co >= 2,
+         "value": f"{cr / co:.2f}x ({co:.3f} vs {cr:.3f} s)"},
+        {"name": "one-face extract in the server within 20% of its bare-ORT floor", "ok": total <= 1.2 * own,
+         "value": f"{total:.1f} ms server total vs {own:.1f} ms of session runs = {total / own:.2f}x"},
+        {"name": "/detect 22 faces pays <= 5% for quality and pose (align + quality stages / wall)",
+         "ok": qp <= 0.05 * dp["ours"]["median_ms"],
+         "value": f"{qp:.1f} ms of {dp['ours']['median_ms']:.1f} ms wall = {100 * qp / dp['ours']['median_ms']:.1f}% "
+                  f"({100 * qp / dsp.get('total', float('nan')):.1f}% of the server's total)"},
+        {"name": "close-up extract <= 1.5x a portrait's (wall, HTTP)", "ok": closeup <= 1.5,
+         "value": f"{closeup:.2f}x ({ec['ours']['median_ms']:.1f} vs {e1['ours']['median_ms']:.1f} ms)"},
+        {"name": "close-ups, 4 clients >= 17.2 r/s (2x the 8.6 of the issue), 0 errors",
+         "ok": tc["rps"] >= 17.2 and tc["errors"] == 0, "value": f"{tc['rps']:.1f} r/s, {tc['errors']} errors"},
+        {"name": "peak RSS <= 200 MB (the issue's figure for d2cc0cf), single client and after 4 clients",
+         "ok": max(rss1, rss4) <= 200, "value": f"{rss1:.0f} MB single client, {rss4:.0f} MB at the end"},
     ]
+

@@ -20,6 +20,10 @@ def med(values: Sequence[float]) -> float:
     return float(statistics.median(values)) if values else float("nan")
 
 
+def p10(values: Sequence[float]) -> float:
+    return float(percentile(values, 0.1))
+
+
 def p90(values: Sequence[float]) -> float:
     return float(percentile(values, 0.9))
 

@@ -192,6 +192,8 @@ class Settings:
     tracing: bool = Field(False, description="X-Ray spans via Powertools Tracer; default: on Lambda only "
                                              "(POWERTOOLS_TRACE_DISABLED=true turns it off)")
     request_log: bool = Field(True, description="one structured log line per request")
+    server_timing: bool = Field(False, description="a `Server-Timing` header on every answer: wall ms per stage "
+                                "(read, decode, detect, align, quality, embed, answer) and total")
 
     @field_validator("execution_provider", "model_precision", "stable_shapes", "cudnn_conv_algo_search", "batch_face",
                      mode="before")

@@ -6,7 +6,11 @@ X-Ray subsegments around decode / detect / embed. Knows nothing of HTTP (functio
 - Metrics: EMF JSON on stdout, flushed after every request, only when Settings.emf_metrics (default: on Lambda);
   elsewhere nothing is created or buffered.
 - Tracing: Powertools Tracer (X-Ray SDK, imported only then) only when Settings.tracing (default: on Lambda) and
-  aws_xray_sdk is installed; elsewhere span() is a no-op context manager.
+  aws_xray_sdk is installed; elsewhere span() only times its stage.
+- Stage times: every span() adds its wall time to the request's RequestRecord.stages_ms (read, decode, detect,
+  align, quality, embed; the middleware adds answer, the time from the route's return to the response's first
+  byte: serialisation); the log line carries them, and with SERVER_TIMING=true so does a `Server-Timing` header
+  (what `make bench` splits a request's time by).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import contextvars
 import importlib.util
 import logging
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -40,6 +45,8 @@ class RequestRecord:
     faces: int | None = None
     image_bytes: int | None = None
     cold_start: bool = False
+    stages_ms: dict[str, float] | None = None  # wall ms per stage (span names), summed when a stage runs twice
+    returned_at: float | None = None  # perf_counter() when the route returned its answer (see returned())
 
 
 _current: contextvars.ContextVar[RequestRecord | None] = contextvars.ContextVar("request_record", default=None)
@@ -67,17 +74,37 @@ def note(*, faces: int | None = None, image_bytes: int | None = None) -> None:
         record.image_bytes = image_bytes
 
 
+def returned() -> None:
+    """Called by the routes as they return their answer: the middleware times the answer's serialisation from here."""
+    record = _current.get()
+    if record is not None:
+        record.returned_at = time.perf_counter()
+
+
+def add_stage(record: RequestRecord, name: str, seconds: float) -> None:
+    stages = record.stages_ms if record.stages_ms is not None else {}
+    stages[name] = round(stages.get(name, 0.0) + seconds * 1000.0, 3)
+    record.stages_ms = stages
+
+
 @contextlib.contextmanager
 def span(name: str) -> Iterator[None]:
-    """An X-Ray subsegment `## name` when tracing is on and the invocation carries a trace id; nothing otherwise.
+    """Times the stage into the current request's record (nothing outside a request), and opens an X-Ray
+    subsegment `## name` when tracing is on and the invocation carries a trace id.
 
     Without a trace id (the Runtime Interface Emulator, `sam local`) there is no segment to attach to, and the X-Ray
     SDK would only log "Subsegment ... discarded" for every span."""
-    if _tracer is None or not os.environ.get("_X_AMZN_TRACE_ID"):
-        yield
-        return
-    with _tracer.provider.in_subsegment(f"## {name}"):
-        yield
+    record = _current.get()
+    t0 = time.perf_counter()
+    try:
+        if _tracer is None or not os.environ.get("_X_AMZN_TRACE_ID"):
+            yield
+        else:
+            with _tracer.provider.in_subsegment(f"## {name}"):
+                yield
+    finally:
+        if record is not None:
+            add_stage(record, name, time.perf_counter() - t0)
 
 
 class Telemetry:
@@ -94,7 +121,7 @@ class Telemetry:
 
     def finish(self, record: RequestRecord) -> None:
         if self.settings.request_log:
-            fields = {k: v for k, v in asdict(record).items() if v is not None}
+            fields = {k: v for k, v in asdict(record).items() if v is not None and k != "returned_at"}
             log_at = self.logger.warning if record.status >= 500 else self.logger.info
             log_at("request", extra=fields)
         if self.emf:

@@ -161,8 +161,10 @@ class FaceService:
         (`crops`, from _align; re-aligned at 112 only for a recognizer of another input size)."""
         if crops.shape[1:3] != (112, 112):
             crops = align_faces(image.pixels, [f.landmarks for f in faces], 112)
+        with span("quality"):
+            measured = assess_aligned(crops, list(faces), self.quality, image.scale)
         out = []
-        for face, q in zip(faces, assess_aligned(crops, list(faces), self.quality, image.scale), strict=True):
+        for face, q in zip(faces, measured, strict=True):
             f = face.scaled(image.scale)
             box = np.clip(f.box, 0, [image.width, image.height, image.width, image.height])
             out.append(FaceBox(

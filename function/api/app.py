@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
     document_error_codes(app)
     app.include_router(router)
     app.add_middleware(RequestMiddleware, telemetry=Telemetry(settings), api_key=settings.api_key,
-                       deadline_s=settings.request_deadline_s)
+                       deadline_s=settings.request_deadline_s, server_timing=settings.server_timing)
     return app
 
 

@@ -33,7 +33,7 @@ from function.api.errors import service_error_response
 from function.deadline import Deadline
 from function.errors import ServiceError, Unauthorized
 from function.limits import DRAIN_MAX_BYTES, DRAIN_MAX_S, LAMBDA_MARGIN_S
-from function.observability import Telemetry, end_request, start_request
+from function.observability import RequestRecord, Telemetry, add_stage, end_request, start_request
 
 OPEN_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -120,11 +120,13 @@ def api_key_ok(scope: Scope, expected: str) -> bool:
 
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, telemetry: Telemetry, deadline_s: float, api_key: str = "") -> None:
+    def __init__(self, app: ASGIApp, telemetry: Telemetry, deadline_s: float, api_key: str = "",
+                 server_timing: bool = False) -> None:
         self.app = app
         self.telemetry = telemetry
         self.api_key = api_key
         self.deadline_s = deadline_s
+        self.server_timing = server_timing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -141,7 +143,12 @@ class RequestMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 record.status = int(message["status"])
+                now = time.perf_counter()
+                if record.returned_at is not None:
+                    add_stage(record, "answer", now - record.returned_at)
                 headers = [*message.get("headers", []), (b"x-request-id", rid.encode("latin-1"))]
+                if self.server_timing:
+                    headers.append((b"server-timing", server_timing(record, now - t0)))
                 if drain and not body.done:
                     headers.append((b"connection", b"close"))
                 message["headers"] = headers
@@ -174,6 +181,14 @@ class RequestMiddleware:
                 record.code = _error_code(b"".join(error_body))
             end_request(token)
             self.telemetry.finish(record)
+
+
+def server_timing(record: RequestRecord, total_s: float) -> bytes:
+    """The W3C Server-Timing header: each stage's wall ms, then `total` (the middleware's entry to the answer's
+    first byte). Stage names are ours (span names), never request data."""
+    items = [f"{name};dur={ms:.2f}" for name, ms in (record.stages_ms or {}).items()]
+    items.append(f"total;dur={total_s * 1000.0:.2f}")
+    return ", ".join(items).encode("latin-1")
 
 
 def _route(scope: Scope) -> str:

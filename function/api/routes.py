@@ -43,7 +43,7 @@ from function.errors import (
 )
 from function.limits import MAX_TOP_K
 from function.models.roles import EMBEDDING_SIZE
-from function.observability import note
+from function.observability import note, returned, span
 from function.schemas import (
     CompareResponse,
     DetectResponse,
@@ -72,6 +72,14 @@ FACE_QUERY = Query("single", description="which face when an image holds several
                                          "MULTIPLE_FACES; 'largest' takes the largest; 'center' the one nearest the centre")
 
 
+def _answer(result: Any, faces: int) -> Any:
+    """A face route's answer: the face count for the request's log line, and the moment the route returned it
+    (the middleware times serialisation from there)."""
+    note(faces=faces)
+    returned()
+    return result
+
+
 def get_service(request: Request) -> FaceService:
     service = getattr(request.app.state, "service", None)
     if service is None:
@@ -87,8 +95,9 @@ def deadline_of(request: Request) -> Deadline:
 
 async def _images(request: Request, *names: str) -> dict[str, bytes]:
     settings = request.app.state.settings
-    images = await read_images(request, names, settings.max_upload_bytes, getattr(request.app.state, "s3_fetch", None),
-                               deadline_of(request))
+    with span("read"):
+        images = await read_images(request, names, settings.max_upload_bytes,
+                                   getattr(request.app.state, "s3_fetch", None), deadline_of(request))
     note(image_bytes=sum(map(len, images.values())))
     return images
 
@@ -119,8 +128,7 @@ def health(request: Request) -> Any:
 async def detect(request: Request, service: FaceService = Depends(get_service)) -> DetectResponse:
     images = await _images(request, "image")
     result = await run_in_threadpool(service.detect, images["image"], deadline_of(request))
-    note(faces=result.face_count)
-    return result
+    return _answer(result, result.face_count)
 
 
 @router.post("/extract-embedding", response_model=ExtractResponse, response_model_exclude_none=True,
@@ -133,8 +141,7 @@ async def extract_embedding(request: Request, face: FaceChoice = FACE_QUERY,
                             service: FaceService = Depends(get_service)) -> ExtractResponse:
     images = await _images(request, "image")
     result = await run_in_threadpool(service.extract, images["image"], face, all, min_quality, deadline_of(request))
-    note(faces=result.face_count if result.face_count is not None else 1)
-    return result
+    return _answer(result, result.face_count if result.face_count is not None else 1)
 
 
 @router.post("/compare", response_model=CompareResponse, openapi_extra=image_body("image1", "image2"),
@@ -143,14 +150,14 @@ async def compare(request: Request, face: FaceChoice = FACE_QUERY,
                   service: FaceService = Depends(get_service)) -> CompareResponse:
     images = await _images(request, "image1", "image2")
     result = await run_in_threadpool(service.compare, images["image1"], images["image2"], face, deadline_of(request))
-    note(faces=2)
-    return result
+    return _answer(result, 2)
 
 
 async def _form(request: Request, field: str) -> tuple[bytes, object]:
     settings = request.app.state.settings
-    form = await read_form(request, ("image",), (field,), settings.max_upload_bytes,
-                           getattr(request.app.state, "s3_fetch", None), deadline_of(request))
+    with span("read"):
+        form = await read_form(request, ("image",), (field,), settings.max_upload_bytes,
+                               getattr(request.app.state, "s3_fetch", None), deadline_of(request))
     note(image_bytes=len(form.images["image"]))
     return form.images["image"], form.fields[field]
 
@@ -163,8 +170,7 @@ async def verify(request: Request, face: FaceChoice = FACE_QUERY,
     image, raw = await _form(request, "embedding")
     embedding = parse_embedding(raw, "embedding", service.engine.embedding_size)
     result = await run_in_threadpool(service.verify, image, embedding, face, deadline_of(request))
-    note(faces=1)
-    return result
+    return _answer(result, 1)
 
 
 @router.post("/search", response_model=SearchResponse, responses=error_responses(*_SEARCH_ERRORS),
@@ -177,5 +183,4 @@ async def search(request: Request, face: FaceChoice = FACE_QUERY,
     ids, gallery = await run_in_threadpool(parse_gallery, raw, service.engine.embedding_size,
                                            request.app.state.settings.max_gallery_size)
     result = await run_in_threadpool(service.search, image, ids, gallery, top_k, face, deadline_of(request))
-    note(faces=1)
-    return result
+    return _answer(result, 1)

@@ -227,3 +227,22 @@ def test_no_xray_noise_without_a_trace_id() -> None:
                          timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
     assert "discarded" not in out.stderr and "cannot find the current segment" not in out.stderr.lower(), out.stderr
+
+
+def test_stage_times_in_the_log_line_and_server_timing_only_when_asked(settings, engine, request_logs) -> None:
+    """Every face route's log line splits its time by stage (what `make bench` prints); the Server-Timing header
+    carries the same names only with SERVER_TIMING=true. Stage names only: no request data."""
+    photo = h.face_jpeg()
+    with TestClient(create_app(settings, engine=engine)) as plain:
+        r = plain.post("/extract-embedding", files={"image": ("y.jpg", photo, "image/jpeg")})
+    assert r.status_code == 200 and "server-timing" not in r.headers
+    stages = _last_request(request_logs).stages_ms
+    assert set(stages) == {"read", "decode", "detect", "align", "quality", "embed", "answer"}
+    assert all(v >= 0 for v in stages.values()) and stages["detect"] > 0 and stages["embed"] > 0
+    with TestClient(create_app(replace(settings, server_timing=True), engine=engine)) as timed:
+        r = timed.post("/detect", files={"image": ("y.jpg", photo, "image/jpeg")})
+        health = timed.get("/health")
+    items = dict(item.split(";dur=") for item in r.headers["server-timing"].split(", "))
+    assert list(items) == ["read", "decode", "detect", "align", "quality", "answer", "total"]
+    assert float(items["total"]) >= float(items["detect"]) > 0
+    assert health.headers["server-timing"].startswith("total;dur=")  # no stage runs for /health
