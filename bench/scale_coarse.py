@@ -51,7 +51,7 @@ def measure_coarse(model_dir: Path, threads: int, lfw_sample: int) -> dict[str, 
             full = sc.detect(image, "all")
             off_cost += det_cost(list(calls))
             passes[how] += 1
-            if how in ("coarse", "closeup") and one:
+            if how in ("coarse", "closeup", "padded") and one:
                 for face in one:
                     match = max(full, key=lambda g: iou(face.box, g.box), default=None)
                     if match is None or iou(face.box, match.box) < 0.5:

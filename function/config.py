@@ -24,7 +24,7 @@ from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic.dataclasses import dataclass
 from pydantic.fields import FieldInfo
 
-from function.engine.config import RECOGNIZER_BUCKETS, CudnnSearch, EngineConfig, QualityThresholds
+from function.engine.config import RECOGNIZER_BUCKETS, CloseupCanvas, CudnnSearch, EngineConfig, QualityThresholds
 from function.engine.cpu import int8_exact
 from function.limits import AnswerLimits, DecodeLimits, RequestLimits
 from function.schemas import FaceChoice
@@ -129,6 +129,13 @@ class Settings:
                                              description="a lone face this large fills the frame: padded pass")
     closeup_window: float = Field(_ENGINE.closeup_window, gt=0, le=1,
                                   description="padded pass canvas, fraction of DET_SIZE at the reference's scale")
+    closeup_canvas: CloseupCanvas = Field(_ENGINE.closeup_canvas,
+                                          description="padded pass canvas: `full` = DET_SIZE; `fit` = the padded "
+                                                      "image's size, at most DET_SIZE (never scaled up; cheaper, "
+                                                      "LFW -0.11 point: docs/benchmarks.md)")
+    closeup_small_side: int = Field(_ENGINE.closeup_small_side, ge=0,
+                                    description="an image this small (long side, px) is also read padded: a "
+                                                "one-face request first; 0 = off")
     orientation_search: bool = Field(_ENGINE.orientation_search,
                                      description="read a photo turned 90/180/270 degrees when no upright face is "
                                                  "found; off: such faces are `orientation_uncertain` "
@@ -196,7 +203,7 @@ class Settings:
                                 "(read, decode, detect, align, quality, embed, answer) and total")
 
     @field_validator("execution_provider", "model_precision", "stable_shapes", "cudnn_conv_algo_search", "batch_face",
-                     mode="before")
+                     "closeup_canvas", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value

@@ -190,7 +190,9 @@ class FaceService:
             return self._face_boxes([face], image, crops)[0], self._embed(crops, dl)[0]
 
     def _one_face(self, image: DecodedImage, choice: FaceChoice, field: str, deadline: Deadline) -> Face:
-        faces = self._detect(image.pixels, "one" if choice == "single" else "all", deadline)
+        # "single" and "largest" take the cheapest read that settles one face (a photo of several is read in full);
+        # "center" reads every face, since a small one nearest the centre may be missed by the cheap read.
+        faces = self._detect(image.pixels, "all" if choice == "center" else "one", deadline)
         if not faces:
             raise NoFace(f"No face detected in {field}.", field=field)
         if len(faces) > 1:

@@ -124,3 +124,12 @@ def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> list[int]:
         iou = inter / (areas[i] + areas[rest] - inter)
         order = rest[iou <= threshold]
     return keep
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two boxes (x1, y1, x2, y2), with nms()'s +1 pixel area convention."""
+    w = max(0.0, float(min(a[2], b[2]) - max(a[0], b[0])) + 1)
+    h = max(0.0, float(min(a[3], b[3]) - max(a[1], b[1])) + 1)
+    inter = w * h
+    union = float((a[2] - a[0] + 1) * (a[3] - a[1] + 1) + (b[2] - b[0] + 1) * (b[3] - b[1] + 1)) - inter
+    return inter / union if union > 0 else 0.0

@@ -20,7 +20,7 @@ import numpy as np
 
 from function.engine.aligner import align_faces
 from function.engine.config import EngineConfig
-from function.engine.detector import ScrfdDetector
+from function.engine.detector import ScrfdDetector, iou
 from function.engine.gate import RunGate
 from function.engine.orientation import TURNS, Turn, face_back, roll_of, turn_for_roll, turn_image
 from function.engine.recognizer import ArcFaceRecognizer
@@ -31,8 +31,9 @@ from function.models.pack import ModelPack
 Purpose = Literal["all", "one"]
 # Which detector passes settled a request (FaceEngine.detect_traced): "coarse" = the small first pass alone;
 # "closeup" = coarse pass, then straight to the padded close-up pass; "full" = the full-size pass;
-# "full+closeup" = the full-size pass found nothing, or one face filling the frame, then the padded close-up pass.
-DetectPass = Literal["coarse", "closeup", "full", "full+closeup"]
+# "full+closeup" = the full-size pass found nothing, or one face filling the frame, then the padded close-up pass;
+# "padded" = a small image's padded pass alone (closeup_small_side), its only face a close-up.
+DetectPass = Literal["coarse", "closeup", "full", "full+closeup", "padded"]
 # How detect() settled the orientation: "upright" = the upright read's evidence sufficed (no extra pass);
 # "checked" = the small-crop check of the best face settled it upright; "off" = the evidence asked but
 # ORIENTATION_SEARCH is off; "searched" = turned copies were read; "cut" = the search stopped for the deadline.
@@ -253,13 +254,24 @@ class FaceEngine:
         image = ensure_bgr(image)
         cfg = self.config
         closeup_tried = False
+        padded: list[Face] | None = None  # the close-up pass's faces, once it has run
+        small = 0 < max(image.shape[0], image.shape[1]) <= cfg.closeup_small_side
+        if purpose == "one" and cfg.closeup_fallback and small:
+            # A small image, the likeliest to be a tight crop: the padded pass first. It settles the request when it
+            # finds one face and nothing else, and that face is what sends the coarse pass to the padded one (cut by
+            # the frame, or filling it: _coarse_verdict), so that the answer is the one the path below would give;
+            # otherwise that path decides, as for any image, and reuses this read for its close-up step.
+            everything = self._detect_closeup(image, keep_small=True)
+            padded = [f for f in everything if self._closeup_sized(f, image.shape)]
+            if len(everything) == 1 and padded and self._coarse_verdict(padded, image.shape) == "closeup":
+                return padded, "padded"
         if purpose == "one" and cfg.coarse_det_size and cfg.coarse_det_size < cfg.det_size:
             faces = self._run_detector(image, cfg.coarse_det_size)
             verdict = self._coarse_verdict(faces, image.shape)
             if verdict == "accept":
                 return faces, "coarse"
             if verdict == "closeup" and cfg.closeup_fallback:
-                faces = self._detect_closeup(image)
+                faces = padded if padded is not None else self._detect_closeup(image)
                 if faces:
                     return faces, "closeup"
                 closeup_tried = True
@@ -269,9 +281,17 @@ class FaceEngine:
         if not faces or (len(faces) == 1 and self._fills_frame(faces[0], image.shape)):
             # Nothing found, or one face filling the frame (a tight crop, an ID photo): SCRFD sees no context
             # around such a face and its landmarks drift (measured on LFW: 98.86% -> reference level with this).
-            closeup = self._detect_closeup(image)
+            closeup = padded if padded is not None else self._detect_closeup(image)
             if closeup or not faces:
                 return closeup, "full+closeup"
+        elif small:
+            # A small image with faces found: one filling the frame may still have been missed for its size (an
+            # LFW crop whose full pass finds only the partial face beside it). The padded read's close-ups that
+            # overlap no face found are added.
+            closeup = padded if padded is not None else self._detect_closeup(image)
+            extra = [c for c in closeup if all(iou(c.box, f.box) <= cfg.nms_threshold for f in faces)]
+            if extra:
+                return sorted([*faces, *extra], key=lambda f: -f.score), "full+closeup"
         return faces, "full"
 
     def _coarse_verdict(self, faces: list[Face], shape: tuple[int, ...]) -> Literal["accept", "closeup", "full"]:
@@ -301,17 +321,33 @@ class FaceEngine:
         with self.gate:
             return self.detector.detect(image, size)
 
-    def _detect_closeup(self, image: np.ndarray) -> list[Face]:
+    def _closeup_sized(self, face: Face, shape: tuple[int, ...]) -> bool:
+        """Large enough, against the image's long side, to have been missed for its size (a close-up)."""
+        side = max(face.box[2] - face.box[0], face.box[3] - face.box[1])
+        return bool(side >= self.config.closeup_min_face_fraction * max(shape[0], shape[1]))
+
+    def closeup_canvas(self, padded_side: int) -> int:
+        """The close-up pass's canvas (its long side) for a padded image of this long side: that side rounded up to
+        a whole stride, at most det_size (closeup_canvas "fit": a small crop is never scaled up), or det_size
+        ("full", and always under stable shapes)."""
+        cfg = self.config
+        if cfg.closeup_canvas != "fit" or not cfg.fit_canvas:
+            return cfg.det_size
+        stride = self.detector.max_stride
+        return min(cfg.det_size, -(-padded_side // stride) * stride)
+
+    def _detect_closeup(self, image: np.ndarray, keep_small: bool = False) -> list[Face]:
         """A face that fills the frame (selfie, ID photo, tight crop) is too large for SCRFD's anchors: pad the
         image, detect again, and shift the results back. Only faces large enough to have been missed for their size
         are kept: a small one the padded (so shrunk) pass finds is not a close-up, and the full-size pass already
         said no to it (this keeps noface/'s dog from becoming a face).
 
         The scale is the reference's (insightface on the image padded by half its longer side on every edge, at
-        det_size): det_size / (2 x long side). The canvas is cut to `closeup_window` of det_size around the image
+        the canvas closeup_canvas() gives: det_size, or under "fit" no more than the padded image's own size, so a
+        250x250 crop is read at 512 rather than scaled up to 640). The canvas is cut to `closeup_window` of det_size around the image
         (the padding shrinks to match, the cut a whole number of the detector's largest stride, so the anchor grid
         stays where it was): at 0.9 (576 of 640) the pass costs 19% less than the whole padded canvas (1.0, the
-        default). The receptive field reaches the canvas edge, so the landmarks move: on the LFW-scale parity test's
+        default; measured with the "full" canvas). The receptive field reaches the canvas edge, so the landmarks move: on the LFW-scale parity test's
         200 crops against insightface on the padded photo, 198 match at 0.9, 196 at 0.8, 199 on the whole canvas,
         and one of the repo's own crops falls to cosine 0.9887 at 0.9 (docs/benchmarks.md). A frame whose long side is over
         2 x det_size is padded from a copy shrunk to that (INTER_AREA), never at full size."""
@@ -324,14 +360,15 @@ class FaceEngine:
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         small_long = max(image.shape[0], image.shape[1])
         pad = small_long // 2
-        scale = cfg.det_size / (small_long + 2 * pad)
+        canvas = self.closeup_canvas(small_long + 2 * pad)
+        scale = canvas / (small_long + 2 * pad)
         if cfg.fit_canvas and 0 < cfg.closeup_window < 1:  # stable shapes keep the one det_size canvas
             stride = self.detector.max_stride
-            cut = round(cfg.det_size * (1 - cfg.closeup_window) / 2 / stride) * stride  # canvas pixels per edge
+            cut = round(canvas * (1 - cfg.closeup_window) / 2 / stride) * stride  # canvas pixels per edge
             pad = max(0, pad - round(cut / scale))
         padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
         faces = self._run_detector(padded, round(scale * (small_long + 2 * pad)))
-        min_side = cfg.closeup_min_face_fraction * small_long
+        min_side = 0.0 if keep_small else cfg.closeup_min_face_fraction * small_long
         back = long_side / small_long
         return [f.shifted(pad, pad).scaled(back) for f in faces
                 if max(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= min_side]

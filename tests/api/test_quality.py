@@ -111,7 +111,10 @@ YAW_LABELS = {"Kosuke_Kitajima_0002": "R", "Joaquin_Phoenix_0001": "R", "Ben_Aff
               "Matthew_Ouimet_0001": "L", "Ricardo_Lagos_0003": "L", "Winona_Ryder_0022": "L",
               "Peter_Greenspun_0001": "L", "Jean_Charest_0013": "R", "Alessandra_Cerna_0001": "R",
               "Victoria_Clarke_0001": "L", "Demi_Moore_0002": "R", "Gillian_Anderson_0001": "L",
-              "Drew_Barrymore_0001": "R", "Alastair_Campbell_0002": "L", "Habib_Rizieq_0001": "R"}
+              "Drew_Barrymore_0001": "R", "Alastair_Campbell_0002": "L",
+              # The subject fills the frame, turned to the image's left (nose left of the eye midpoint); until issue
+              # #19 a one-face request answered with the partial face beside him (turned right), labelled "R" here.
+              "Habib_Rizieq_0001": "L"}
 PITCH_LABELS = {"Hamzah_Haz_0001": "U", "Abdullah_0002": "U", "Isaiah_Washington_0002": "U",
                 "George_HW_Bush_0013": "D", "Fujio_Cho_0002": "D", "David_McCullough_0001": "D",
                 "Steven_Spielberg_0005": "D"}

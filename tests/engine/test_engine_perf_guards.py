@@ -60,10 +60,11 @@ def test_a_face_filling_the_frame_takes_its_landmarks_from_the_padded_pass(engin
     np.testing.assert_allclose(engine.detect(one_face, purpose="one")[0].landmarks, fast[0].landmarks)
 
 
-def test_the_closeup_pass_sees_a_window_of_the_padded_canvas(engine: FaceEngine, monkeypatch) -> None:
-    """At the reference's scale (det_size over twice the long side), cut to CLOSEUP_WINDOW of det_size (a whole
-    number of strides per edge): at 0.9 a 250x250 LFW crop is seen at 576x576 (the padded 500x500 at 640 with the
-    default 1.0), and finds the face the whole padded canvas finds."""
+def test_the_closeup_pass_reads_a_small_crop_at_its_own_size_or_a_window(engine: FaceEngine, monkeypatch) -> None:
+    """CLOSEUP_CANVAS=fit: a 250x250 LFW crop, padded to 500x500, is read at 512 (its size rounded up to a whole
+    stride; never scaled up to 640). With `full` (the default), at the reference's scale (det_size over twice the long
+    side), cut to CLOSEUP_WINDOW of det_size (a whole number of strides per edge): at 0.9 the crop is seen at
+    576x576 (the padded 500x500 at 640 with the default window 1.0). Every reading finds the one face."""
     lfw = decode_image(DATA.lfw_pairs[0].image1.read_bytes()).pixels
     sizes: list[tuple[int, tuple[int, ...]]] = []
     detect = engine.detector.detect
@@ -73,10 +74,12 @@ def test_the_closeup_pass_sees_a_window_of_the_padded_canvas(engine: FaceEngine,
         return detect(image, size, *args, **kwargs)
 
     monkeypatch.setattr(engine.detector, "detect", recording)
-    window = FaceEngine(engine.detector, engine.recognizer, dataclasses.replace(engine.config, closeup_window=0.9))
-    windowed = window._detect_closeup(lfw)
-    full = engine._detect_closeup(lfw)
-    assert sizes == [(576, (450, 450, 3)), (640, (500, 500, 3))]
-    assert len(windowed) == len(full) == 1
-    v = engine.embed(lfw, [windowed[0], full[0]])
-    assert float(v[0] @ v[1]) >= 0.99
+    full_canvas = dataclasses.replace(engine.config, closeup_canvas="full")
+    fit = FaceEngine(engine.detector, engine.recognizer, dataclasses.replace(engine.config, closeup_canvas="fit"))
+    window = FaceEngine(engine.detector, engine.recognizer, dataclasses.replace(full_canvas, closeup_window=0.9))
+    whole = FaceEngine(engine.detector, engine.recognizer, full_canvas)
+    found = [e._detect_closeup(lfw) for e in (fit, window, whole)]
+    assert sizes == [(512, (500, 500, 3)), (576, (450, 450, 3)), (640, (500, 500, 3))]
+    assert [len(f) for f in found] == [1, 1, 1]
+    v = engine.embed(lfw, [f[0] for f in found])
+    assert float(v[0] @ v[2]) >= 0.97 and float(v[1] @ v[2]) >= 0.99

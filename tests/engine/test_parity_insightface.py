@@ -1,12 +1,15 @@
 """Parity with the insightface library (the reference implementation) on the same pack: the same faces found
 (box IoU >= 0.95) and the same embeddings (cosine >= 0.99) as insightface.app.FaceAnalysis with
-allowed_modules detection+recognition and det_size 640. On tests/data and the wheel photos always; on 200 LFW crops
-from FACES_DIR when it is there (tests/support/photos.py)."""
+allowed_modules detection+recognition and det_size 640 (for a tight crop: the padded photo at the canvas our close-up
+pass uses, FaceEngine.closeup_canvas). On tests/data and the wheel photos always; on 200 LFW crops from FACES_DIR when
+it is there (tests/support/photos.py)."""
 
 from __future__ import annotations
 
 import random
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -62,15 +65,27 @@ def test_same_faces_and_embeddings_as_insightface(engine, reference, photo):
     assert worst_cos >= 0.99
 
 
+@contextmanager
+def det_size(reference, size: int) -> Iterator[None]:
+    """insightface's detector at `size` x `size` for the block (FaceAnalysis.prepare's det_size), then 640 again."""
+    reference.prepare(ctx_id=-1, det_size=(size, size))
+    try:
+        yield
+    finally:
+        reference.prepare(ctx_id=-1, det_size=(640, 640))
+
+
 def closeup_parity(engine: FaceEngine, reference, photo: Path) -> tuple[int, int, float, float]:
     """An LFW crop given to us raw and to insightface padded by half its side (it finds almost none of these tight
-    crops otherwise): (reference count, our count, worst IoU, worst cosine); zeros where we find no face."""
+    crops otherwise), at the canvas our close-up pass reads that padded image at (FaceEngine.closeup_canvas: 512 for
+    a 250x250 crop): (reference count, our count, worst IoU, worst cosine); zeros where we find no face."""
     raw = cv2.imread(str(photo))
     if not engine.detect(raw, purpose="all"):
         return len(reference.get(raw)), 0, 0.0, 0.0
     pad = max(raw.shape[:2]) // 2
     padded = cv2.copyMakeBorder(raw, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-    return compare_faces(engine, reference, padded, ours_image=raw, shift=pad)
+    with det_size(reference, engine.closeup_canvas(max(padded.shape[:2]))):
+        return compare_faces(engine, reference, padded, ours_image=raw, shift=pad)
 
 
 def matches(parity: tuple[int, int, float, float]) -> bool:
