@@ -30,7 +30,7 @@ from typing import Any
 import cv2
 
 from bench.bench_report import report, targets
-from bench.client import Request, Server, post, post_timed, servers
+from bench.client import PACK, Request, Server, post, post_timed, servers
 from bench.floor import Floor
 from bench.procs import log, machine
 from bench.save import save_results
@@ -107,11 +107,14 @@ def cold_start(n: int, ready: Request) -> dict[str, dict[str, Any]]:
 
 
 def warm(ours: Server, ref: Server, case_list: list[Case], rounds: int, floor: Floor,
-         settle_s: float = 0.0) -> dict[str, Any]:
-    conns: dict[str, http.client.HTTPConnection | None] = {"ours": None, "reference": None}
-    times: dict[str, dict[str, list[float]]] = {label: {"ours": [], "reference": []} for label, _, _ in case_list}
-    status: dict[str, dict[str, set[int]]] = {label: {"ours": set(), "reference": set()} for label, _, _ in case_list}
-    cpu = {label: {"ours": 0.0, "reference": 0.0} for label, _, _ in case_list}
+         settle_s: float = 0.0, before: Server | None = None) -> dict[str, Any]:
+    """Warm latency per case, ours and the reference interleaved (and `before`, another checkout of this service
+    given our requests, when there is one)."""
+    names = ["ours", "reference"] + (["before"] if before else [])
+    conns: dict[str, http.client.HTTPConnection | None] = dict.fromkeys(names)
+    times: dict[str, dict[str, list[float]]] = {label: {n: [] for n in names} for label, _, _ in case_list}
+    status: dict[str, dict[str, set[int]]] = {label: {n: set() for n in names} for label, _, _ in case_list}
+    cpu = {label: dict.fromkeys(names, 0.0) for label, _, _ in case_list}
     split: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in case_list}  # ours: stages + HTTP
 
     def call(server: Server, req: Request, label: str | None = None) -> tuple[int, float]:
@@ -127,9 +130,12 @@ def warm(ours: Server, ref: Server, case_list: list[Case], rounds: int, floor: F
     for _label, r_ours, r_ref in case_list:  # one untimed call each: first-run allocations, page cache
         call(ours, r_ours)
         call(ref, r_ref)
+        if before:
+            call(before, r_ours)
     for i in range(rounds):
         for label, r_ours, r_ref in case_list:
-            order = ((ours, r_ours), (ref, r_ref)) if i % 2 == 0 else ((ref, r_ref), (ours, r_ours))
+            order = [(ours, r_ours), (ref, r_ref)] + ([(before, r_ours)] if before else [])
+            order = order if i % 2 == 0 else order[::-1]
             for server, req in order:
                 c0 = server.cpu_s()
                 st, dt = call(server, req, label)
@@ -149,6 +155,11 @@ def warm(ours: Server, ref: Server, case_list: list[Case], rounds: int, floor: F
                                     "status": sorted(status[label]["reference"])},
                       "ratio": med(r) / med(o), "cpu_ratio": cr / co if co else float("nan")}
         out[label]["ours"]["p10_ms"] = 1e3 * p10(o)
+        if before:
+            b = times[label]["before"]
+            out[label]["before"] = {"median_ms": 1e3 * med(b), "p10_ms": 1e3 * p10(b), "p90_ms": 1e3 * p90(b),
+                                    "cpu_ms": 1e3 * cpu[label]["before"] / len(b),
+                                    "status": sorted(status[label]["before"])}
         names = list(dict.fromkeys(k for stages in split[label] for k in stages))
         out[label]["ours"]["split_ms"] = {k: med([st.get(k, 0.0) for st in split[label]]) for k in names}
     return out
@@ -217,12 +228,21 @@ def measure(args: argparse.Namespace, res: dict[str, Any]) -> None:
         res["cold_start"] = cold_start(args.cold, ready_ours)
         log("warm latency ...")
         ours, ref = servers()
+        extra = dict(item.split("=", 1) for item in args.before_env)
+        before = Server("before", [sys.executable, "-m", "function"],
+                        {"MODEL_PACK": PACK, "LOG_LEVEL": "WARNING", **extra}, cwd=args.before) if args.before else None
         try:
-            for s, r in ((ours, ready_ours), (ref, ready_ref)):
+            for s, r in ((ours, ready_ours), (ref, ready_ref), *(((before, ready_ours),) if before else ())):
                 s.start()
                 s.wait_ready(r)
             floor = Floor(photos)
-            res["warm"] = warm(ours, ref, case_list, args.rounds, floor, args.settle)
+            res["warm"] = warm(ours, ref, case_list, args.rounds, floor, args.settle, before)
+            if before:
+                res["peak_rss_mb_before"] = before.peak_rss_mb()
+                res["before"] = " ".join([str(args.before), *args.before_env])
+                res["throughput_closeup_before"] = throughput(before, closeup_requests(), 4, args.requests)
+                res["peak_rss_mb_before_end"] = before.peak_rss_mb()
+                before.stop()
             res["floor"] = floor.result()
             del floor
             res["peak_rss_mb_single"] = {s.name: s.peak_rss_mb() for s in (ours, ref)}
@@ -239,6 +259,8 @@ def measure(args: argparse.Namespace, res: dict[str, Any]) -> None:
         finally:
             ours.stop()
             ref.stop()
+            if before:
+                before.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -254,6 +276,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="5 rounds, 2 cold starts, 24 requests (smoke test)")
     parser.add_argument("--settle", type=float, default=0.0,
                         help="seconds of pause before each warm call (lets the other server's threads go idle)")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="another checkout of this service (e.g. a git worktree of the base commit): served beside "
+                             "ours in the warm phase, given the same requests, for before/after figures from one run")
+    parser.add_argument("--before-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable for the --before server only (repeatable): a setting's A/B")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.quick:

@@ -27,6 +27,19 @@ def report(res: dict[str, Any]) -> list[str]:
         add(f"{label:<32} {o['median_ms']:>8.1f} {o['p90_ms']:>6.1f} {r['median_ms']:>8.1f} {r['p90_ms']:>7.1f} "
             f"{v['ratio']:>7.1f}x {o['cpu_ms']:>8.1f} {r['cpu_ms']:>8.1f} {v['cpu_ratio']:>7.1f}x  "
             f"{','.join(map(str, o['status']))}/{','.join(map(str, r['status']))}")
+    if "before" in res:
+        add(f"\nbefore / after, same run: `before` = {res['before']} given our requests, interleaved (ms, wall "
+            f"median [p10-p90], server CPU per call)")
+        add(f"{'route photo':<32} {'before':>20} {'CPU':>6} {'after':>20} {'CPU':>6} {'before/after':>12}")
+        for label, v in res["warm"].items():
+            b, o = v["before"], v["ours"]
+            add(f"{label:<32} {b['median_ms']:>7.1f} [{b['p10_ms']:>4.0f}-{b['p90_ms']:>4.0f}] {b['cpu_ms']:>6.1f} "
+                f"{o['median_ms']:>7.1f} [{o['p10_ms']:>4.0f}-{o['p90_ms']:>4.0f}] {o['cpu_ms']:>6.1f} "
+                f"{b['median_ms'] / o['median_ms']:>11.2f}x  {','.join(map(str, b['status']))}")
+        tb = res["throughput_closeup_before"]
+        add(f"`before`, close-ups, {tb['clients']} clients: {tb['rps']:.1f} r/s, {tb['errors']} errors, median "
+            f"{tb['median_ms']:.1f} ms, p90 {tb['p90_ms']:.1f} ms; peak RSS after the warm phase "
+            f"{res['peak_rss_mb_before']:.0f} MB, after the close-ups {res['peak_rss_mb_before_end']:.0f} MB")
     lines += split_table(res)
     fl = res["floor"]
     add(f"\nfloor: raw ONNX Runtime ({fl['threads']} intra-op threads) in the bench process, sampled once per warm "

@@ -77,6 +77,7 @@ class Server:
     proc: subprocess.Popen[bytes] | None = None
     t_spawn: float = 0.0
     logfile: Path | None = None
+    cwd: Path = REPO_ROOT  # the checkout it runs from
 
     def start(self) -> None:
         self.port = free_port()
@@ -85,7 +86,7 @@ class Server:
         self.logfile = Path(tempfile.mkstemp(prefix=f"bench-{self.name}-", suffix=".log")[1])
         with open(self.logfile, "wb") as err:  # the child keeps its own copy of the descriptor
             self.t_spawn = time.perf_counter()
-            self.proc = subprocess.Popen(argv, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=err)
+            self.proc = subprocess.Popen(argv, env=env, cwd=self.cwd, stdout=subprocess.DEVNULL, stderr=err)
 
     @property
     def pid(self) -> int:
