@@ -66,7 +66,8 @@ test-lfw: install-dev bake
 lfw:
 	$(PYTHON) -m bench.lfw_fetch $(LFW_ARGS)
 
-# make bench    - ours vs the seed-style reference (bench/seed_reference.py): cold start, latency, floor, RSS, throughput
+# make bench    - ours vs the seed-style reference (bench/seed_reference.py): cold start, latency, floor, RSS, throughput,
+#                 where each route's time goes (Server-Timing stages); BENCH_ARGS="--before <checkout>" adds before/after
 # make accuracy - LFW 10-fold accuracy / AUC / TAR@FAR, group/ and noface/ detection, ours vs insightface
 bench: install-dev bake
 	$(BIN)/python -m bench.bench $(BENCH_ARGS)

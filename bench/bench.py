@@ -6,13 +6,20 @@ Measures, over real HTTP on 127.0.0.1 against fresh server processes (bench/clie
                upscaling), median and p90 over >= 30 calls, ours and reference interleaved, and their ratio
   floor        raw ONNX Runtime det + rec on the same inputs (the exact session calls our pipeline makes, and
                the classic 640x640 det + rec), plus decode; our overhead over it (bench/floor.py)
-  memory       peak RSS (VmHWM) of every server process
+  time split   per route and input kind (portrait, group, close-up, 4000x3000): our server's stage times from its
+               Server-Timing header (SERVER_TIMING=true: read, decode, detect, align, quality, embed, answer), the rest
+               of its time, and HTTP (client wall - server total), beside the floor and the reference
+  memory       peak RSS (VmHWM) of every server process: after the single-client calls, after the 4- and 8-client
+               runs, after 4 clients on close-ups
   throughput   4 and 8 concurrent clients, a fixed number of /extract-embedding requests: req/s and errors,
-               against the ceiling 2 cores allow (CPUs / server CPU seconds per request)
-Prints a table (bench/bench_report.py) and writes JSON to bench/results/. The machine may be shared: conclusions
-use medians and ratios measured in the same run, never absolute times from another run.
+               against the ceiling 2 cores allow (CPUs / server CPU seconds per request); 4 clients on close-ups
+  before       --before CHECKOUT: another checkout of this service (a git worktree of the base commit) served beside
+               ours in the warm phase with our requests, then on close-ups with 4 clients: before/after from one run;
+               --before-env NAME=VALUE gives it a setting (an A/B of one variable on the same code)
+Prints tables and issue #19's targets (bench/bench_report.py) and writes JSON to bench/results/. The machine may be
+shared: conclusions use medians and ratios measured in the same run, never absolute times from another run.
 
-    python -m bench.bench [--rounds 30] [--cold 5] [--requests 96] [--quick]
+    python -m bench.bench [--rounds 30] [--cold 5] [--requests 96] [--quick] [--before DIR [--before-env K=V]]
     python -m bench.bench --scale buffalo_l ...   (hands over to bench/scale.py)
 """
 
