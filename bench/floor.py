@@ -24,6 +24,7 @@ from function.config import Settings
 from function.engine import FaceEngine
 from function.imaging import decode_image
 from function.models import load_pack
+from function.service import FaceService
 
 
 def _replay(calls: list[Call]) -> None:
@@ -46,6 +47,9 @@ class Floor:
         self.probes: dict[str, Callable[[], Any]] = {"det640": lambda: det_s.run(None, classic),
                                                      "rec1": lambda: rec_s.run(None, rec_blob)}
         self.calls: dict[str, list[tuple[int, ...]]] = {}
+        service = FaceService(FaceEngine.from_pack(load_pack(settings.model_dir, PACK), settings.engine_config()),
+                              limits, settings.threshold_for(PACK), settings.quality_thresholds(),
+                              settings.answer_limits())
         for key, path in photos.items():
             data = path.read_bytes()
             decoded = decode_image(data, limits)
@@ -60,6 +64,11 @@ class Floor:
             self.probes[f"{key} decode"] = partial(decode_image, data, limits)
             self.probes[f"{key} extract"] = partial(_replay, extract)
             self.probes[f"{key} detect"] = partial(_replay, detect)
+            # The whole use case in this process, back to back with the floor's runs: FaceService on its own engine
+            # (the recorded one keeps every call it makes), no HTTP
+            choice = "largest" if key == "players22" else "single"
+            self.probes[f"{key} service extract"] = partial(service.extract, data, choice)  # type: ignore[arg-type]
+            self.probes[f"{key} service detect"] = partial(service.detect, data)
         for fn in self.probes.values():
             fn()
         self.wall: dict[str, list[float]] = {k: [] for k in self.probes}
@@ -76,6 +85,8 @@ class Floor:
         w = {k: 1e3 * med(v) for k, v in self.wall.items()}
         c = {k: 1e3 * float(np.mean(v)) for k, v in self.cpu.items()}
         photos = {key: {"decode_ms": w[f"{key} decode"], "extract_floor_ms": w[f"{key} extract"],
+                        "service_extract_ms": w[f"{key} service extract"],
+                        "service_detect_ms": w[f"{key} service detect"],
                         "detect_floor_ms": w[f"{key} detect"], "decode_cpu_ms": c[f"{key} decode"],
                         "extract_floor_cpu_ms": c[f"{key} extract"], "detect_floor_cpu_ms": c[f"{key} detect"],
                         "extract_calls": calls} for key, calls in self.calls.items()}
