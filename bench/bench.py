@@ -37,7 +37,7 @@ from typing import Any
 import cv2
 
 from bench.bench_report import report, targets
-from bench.client import PACK, Request, Server, post, post_timed, servers
+from bench.client import Request, Server, post, post_timed, servers, service_server
 from bench.floor import Floor
 from bench.procs import log, machine
 from bench.save import save_results
@@ -235,9 +235,8 @@ def measure(args: argparse.Namespace, res: dict[str, Any]) -> None:
         res["cold_start"] = cold_start(args.cold, ready_ours)
         log("warm latency ...")
         ours, ref = servers()
-        extra = dict(item.split("=", 1) for item in args.before_env)
-        before = Server("before", [sys.executable, "-m", "function"],
-                        {"MODEL_PACK": PACK, "LOG_LEVEL": "WARNING", **extra}, cwd=args.before) if args.before else None
+        before = service_server("before", dict(item.split("=", 1) for item in args.before_env),
+                                args.before) if args.before else None
         try:
             for s, r in ((ours, ready_ours), (ref, ready_ref), *(((before, ready_ours),) if before else ())):
                 s.start()

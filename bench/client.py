@@ -128,9 +128,16 @@ class Server:
             self.logfile.unlink(missing_ok=True)
 
 
+SERVER_ENV = {"MODEL_PACK": PACK, "LOG_LEVEL": "WARNING"}
+
+
+def service_server(name: str, env: dict[str, str], cwd: Path = REPO_ROOT) -> Server:
+    """This service (`python -m function`) on buffalo_sc, run from the checkout `cwd`, with `env` on top."""
+    return Server(name, [sys.executable, "-m", "function"], {**SERVER_ENV, **env}, cwd=cwd)
+
+
 def servers() -> tuple[Server, Server]:
-    """Ours (`python -m function`) and the seed-style reference (bench/seed_reference.py), both on buffalo_sc."""
-    env = {"MODEL_PACK": PACK, "LOG_LEVEL": "WARNING"}
-    ours = Server("ours", [sys.executable, "-m", "function"], {**env, "SERVER_TIMING": "true"})
-    ref = Server("reference", [sys.executable, "-m", "bench.seed_reference", "--port", "{port}"], env)
+    """Ours (with its Server-Timing header) and the seed-style reference (bench/seed_reference.py), on buffalo_sc."""
+    ours = service_server("ours", {"SERVER_TIMING": "true"})
+    ref = Server("reference", [sys.executable, "-m", "bench.seed_reference", "--port", "{port}"], SERVER_ENV)
     return ours, ref

@@ -40,7 +40,6 @@ DEFAULT_CUDNN_SEARCH: CudnnSearch = "heuristic"
 RECOGNIZER_BUCKETS = (1, 4, 8, 16, 32)
 
 CloseupCanvas = Literal["fit", "full"]
-CLOSEUP_CANVASES: tuple[CloseupCanvas, ...] = get_args(CloseupCanvas)
 
 
 @dataclass(frozen=True)

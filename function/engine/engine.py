@@ -261,7 +261,7 @@ class FaceEngine:
             # finds one face and nothing else, and that face is what sends the coarse pass to the padded one (cut by
             # the frame, or filling it: _coarse_verdict), so that the answer is the one the path below would give;
             # otherwise that path decides, as for any image, and reuses this read for its close-up step.
-            everything = self._detect_closeup(image, keep_small=True)
+            everything = self._read_padded(image)
             padded = [f for f in everything if self._closeup_sized(f, image.shape)]
             if len(everything) == 1 and padded and self._coarse_verdict(padded, image.shape) == "closeup":
                 return padded, "padded"
@@ -336,15 +336,19 @@ class FaceEngine:
         stride = self.detector.max_stride
         return min(cfg.det_size, -(-padded_side // stride) * stride)
 
-    def _detect_closeup(self, image: np.ndarray, keep_small: bool = False) -> list[Face]:
-        """A face that fills the frame (selfie, ID photo, tight crop) is too large for SCRFD's anchors: pad the
-        image, detect again, and shift the results back. Only faces large enough to have been missed for their size
-        are kept: a small one the padded (so shrunk) pass finds is not a close-up, and the full-size pass already
-        said no to it (this keeps noface/'s dog from becoming a face).
+    def _detect_closeup(self, image: np.ndarray) -> list[Face]:
+        """The close-ups of the padded read (_read_padded). Only faces large enough to have been missed for their
+        size are kept (_closeup_sized): a small one the padded (so shrunk) pass finds is not a close-up, and the
+        full-size pass already said no to it (this keeps noface/'s dog from becoming a face)."""
+        return [f for f in self._read_padded(image) if self._closeup_sized(f, image.shape)]
+
+    def _read_padded(self, image: np.ndarray) -> list[Face]:
+        """Every face of the padded read, in `image` pixels. A face that fills the frame (selfie, ID photo, tight
+        crop) is too large for SCRFD's anchors: pad the image, detect again, and shift the results back.
 
         The scale is the reference's (insightface on the image padded by half its longer side on every edge, at
         the canvas closeup_canvas() gives: det_size, or under "fit" no more than the padded image's own size, so a
-        250x250 crop is read at 512 rather than scaled up to 640). The canvas is cut to `closeup_window` of det_size around the image
+        250x250 crop is read at 512 rather than scaled up to 640). The canvas is cut to `closeup_window` of it around the image
         (the padding shrinks to match, the cut a whole number of the detector's largest stride, so the anchor grid
         stays where it was): at 0.9 (576 of 640) the pass costs 19% less than the whole padded canvas (1.0, the
         default; measured with the "full" canvas). The receptive field reaches the canvas edge, so the landmarks move: on the LFW-scale parity test's
@@ -368,10 +372,8 @@ class FaceEngine:
             pad = max(0, pad - round(cut / scale))
         padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
         faces = self._run_detector(padded, round(scale * (small_long + 2 * pad)))
-        min_side = 0.0 if keep_small else cfg.closeup_min_face_fraction * small_long
         back = long_side / small_long
-        return [f.shifted(pad, pad).scaled(back) for f in faces
-                if max(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= min_side]
+        return [f.shifted(pad, pad).scaled(back) for f in faces]
 
     # -- recognition ------------------------------------------------------------------------------------------
     def align(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
