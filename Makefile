@@ -6,20 +6,23 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test install install-dev bake bench accuracy lfw load audit clean
+.PHONY: run test install install-dev bake bench accuracy lfw load audit lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python requirements.txt requirements-nodeps.txt
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
+# Every install reads the hash-locked sets (requirements*.lock, made by `make lock` from requirements*.txt): each
+# package, transitive ones included, at one version with its sha256, so two installs of one commit get the same code.
+PIP_LOCKED := $(BIN)/python -m pip install --quiet --require-hashes
+$(VENV)/.installed: $(BIN)/python requirements.lock requirements-nodeps.lock
+	$(PIP_LOCKED) -r requirements.lock
+	$(PIP_LOCKED) --no-deps -r requirements-nodeps.lock
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt requirements-oracle.txt requirements-bulk.txt
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
-	$(BIN)/python -m pip install --quiet --no-deps -r requirements-oracle.txt
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock requirements-oracle.lock
+	$(PIP_LOCKED) -r requirements-dev.lock
+	$(PIP_LOCKED) --no-deps -r requirements-oracle.lock
 	touch $@
 
 install: $(VENV)/.installed
@@ -45,8 +48,8 @@ run: bake
 # make bulk SOURCE=photos/ OUT=photos.jsonl [BULK_ARGS="--face largest"] - every photo of a folder or s3:// prefix
 #      -> one JSON line each (python -m function.batch; resumable: run it again after an interruption). README: Bulk
 .PHONY: bulk
-$(VENV)/.installed-bulk: $(VENV)/.installed requirements-bulk.txt
-	$(BIN)/python -m pip install --quiet -r requirements-bulk.txt
+$(VENV)/.installed-bulk: $(VENV)/.installed requirements-bulk.lock
+	$(PIP_LOCKED) -r requirements-bulk.lock
 	touch $@
 
 bulk: $(VENV)/.installed-bulk bake
@@ -99,7 +102,8 @@ load: install-dev bake
 hostile: install-dev bake
 	$(BIN)/python -m bench.hostile $(HOSTILE_ARGS)
 
-# make audit - pip-audit over the pinned runtime requirements (README: Security)
+# make audit - pip-audit over the hash-locked sets the images install (requirements.lock, requirements-gpu.lock):
+#              exactly the locked versions (--disable-pip: no resolution, no virtual environment). README: Security
 # make lint  - ruff and mypy as configured in pyproject.toml (CI runs it)
 .PHONY: lint
 lint: install-dev
@@ -107,7 +111,28 @@ lint: install-dev
 	$(BIN)/mypy
 
 audit: install-dev
-	$(BIN)/pip-audit -r requirements.txt --progress-spinner off --desc on
+	$(BIN)/pip-audit --disable-pip --require-hashes -r requirements.lock -r requirements-gpu.lock --progress-spinner off --desc on
+
+# make lock - re-resolve requirements*.txt into the hash-locked requirements*.lock after editing a pin (uv pip compile
+#             --generate-hashes, uv from requirements-dev.txt); pins that still fit are kept. LOCK_ARGS=--upgrade
+#             moves every transitive package to its newest allowed release. Runtime, dev, bulk and SAM sets: one
+#             universal lock each (any OS; Python 3.11, this machine's, up to the image's 3.12: where they need
+#             different releases the lock holds both, with markers). The GPU set is the image's only: Linux x86_64,
+#             Python 3.12. The --no-deps sets (nodeps, oracle) lock their own lines only. Every set but SAM's is
+#             constrained by requirements.lock, so one package has one version everywhere the service runs.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --no-strip-extras --custom-compile-command "make lock" $(LOCK_ARGS)
+UV_UNIVERSAL = --universal --python-version 3.11
+lock: $(VENV)/.installed-dev
+	$(UV_COMPILE) $(UV_UNIVERSAL) requirements.txt -o requirements.lock
+	$(UV_COMPILE) $(UV_UNIVERSAL) -c requirements.lock requirements-dev.txt -o requirements-dev.lock
+	$(UV_COMPILE) $(UV_UNIVERSAL) -c requirements.lock requirements-bulk.txt -o requirements-bulk.lock
+	$(UV_COMPILE) $(UV_UNIVERSAL) requirements-sam.txt -o requirements-sam.lock
+	$(UV_COMPILE) --no-deps requirements-nodeps.txt -o requirements-nodeps.lock
+	$(UV_COMPILE) --no-deps requirements-oracle.txt -o requirements-oracle.lock
+	echo onnxruntime > .lock-excludes.txt
+	$(UV_COMPILE) --python-version 3.12 --python-platform x86_64-manylinux_2_34 -c requirements.lock \
+	    --excludes .lock-excludes.txt requirements.txt requirements-gpu.txt -o requirements-gpu.lock; \
+	    status=$$?; rm -f .lock-excludes.txt; exit $$status
 
 clean:
 	rm -rf $(VENV) model_cache/buffalo_sc .pytest_cache
@@ -116,9 +141,9 @@ clean:
 # aws-sam-cli pins pydantic/boto3 below the service's pins, so it lives in its own venv (requirements-sam.txt).
 SAM_VENV ?= .venv-sam
 .PHONY: events
-$(SAM_VENV)/bin/sam: requirements-sam.txt
+$(SAM_VENV)/bin/sam: requirements-sam.lock
 	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	$(SAM_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-sam.lock
 
 events: $(SAM_VENV)/bin/sam
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway aws-proxy --stage Prod > function/events/apigateway-aws-proxy.json
