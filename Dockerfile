@@ -19,8 +19,8 @@
 #
 # Dependencies come from the hash-locked sets (requirements.lock / requirements-gpu.lock, `make lock`): every package,
 # transitive ones included, at one version, and pip refuses any file whose sha256 is not in the lock
-# (--require-hashes), so two builds of one commit install the same code. --no-deps: nothing outside the lock;
-# --only-binary: wheels only, so no package runs a build script of its own here.
+# (--require-hashes), so two builds of one commit install the same code. --no-deps: the lock is the whole set, and
+# `pip check` fails the build if it is not; --only-binary: wheels only, so no package runs a build script here.
 ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.12
 
 # ---- build: dependencies and the baked model pack (downloads never reach the final image; the pack is made
@@ -30,7 +30,8 @@ WORKDIR /build
 ARG EXECUTION_PROVIDER=cpu
 COPY requirements.lock requirements-gpu.lock ./
 RUN if [ "${EXECUTION_PROVIDER}" = cuda ]; then lock=requirements-gpu.lock; else lock=requirements.lock; fi \
-    && python3 -m pip install --no-cache-dir --require-hashes --no-deps --only-binary=:all: --target /opt/deps -r "${lock}"
+    && python3 -m pip install --no-cache-dir --require-hashes --no-deps --only-binary=:all: --target /opt/deps -r "${lock}" \
+    && PYTHONPATH=/opt/deps python3 -m pip check
 # Declared after the dependencies, so that every pack shares that layer.
 ARG MODEL_PACK=buffalo_l
 ARG MODEL_SOURCE=""

@@ -14,15 +14,17 @@ $(BIN)/python:
 
 # Every install reads the hash-locked sets (requirements*.lock, made by `make lock` from requirements*.txt): each
 # package, transitive ones included, at one version with its sha256, so two installs of one commit get the same code.
-PIP_LOCKED := $(BIN)/python -m pip install --quiet --require-hashes
+# --no-deps: a lock is the whole set (pip's resolver would also trip over extras such as boto3[crt] in hash mode).
+# No `pip check` here: the --no-deps oracle set breaks it on purpose (the Docker build and the SAM venv run it).
+PIP_LOCKED := $(BIN)/python -m pip install --quiet --require-hashes --no-deps
 $(VENV)/.installed: $(BIN)/python requirements.lock requirements-nodeps.lock
 	$(PIP_LOCKED) -r requirements.lock
-	$(PIP_LOCKED) --no-deps -r requirements-nodeps.lock
+	$(PIP_LOCKED) -r requirements-nodeps.lock
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock requirements-oracle.lock
 	$(PIP_LOCKED) -r requirements-dev.lock
-	$(PIP_LOCKED) --no-deps -r requirements-oracle.lock
+	$(PIP_LOCKED) -r requirements-oracle.lock
 	touch $@
 
 install: $(VENV)/.installed
@@ -143,7 +145,8 @@ SAM_VENV ?= .venv-sam
 .PHONY: events
 $(SAM_VENV)/bin/sam: requirements-sam.lock
 	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-sam.lock
+	$(SAM_VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements-sam.lock
+	$(SAM_VENV)/bin/python -m pip check
 
 events: $(SAM_VENV)/bin/sam
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway aws-proxy --stage Prod > function/events/apigateway-aws-proxy.json
