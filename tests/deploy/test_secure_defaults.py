@@ -66,7 +66,7 @@ def test_defaults_every_method_needs_the_api_key(monkeypatch: pytest.MonkeyPatch
     t = deployed({}, monkeypatch)
     assert schemes_required(t) == [API_KEY_SCHEME] * len(method_security(t))
     assert set(method_security(t)) == {"x-amazon-apigateway-any-method /", "x-amazon-apigateway-any-method /{proxy+}"}
-    assert AUTH_RESOURCES <= set(t["Resources"])
+    assert set(t["Resources"]) >= AUTH_RESOURCES
     plan = t["Resources"]["UsagePlan"]["Properties"]
     assert plan["ApiStages"][0]["ApiId"] == {"Ref": "FaceApi"}
     assert plan["Throttle"] == {"RateLimit": {"Ref": "ApiThrottleRate"}, "BurstLimit": {"Ref": "ApiThrottleBurst"}}
