@@ -165,7 +165,7 @@ class CalibrationInfo(BaseModel):
     min_far: float | None = Field(default=None, description="the lowest FAR the calibration supports (?far= below: 422 "
                                   "BEYOND_CALIBRATION; /search: the largest gallery is search_fpir / min_far)")
     operating_points: list[OperatingPointInfo] = Field(default_factory=list)
-    curve: list[tuple[float, float]] = Field(default_factory=list, description="[far, threshold] pairs, far "
+    curve: list[list[float]] = Field(default_factory=list, description="[far, threshold] pairs, far "
                                              "descending: the lowest threshold whose FAR is at most far (fitted "
                                              "half); /search reads the threshold at far = fpir / entries here "
                                              "(docs/pgvector.md does the same in SQL)")

@@ -285,7 +285,7 @@ class FaceService:
                 self.threshold),
             default_threshold_tar=cal.default_tar if cal.default_threshold == self.threshold else None,
             operating_points=[OperatingPointInfo(far=p.far, threshold=p.threshold, tar=p.tar)
-                              for p in cal.operating_points], curve=list(cal.curve))
+                              for p in cal.operating_points], curve=[list(point) for point in cal.curve])
 
     def pair_decision(self, far: float | None = None) -> Decision:
         """The 1:1 threshold: the pack's default, or the calibrated one for a FAR asked for (refused beyond the
