@@ -14,7 +14,7 @@ import {
   type ErrorDetails,
   type ResponseMetadata,
 } from "./errors.js";
-import { backoffMs, RETRYABLE_CODES, retryAfterMs, RetryQuota, type RetryOptions } from "./retry.js";
+import { backoffMs, RETRYABLE_CODES, retryAfterMs, RetryQuota, type RetryOptions, type RetryQuotaState } from "./retry.js";
 
 /** Client configuration. Every optional field also takes `undefined` (e.g. `config.get("FACE_SERVICE_API_KEY")`). */
 export interface FaceClientConfig {
@@ -82,6 +82,14 @@ export class FaceClientBase {
     this.#errors = errors;
   }
 
+  /**
+   * The client-wide retry quota now: `{ available, capacity }`. Below 5 tokens (10 for a network failure) no call
+   * is retried; successes refill it (see RetryQuotaState).
+   */
+  retryQuota(): RetryQuotaState {
+    return this.#quota.state;
+  }
+
   protected async call(route: RouteSpec, request: object | undefined, options: object = {}): Promise<unknown> {
     const started = now();
     const opts = options as CallOptions & Record<string, unknown>;
@@ -108,7 +116,7 @@ export class FaceClientBase {
     let retryTokens = 0;
     const retriesOf: Record<string, number> = {};
     const meta = (status: number | undefined, id: string | undefined): ResponseMetadata =>
-      ({ requestId: id ?? requestId, status, attempts, totalRetryDelayMs: retryDelay, durationMs: Math.round(now() - started) });
+      ({ requestId: id ?? requestId, status, attempts, totalRetryDelayMs: retryDelay, durationMs: Math.round(now() - started), retryQuota: this.#quota.state });
     for (;;) {
       attempts += 1;
       const outcome = await this.#attempt(url, init, opts.signal, started + budget - now(), requestId);

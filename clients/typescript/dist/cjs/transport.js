@@ -33,6 +33,13 @@ class FaceClientBase {
         this.#fetch = config.fetch ?? globalThis.fetch;
         this.#errors = errors;
     }
+    /**
+     * The client-wide retry quota now: `{ available, capacity }`. Below 5 tokens (10 for a network failure) no call
+     * is retried; successes refill it (see RetryQuotaState).
+     */
+    retryQuota() {
+        return this.#quota.state;
+    }
     async call(route, request, options = {}) {
         const started = now();
         const opts = options;
@@ -60,7 +67,7 @@ class FaceClientBase {
         let retryDelay = 0;
         let retryTokens = 0;
         const retriesOf = {};
-        const meta = (status, id) => ({ requestId: id ?? requestId, status, attempts, totalRetryDelayMs: retryDelay, durationMs: Math.round(now() - started) });
+        const meta = (status, id) => ({ requestId: id ?? requestId, status, attempts, totalRetryDelayMs: retryDelay, durationMs: Math.round(now() - started), retryQuota: this.#quota.state });
         for (;;) {
             attempts += 1;
             const outcome = await this.#attempt(url, init, opts.signal, started + budget - now(), requestId);

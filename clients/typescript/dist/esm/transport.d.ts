@@ -1,6 +1,6 @@
 import { type RouteSpec } from "./encoding.js";
 import { FaceServiceError, type ErrorDetails } from "./errors.js";
-import { type RetryOptions } from "./retry.js";
+import { type RetryOptions, type RetryQuotaState } from "./retry.js";
 /** Client configuration. Every optional field also takes `undefined` (e.g. `config.get("FACE_SERVICE_API_KEY")`). */
 export interface FaceClientConfig {
     /** Where the service answers, e.g. `http://face-service:8000` or an API Gateway stage URL. */
@@ -37,6 +37,11 @@ export declare class FaceClientBase {
     #private;
     readonly baseUrl: string;
     constructor(config: FaceClientConfig, errors: Readonly<Record<string, ErrorClass>>);
+    /**
+     * The client-wide retry quota now: `{ available, capacity }`. Below 5 tokens (10 for a network failure) no call
+     * is retried; successes refill it (see RetryQuotaState).
+     */
+    retryQuota(): RetryQuotaState;
     protected call(route: RouteSpec, request: object | undefined, options?: object): Promise<unknown>;
 }
 export {};
