@@ -27,3 +27,4 @@ export {
 } from "./errors.js";
 export { backoffMs, isRetryable, RETRYABLE_CODES, RETRYABLE_STATUSES, retryAfterMs, type RetryOptions, type RetryQuotaState } from "./retry.js";
 export type { CallOptions, FaceClientConfig } from "./transport.js";
+export type { AwsCredentials, AwsCredentialsInput, FaceAuth, IamAuth } from "./sigv4.js";

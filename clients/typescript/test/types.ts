@@ -185,3 +185,13 @@ export async function roundTrip(photo: Buffer): Promise<boolean> {
   void quota;
   return (await client.verify({ image: photo, embedding: numbers })).same_person;
 }
+
+// Auth modes: the API key (default), none, IAM (SigV4) with the default chain or given credentials.
+export const modes = [
+  new FaceClient({ baseUrl: "http://localhost:8000", apiKey: "k", auth: "api-key" }),
+  new FaceClient({ baseUrl: "http://localhost:8000", auth: "none" }),
+  new FaceClient({ baseUrl: "https://abc.execute-api.eu-west-1.amazonaws.com/prod", auth: { mode: "iam", region: "eu-west-1" } }),
+  new FaceClient({ baseUrl: "https://abc.execute-api.eu-west-1.amazonaws.com/prod", auth: { mode: "iam", credentials: async () => ({ accessKeyId: "a", secretAccessKey: "s", sessionToken: undefined }) } }),
+  // @ts-expect-error: not a mode
+  new FaceClient({ baseUrl: "http://localhost:8000", auth: "sigv4" }),
+];
