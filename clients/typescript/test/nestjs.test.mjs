@@ -58,7 +58,7 @@ describe("toHttpException", () => {
     assert.equal(e.getStatus(), 422);
     assert.deepEqual(e.getResponse(), { statusCode: 422, message: "The face is too blurry.", code: "FACE_QUALITY", requestId: "r1", reasons: ["too_blurry"] });
     assert.ok(e.cause instanceof FaceQualityError);
-    for (const [code, status] of [["NO_FACE", 422], ["MULTIPLE_FACES", 422], ["INVALID_IMAGE", 400], ["INVALID_EMBEDDING", 400], ["IMAGE_TOO_LARGE", 413], ["UNSUPPORTED_MEDIA_TYPE", 415]]) {
+    for (const [code, status] of [["NO_FACE", 422], ["MULTIPLE_FACES", 422], ["BEYOND_CALIBRATION", 422], ["INVALID_IMAGE", 400], ["INVALID_EMBEDDING", 400], ["IMAGE_TOO_LARGE", 413], ["UNSUPPORTED_MEDIA_TYPE", 415]]) {
       assert.equal(toHttpException(new ERROR_CLASSES[code]("m")).getStatus(), status, code);
     }
   });

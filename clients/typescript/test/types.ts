@@ -113,6 +113,7 @@ export function statusFor(error: FaceServiceError): number {
     case "NO_FACE":
     case "MULTIPLE_FACES":
     case "FACE_QUALITY":
+    case "BEYOND_CALIBRATION":
       return 422;
     case "INVALID_IMAGE":
     case "IMAGE_TOO_SMALL":
