@@ -227,7 +227,9 @@ model-source: $(VENV)/.installed
 #                    function, this venv, the buffalo_sc pack) and against local servers that fail on purpose
 #                    (retries, time-out, abort, a proxy's 502); then npm run test:consumers: the client installed from
 #                    a pristine copy of the folder and from its npm pack tarball into new CommonJS, ESM and NestJS
-#                    projects (downloaded from the npm registry), the README's examples compiled and run there
+#                    projects (downloaded from the npm registry), the README's examples compiled and run there; the
+#                    Nest 12 one (issue #27) follows the README's recipe: its vitest spec, its app's JSON answers and
+#                    round trip, one log line for a wrong API key and a stopped service
 NPM    ?= npm
 CLIENT := clients/typescript
 .PHONY: client-test
