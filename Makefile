@@ -203,3 +203,11 @@ $(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package-lock.json
 client-test: bake $(CLIENT)/node_modules/.package-lock.json
 	cd $(CLIENT) && PYTHON=$(abspath $(BIN))/python $(NPM) test
 	cd $(CLIENT) && PYTHON=$(abspath $(BIN))/python $(NPM) run test:consumers
+
+# make asl-validator - tools/asl: npm ci of the Amazon States Language validator (asl-validator, package-lock.json)
+#                      that tests/deploy/test_bulk_contract.py runs on the rendered bulk state machine (CI runs it)
+.PHONY: asl-validator
+asl-validator: tools/asl/node_modules/.package-lock.json
+tools/asl/node_modules/.package-lock.json: tools/asl/package-lock.json
+	@command -v $(NPM) >/dev/null || { echo "asl-validator: npm not found (Node.js >= 20 is needed)" >&2; exit 1; }
+	cd tools/asl && $(NPM) ci --no-audit --no-fund
