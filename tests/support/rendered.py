@@ -36,7 +36,7 @@ def physical(template: dict[str, Any], name: str, attr: str | None) -> str:
             "AWS::StepFunctions::StateMachine": f"arn:{PARTITION}:states:{REGION}:{ACCOUNT}:stateMachine:{base}"}
     if attr is None:
         refs = {"AWS::S3::Bucket": base.lower(), "AWS::SQS::Queue": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{base}",
-                "AWS::StepFunctions::StateMachine": arns[kind] if kind in arns else base}
+                "AWS::StepFunctions::StateMachine": arns.get(kind, base)}
         return refs.get(kind, base)
     if attr == "Arn" and kind in arns:
         return arns[kind]
