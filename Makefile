@@ -1,4 +1,5 @@
-# make run   - create .venv, install, bake the embedded default pack if absent, serve on 0.0.0.0:$(PORT)
+# make run   - create .venv, install (requirements-bulk.txt: the service and the bulk CLI's progress bar), bake the
+#              embedded default pack if absent, serve on 0.0.0.0:$(PORT)
 # make test  - install what the tests need and run pytest
 PYTHON ?= python3
 VENV   := .venv
@@ -39,7 +40,7 @@ bench-bulk: install-dev bake
 bench-scale: install-dev bake
 	$(BIN)/python -m bench.scale $(SCALE_ARGS)
 
-run: bake
+run: bake $(VENV)/.installed-bulk
 	$(BIN)/python -m function
 
 # make bulk SOURCE=photos/ OUT=photos.jsonl [BULK_ARGS="--face largest"] - every photo of a folder or s3:// prefix
