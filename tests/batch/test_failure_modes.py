@@ -242,3 +242,30 @@ def test_the_api_answers_an_empty_s3_object_as_a_bad_image(aws, prefix, settings
         assert r.status_code == 400 and r.json()["code"] == "INVALID_IMAGE" and r.json()["field"] == "image_s3", r.text
         r = api.post("/extract-embedding", json={"image_s3": f"s3://{IN}/{prefix}p/good.jpg"})
         assert r.status_code == 200, r.text
+
+
+def test_wiring_the_queue_keeps_the_buckets_other_notifications(aws, capsys) -> None:
+    """README's wiring step: the bulk queue's entry merged into the bucket's configuration, never replacing it."""
+    from function.batch import notify
+
+    bucket = "wired-photos"
+    aws.create_bucket(Bucket=bucket)
+    theirs = {"TopicConfigurations": [{"Id": "their-topic", "TopicArn": "arn:aws:sns:us-east-1:123456789012:uploads",
+                                       "Events": ["s3:ObjectRemoved:*"]}],
+              "QueueConfigurations": [{"Id": "their-queue", "QueueArn": "arn:aws:sqs:us-east-1:123456789012:audit",
+                                       "Events": ["s3:ObjectCreated:*"],
+                                       "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "audit/"}]}}}]}
+    aws.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=theirs)
+    queue = "arn:aws:sqs:us-east-1:123456789012:face-BulkQueue"
+    for _ in range(2):  # a rerun changes nothing
+        assert notify.main([bucket, queue, "--prefix", "photos/"]) == 0
+        now = aws.get_bucket_notification_configuration(Bucket=bucket)
+        assert now["TopicConfigurations"][0]["Id"] == "their-topic"
+        assert [q["Id"] for q in now["QueueConfigurations"]] == ["their-queue", notify.ENTRY_ID]
+        ours = now["QueueConfigurations"][1]
+        assert ours["QueueArn"] == queue and ours["Events"] == ["s3:ObjectCreated:*"]
+        assert ours["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "photos/"}]
+    assert notify.main([bucket, "--remove"]) == 0
+    now = aws.get_bucket_notification_configuration(Bucket=bucket)
+    assert [q["Id"] for q in now["QueueConfigurations"]] == ["their-queue"] and now["TopicConfigurations"]
+    assert '"bulk_queue": false' in capsys.readouterr().out
