@@ -318,3 +318,22 @@ def test_rendered_map_runs_in_moto_interpreter(monkeypatch: pytest.MonkeyPatch, 
         batched = result_lines(s3, out_bucket, "results/map/batched/")
         assert {x.key: x.error.code if x.error else None for x in batched} == \
                {x.key: x.error.code if x.error else None for x in lines}
+
+
+def test_docs_iam_table_matches_the_rendered_policies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/bulk.md's IAM table names every (role or policy, statement, action) of the stack, with everything on, and
+    nothing else."""
+    import re
+
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    rendered = render({**switches("true", "true"), "BulkOutputKmsKeyArn": key, "BulkInputKmsKeyArn": key},
+                      monkeypatch)
+    granted = set()
+    for res, _, doc in policies(rendered):
+        for s in doc["Statement"]:
+            for action in [s["Action"]] if isinstance(s["Action"], str) else s["Action"]:
+                granted.add((res, s["Sid"], action))
+    text = (REPO_ROOT / "docs" / "bulk.md").read_text()
+    table = text[text.index("### IAM: every action"):]
+    rows = set(re.findall(r"^\| (\w+) \| (\w+) \| `([^`]+)`", table, flags=re.M))
+    assert rows == granted
