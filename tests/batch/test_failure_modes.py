@@ -269,3 +269,58 @@ def test_wiring_the_queue_keeps_the_buckets_other_notifications(aws, capsys) -> 
     now = aws.get_bucket_notification_configuration(Bucket=bucket)
     assert [q["Id"] for q in now["QueueConfigurations"]] == ["their-queue"] and now["TopicConfigurations"]
     assert '"bulk_queue": false' in capsys.readouterr().out
+
+
+def test_a_retry_reads_back_only_what_it_can(aws, service) -> None:
+    """With `all`, a batch's lines can outgrow the read cap; each photo's object stays one line, so the retry reads
+    every one back (main's single batch object failed every retry with S3_OBJECT_TOO_LARGE)."""
+    cap = 40_000
+    groups = sorted(DATA.group.glob("*.jpg"))[:4]
+    for p in groups:
+        aws.put_object(Bucket=IN, Key=f"groups/{p.name}", Body=p.read_bytes())
+    items = [(o["Key"], o["Size"], o["ETag"].strip('"')) for o in aws.list_objects_v2(Bucket=IN, Prefix="groups/")["Contents"]]
+    handler = BatchHandler(BatchJob(service, "buffalo_sc", Options(all_faces=True), 10.0), S3Reader(MAX_BYTES, (IN,)),
+                           S3Output(f"s3://{OUT}/results/", S3Reader(cap)), reserve_s=1.0)
+    event = map_event(IN, items, run="groups")
+    first, _ = run_like_the_map(handler, event)
+    objects = aws.list_objects_v2(Bucket=OUT, Prefix=first["output"].split("/", 3)[3])["Contents"]
+    assert sum(o["Size"] for o in objects) > cap >= max(o["Size"] for o in objects)  # the batch is larger than the cap
+    again, invocations = run_like_the_map(handler, event)
+    assert invocations == 1 and again["reused"] == len(groups) and again["faces"] == first["faces"] >= 2 * len(groups)
+
+
+def test_an_earlier_result_that_cannot_be_read_is_done_again(aws, prefix, service) -> None:
+    handler = make_handler(service)
+    ok = [prefix + "p/good.jpg", prefix + "p/at-the-cap.jpg"]
+    items = [(o["Key"], o["Size"], o["ETag"].strip('"')) for o in aws.list_objects_v2(Bucket=IN, Prefix=prefix)["Contents"]
+             if o["Key"] in ok]
+    event = map_event(IN, items, run="unreadable")
+    run_like_the_map(handler, event)
+    hits = s3_answers(handler.output.reader.client(), "HeadObject", 403, "AccessDenied", lambda p: True)
+    again, invocations = run_like_the_map(handler, event)  # every earlier object denied: each photo is redone
+    assert invocations == 1 and again["reused"] == 0 and again["left"] == 0 and hits
+    lines = lines_of(aws, again["output"])
+    assert sorted(x.key for x in lines) == sorted(ok) and all(x.ok for x in lines)
+
+
+class CountingReader(S3Reader):
+    def __init__(self) -> None:
+        super().__init__(MAX_BYTES, (IN,))
+        self.reads: list[str] = []
+
+    def read(self, ref: PhotoRef, stop_at: float = float("inf")) -> Photo:
+        self.reads.append(ref.key)
+        return super().read(ref, stop_at)
+
+
+def test_a_record_delivered_again_after_its_write_is_not_embedded_again(aws, prefix, service) -> None:
+    """An invocation that wrote a record's lines and then died leaves the record in the queue: the next receive finds
+    its object and succeeds without reading the photo again."""
+    handler = make_handler(service)
+    handler.reader = reader = CountingReader()
+    event = sqs_s3_event([(IN, prefix + "p/good.jpg", 0, "")])
+    assert handler(event, Context())["batchItemFailures"] == [] and len(reader.reads) == 1
+    event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "2"
+    assert handler(event, Context())["batchItemFailures"] == [] and len(reader.reads) == 1
+    (line,) = lines_of(aws, f"s3://{OUT}/results/sqs/{event['Records'][0]['messageId']}.jsonl")
+    assert line.ok and line.key == prefix + "p/good.jpg"
