@@ -201,16 +201,16 @@ class BatchHandler:
         folder = f"map/{run}/" + batch_name([bucket, sorted(r.key for r in refs), self.job.model,
                                               self.job.options.describe()]) + "/"
         try:
-            earlier = {(line.key, line.etag): line for line in self.output.under(folder)}
+            earlier = {line.key: line for line in self.output.under(folder)}
         except OutputUnavailable as exc:
             raise BatchIncomplete(f"{len(refs)} photos left for the retry: {exc}") from None
         kept, tries = {}, {}
         for r in refs:
-            line = earlier.get((r.key, r.etag)) if r.etag else None
-            if line is not None and not line.transient:
-                kept[r.key] = line
-            elif line is not None:
-                tries[r.key] = line.tries or 1
+            line = earlier.get(r.key)
+            if line is not None and not line.transient and r.etag and line.etag == r.etag:
+                kept[r.key] = line  # a final line of the same object
+            elif line is not None and line.transient:
+                tries[r.key] = line.tries or 1  # counted by key: an item without an ETag cannot loop either
         todo = [r for r in refs if r.key not in kept]
         done: list[PhotoLine] = []
         left, failed_write = 0, ""
