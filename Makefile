@@ -1,4 +1,5 @@
-# make run   - create .venv, install, bake the embedded default pack if absent, serve on 0.0.0.0:$(PORT)
+# make run   - create .venv, install (requirements-bulk.txt: the service and the bulk CLI's progress bar), bake the
+#              embedded default pack if absent, serve on 0.0.0.0:$(PORT)
 # make test  - install what the tests need and run pytest
 PYTHON ?= python3
 VENV   := .venv
@@ -44,7 +45,7 @@ bench-bulk: install-dev bake
 bench-scale: install-dev bake
 	$(BIN)/python -m bench.scale $(SCALE_ARGS)
 
-run: bake
+run: bake $(VENV)/.installed-bulk
 	$(BIN)/python -m function
 
 # make bulk SOURCE=photos/ OUT=photos.jsonl [BULK_ARGS="--face largest"] - every photo of a folder or s3:// prefix
@@ -240,3 +241,11 @@ $(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package-lock.json
 client-test: bake $(CLIENT)/node_modules/.package-lock.json
 	cd $(CLIENT) && PYTHON=$(abspath $(BIN))/python $(NPM) test
 	cd $(CLIENT) && PYTHON=$(abspath $(BIN))/python $(NPM) run test:consumers
+
+# make asl-validator - tools/asl: npm ci of the Amazon States Language validator (asl-validator, package-lock.json)
+#                      that tests/deploy/test_bulk_contract.py runs on the rendered bulk state machine (CI runs it)
+.PHONY: asl-validator
+asl-validator: tools/asl/node_modules/.package-lock.json
+tools/asl/node_modules/.package-lock.json: tools/asl/package-lock.json
+	@command -v $(NPM) >/dev/null || { echo "asl-validator: npm not found (Node.js >= 20 is needed)" >&2; exit 1; }
+	cd tools/asl && $(NPM) ci --no-audit --no-fund

@@ -323,7 +323,7 @@ def test_bulk_on_both_triggers(monkeypatch: pytest.MonkeyPatch) -> None:
     statements = statements_of(t, batch["Role"]["Fn::GetAtt"][0])
     actions = sorted(a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
     assert actions == sorted(["s3:GetObject", "s3:GetObject", "s3:PutObject", "s3:ListBucket", "sqs:ReceiveMessage",
-                              "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"])
+                              "sqs:DeleteMessage", "sqs:GetQueueAttributes"])  # what Lambda's SQS page requires
     for s in statements:  # every statement names one of the stack's own resources or the input bucket
         assert s["Resource"] != "*" and re.search(r"BulkInputBucket|BulkOutputBucket|BulkQueue", json.dumps(s["Resource"]))
     assert statements[0]["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:s3:::${BulkInputBucket}/${BulkInputPrefix}*"}
@@ -345,19 +345,21 @@ def test_bulk_on_both_triggers(monkeypatch: pytest.MonkeyPatch) -> None:
     assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     # the state machine: Distributed Map over the prefix, batches, concurrency, tolerated failures, retries
     (machine,) = by_type(t, "AWS::StepFunctions::StateMachine").values()
-    definition = load_template()["Resources"]["BulkStateMachine"]["Properties"]["Definition"]
+    from tests.support.rendered import render
+
+    rendered = render({"EnableBulkMap": "true", "EnableBulkQueue": "true", **BULK}, monkeypatch)
+    definition = json.loads(rendered["Resources"]["BulkStateMachine"]["Properties"]["DefinitionString"])
     photos = definition["States"]["Photos"]
     assert photos["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
     assert photos["ItemReader"]["Resource"].endswith("s3:listObjectsV2")
-    assert photos["ItemBatcher"]["BatchInput"] == {"bucket": "${InputBucket}", "run.$": "$$.Execution.Name"}
+    assert photos["ItemBatcher"]["BatchInput"] == {"bucket": BULK["BulkInputBucket"], "run.$": "$$.Execution.Name"}
     assert {"MaxConcurrency", "ToleratedFailurePercentage", "ResultWriter"} <= set(photos)
     retry = photos["ItemProcessor"]["States"]["Embed"]["Retry"]
     assert retry[0]["ErrorEquals"] == ["BatchIncomplete"]
     from function.batch.handler import BatchIncomplete
 
     assert BatchIncomplete.__name__ == "BatchIncomplete"
-    subs = machine["Properties"]["DefinitionSubstitutions"]
-    assert subs["MaxConcurrency"] == {"Ref": "BulkMaxConcurrency"}
+    assert photos["MaxConcurrency"] == load_template()["Parameters"]["BulkMaxConcurrency"]["Default"]
     machine_statements = statements_of(t, machine["Properties"]["RoleArn"]["Fn::GetAtt"][0])
     assert not any(s["Resource"] == "*" for s in machine_statements)
 
