@@ -6,9 +6,10 @@ Given one embedding per image (None: no face found; such images are left out and
 - identities are split in two halves by a hash of the name (stable across runs and machines): thresholds are fitted on
   the pairs within half A (`fit`) and reported on the pairs within half B (`held out`), with 95% Clopper-Pearson
   intervals; cross-half pairs are used only for the default threshold's FAR over every impostor pair;
-- the fitted curve is the lowest threshold whose FAR on half A is at most each FAR of a log grid (10 points a decade,
-  from 1e-1 down to min_far = 3 / half A's impostor pairs: the rule of three), rounded up to 1e-4 (rounding up only
-  lowers the FAR).
+- the fitted curve is, for each FAR of a log grid (10 points a decade), the lowest threshold whose FAR on half A is at
+  most that FAR at 95% confidence (the Clopper-Pearson upper bound of the accepted share, not the share itself), from
+  1e-1 down to min_far = the upper bound with no accept at all (~3.7 / half A's impostor pairs); rounded up to 1e-4
+  (rounding up only lowers the FAR).
 The record goes to function/models/calibrations/<pack>.<precision>.json (read by the service), the DET plot to
 docs/img/, and the table to docs/accuracy.md between its calibration markers.
 """
@@ -75,8 +76,26 @@ def accepted(sorted_scores: np.ndarray, threshold: float) -> int:
 
 def lowest_threshold(impostor_sorted: np.ndarray, far: float) -> float:
     """The lowest threshold (rounded up to 1e-4) at which at most floor(far x n) impostor pairs score at or above."""
+    return _threshold_accepting(impostor_sorted, math.floor(far * impostor_sorted.size + 1e-9))
+
+
+def held_threshold(impostor_sorted: np.ndarray, far: float) -> float:
+    """The lowest threshold (rounded up to 1e-4) whose FAR is at most `far` at 95% confidence: the largest count k of
+    accepted impostor pairs whose Clopper-Pearson upper bound is still <= far, and the threshold accepting k. A point
+    estimate at `far` lands above it about half the time on other people; this one does not."""
     n = impostor_sorted.size
-    k = math.floor(far * n + 1e-9)
+    lo, hi = -1, math.floor(far * n + 1e-9)  # upper(k) rises with k; find the largest k with upper(k) <= far
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if clopper_pearson(mid, n)[1] <= far:
+            lo = mid
+        else:
+            hi = mid - 1
+    return _threshold_accepting(impostor_sorted, lo) if lo >= 0 else float("inf")
+
+
+def _threshold_accepting(impostor_sorted: np.ndarray, k: int) -> float:
+    n = impostor_sorted.size
     if k >= n:
         return -1.0
     t = float(np.nextafter(impostor_sorted[n - 1 - k], np.inf))
@@ -108,13 +127,13 @@ def calibrate(vectors: np.ndarray, identities: Sequence[str], default_threshold:
     fit = pair_scores(vectors, identities, fit_rows)
     held = pair_scores(vectors, identities, out_rows)
     cross = pair_scores(vectors, identities, fit_rows, out_rows)
-    min_far = 3.0 / fit.impostor.size
-    curve = [(f, lowest_threshold(fit.impostor, f)) for f in grid(min_far)]
+    min_far = clopper_pearson(0, fit.impostor.size)[1]  # no false accept at all: FAR <= this (~3.7 / n)
+    curve = [(f, held_threshold(fit.impostor, f)) for f in grid(min_far)]
     points = []
     for far in NAMED_FARS:
         if far < min_far:
             continue
-        t = lowest_threshold(fit.impostor, far)
+        t = held_threshold(fit.impostor, far)
         fa, ta = accepted(held.impostor, t), accepted(held.genuine, t)
         points.append({"far": far, "threshold": t, "held_out_far": fa / held.impostor.size,
                        "held_out_far_ci": clopper_pearson(fa, held.impostor.size),
@@ -207,7 +226,8 @@ def markdown(rec: dict, png: str) -> str:
         f"Fitted on half A ({fit['identities']:,} people, {fit['impostor_pairs']:,} impostor and "
         f"{fit['genuine_pairs']:,} genuine pairs), reported on half B ({held['identities']:,} people, "
         f"{held['impostor_pairs']:,} impostor and {held['genuine_pairs']:,} genuine pairs); 95% Clopper-Pearson "
-        f"intervals. The lowest FAR half A supports is {rec['min_far']:.1e} (3 / its impostor pairs).",
+        f"intervals. Each threshold holds its FAR on half A at 95% confidence (the interval's upper end, not the share "
+        f"itself); the lowest FAR half A supports is {rec['min_far']:.1e} (the upper end with no accept at all).",
         "",
         "| target FAR | threshold (fitted, A) | FAR on B [95% CI] | false accepts on B | TAR on B [95% CI] |",
         "|---|---|---|---|---|",

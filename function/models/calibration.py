@@ -5,8 +5,9 @@ No inference; the service turns these numbers into decisions (function/decision.
 A record holds the curve fitted on half of the evaluation set's identities (`curve`: FAR targets on a log grid, each
 with the lowest threshold whose FAR on the fitting half is at or below it), the operating points reported on the other
 half, the default threshold's measured FAR, and where the numbers come from (data set, command, date, machine).
-`min_far` is the lowest FAR the fitting half can support: the rule of three, 3 / impostor pairs (no measured false
-accept among n pairs bounds the FAR below 3/n at 95% confidence), so a threshold for a smaller FAR is not read off it.
+Each curve threshold holds its FAR at 95% confidence on the fitting half (the Clopper-Pearson upper bound of the
+accepted share). `min_far` is the lowest FAR the fitting half can support: that bound with no accepted pair at all
+(~3.7 / impostor pairs), so a threshold for a smaller FAR is not read off it.
 A pack or precision without a record (buffalo_l, until its weights can be measured here) has no curve: its named
 threshold stays, and what it means in FAR is unknown.
 """

@@ -43,6 +43,16 @@ def test_lowest_threshold_accepts_at_most_the_target() -> None:
         assert calibrate.accepted(scores, t - 2e-4) > math.floor(far * scores.size) - 2  # lowest, to the rounding
 
 
+def test_held_threshold_holds_the_far_at_its_upper_bound() -> None:
+    scores = np.sort(np.random.default_rng(5).standard_normal(1_000_000))
+    for far in (1e-2, 1e-3, 1e-4, 1e-5):
+        t = calibrate.held_threshold(scores, far)
+        k = calibrate.accepted(scores, t)
+        assert calibrate.clopper_pearson(k, scores.size)[1] <= far  # holds at 95% confidence
+        assert t >= calibrate.lowest_threshold(scores, far)  # never looser than the point estimate
+    assert calibrate.held_threshold(scores, 1e-7) == float("inf")  # below what a million pairs can say
+
+
 def test_clopper_pearson_brackets_the_rate() -> None:
     lo, hi = calibrate.clopper_pearson(0, 1_000_000)
     assert lo == 0 and hi == pytest.approx(3.69e-6, rel=0.01)  # ~ the rule of three
@@ -60,7 +70,7 @@ def test_split_is_by_identity_and_stable() -> None:
 def test_buffalo_sc_record_is_there_and_consistent() -> None:
     assert RECORD is not None, "function/models/calibrations/buffalo_sc.fp32.json: run make accuracy"
     assert RECORD.default_threshold == Settings().threshold_for("buffalo_sc")
-    assert RECORD.min_far == pytest.approx(3 / RECORD.impostor_pairs)
+    assert RECORD.min_far == pytest.approx(calibrate.clopper_pearson(0, RECORD.impostor_pairs)[1])
     assert [p.far for p in RECORD.operating_points] == [1e-3, 1e-4, 1e-5, 1e-6]
     for point in RECORD.operating_points:
         assert RECORD.threshold_at(point.far) == point.threshold
