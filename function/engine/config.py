@@ -106,3 +106,21 @@ class EngineConfig:
     # went unread (docs/orientation.md).
     orientation_check_min_score: float = 0.65
     orientation_check_min_side: float = 24.0
+    # Group photos (issue #31). One face does not settle a read of several: the read is upright at once only when
+    # its faces scoring >= orientation_min_score (level) number at least 2 and orientation_vote_fraction of its level
+    # faces (a read of one face: that face). An upside-down crowd's best face scored 0.81 while its other 14 were
+    # read upside down. Otherwise the crop check runs on up to orientation_check_faces of the strongest level faces
+    # (those past the floor above), all of which must lead.
+    orientation_vote_fraction: float = 0.25
+    orientation_check_faces: int = 3
+    # A read of only weak faces, each smaller than this fraction of the image's long side, is searched even when the
+    # check settles it: a turned crowd's upright read may show one odd face and none of the rest.
+    orientation_small_face_fraction: float = 0.1
+    # Each face's own evidence: a level face of the chosen read that is not upright-typical itself (score below
+    # orientation_min_score, and not the face whose score settled the turn), at least this many px on its box's
+    # shorter side (a face that could be judged usable at the default 64 px under a 1/2 reduced decode), gets the
+    # crop check at the chosen turn, at most orientation_face_checks of them (largest first, within the deadline).
+    # A face whose crop does not lead, that another turn's read shows more strongly, or that is left unchecked, is
+    # unsettled (orientation_uncertain), whatever the image's turn.
+    orientation_face_check_min_side: float = 32.0
+    orientation_face_checks: int = 8
