@@ -66,3 +66,19 @@ def tile_of(crowd: Crowd, box: np.ndarray) -> int | None:
         if x <= cx < x + side and y <= cy < y + side:
             return i
     return None
+
+
+# The benchmark's crowds (bench/orientation.py): sizes and counts of the classrooms and crowds the issue measured.
+# Tiles of 60-120 px (faces ~50-100 px): at 30-60 px on these canvases the upright read itself finds 0-2 of 24-50.
+CROWD_SPECS: list[dict] = [
+    {"seed": 1, "width": 1280, "height": 960, "count": 24, "tile": (60, 90)},
+    {"seed": 2, "width": 1920, "height": 1280, "count": 50, "tile": (60, 90)},
+    {"seed": 3, "width": 1600, "height": 1200, "count": 36, "tile": (80, 120)},
+    {"seed": 4, "width": 1920, "height": 1080, "count": 40, "tile": (70, 110)},
+    {"seed": 5, "width": 1280, "height": 1280, "count": 29, "tile": (90, 120)},
+    {"seed": 6, "width": 1600, "height": 1200, "count": 36, "tile": (80, 120), "odd_turn": 180, "odd_side": 130},
+    {"seed": 7, "width": 1920, "height": 1080, "count": 40, "tile": (70, 110), "odd_turn": 90, "odd_side": 120},
+    {"seed": 8, "width": 1280, "height": 960, "count": 30, "tile": (60, 100), "odd_turn": 180, "odd_side": 110},
+    {"seed": 9, "width": 1440, "height": 1080, "count": 24, "tile": (90, 120), "odd_turn": 270, "odd_side": 140},
+    {"seed": 10, "width": 1280, "height": 960, "count": 12, "tile": (110, 150), "odd_turn": 180, "odd_side": 160},
+]
