@@ -115,12 +115,14 @@ class EngineConfig:
     orientation_check_faces: int = 3
     # A read of only weak faces, each smaller than this fraction of the image's long side, is searched even when the
     # check settles it: a turned crowd's upright read may show one odd face and none of the rest.
-    orientation_small_face_fraction: float = 0.1
+    orientation_small_face_fraction: float = 0.15
     # Each face's own evidence: a level face of the chosen read that is not upright-typical itself (score below
     # orientation_min_score, and not the face whose score settled the turn), at least this many px on its box's
-    # shorter side (a face that could be judged usable at the default 64 px under a 1/2 reduced decode), gets the
-    # crop check at the chosen turn, at most orientation_face_checks of them (largest first, within the deadline).
-    # A face whose crop does not lead, that another turn's read shows more strongly, or that is left unchecked, is
-    # unsettled (orientation_uncertain), whatever the image's turn.
-    orientation_face_check_min_side: float = 32.0
+    # shorter side (QualityThresholds' min_face_size: smaller faces are not usable), gets the crop check at the
+    # chosen turn against its crop upside down (2 runs at orientation_check_size), at most orientation_face_checks
+    # of them (largest first, within the deadline). A face whose crop does not lead, that another turn's read shows
+    # more strongly, or that is left unchecked, is unsettled (orientation_uncertain), whatever the image's turn.
+    # Sides are in the detector's pixels: under a reduced decode (a JPEG over 1920 px) a face usable as sent can be
+    # smaller there, and goes unchecked (docs/orientation.md, known limits).
+    orientation_face_check_min_side: float = QualityThresholds.min_face_size
     orientation_face_checks: int = 8

@@ -163,8 +163,8 @@ class FaceEngine:
         def in_time(cost_s: float) -> bool:
             return time_left is None or time_left() > cost_s
 
-        def check_in_time() -> bool:  # one crop check: 4 runs at orientation_check_size, ~1/6 of a full pass
-            return in_time(pass_s / 4)
+        def check_in_time() -> bool:  # one face's check: 2 runs at orientation_check_size, ~1/12 of a full pass
+            return in_time(pass_s / 6)
 
         if self._upright_vote(faces):
             return self._own_evidence(image, 0, {0: faces}, True, {}, check_in_time), "upright"
@@ -199,14 +199,18 @@ class FaceEngine:
             read, _ = self.detect_traced(turn_image(image, turn), purpose)
             reads[turn] = read
             evidence[turn] = self._read_evidence(read)
-            if self._upright_vote(read):
+            if self._crowd_vote(read) or (self._upright_vote(read) and not self._may_hide_a_crowd(image, read, True)):
                 break
-        chosen = max(evidence, key=lambda t: evidence[t])  # ties: the earlier turn, 0 first
+        # A turn whose several faces vote upright outranks one of a single face (the odd face of a crowd turned
+        # away); otherwise, and between such turns, the strongest evidence wins (ties: the earlier turn, 0 first).
+        voted = {t for t in reads if self._crowd_vote(reads[t])}
+        chosen = max(evidence, key=lambda t: (t in voted, evidence[t]))
         lead = evidence[chosen] - max((v for t, v in evidence.items() if t != chosen), default=0.0)
         if evidence[chosen] <= 0.0:  # no turn shows an upright face: the upright read's faces, unsettled
             chosen, settled = 0, False
         else:
-            settled = lead >= cfg.orientation_margin and not (cut and evidence[chosen] < cfg.orientation_min_score)
+            settled = (lead >= cfg.orientation_margin or voted == {chosen}) and not (
+                cut and evidence[chosen] < cfg.orientation_min_score)
         return self._own_evidence(image, chosen, reads, settled, {}, check_in_time), "cut" if cut else "searched"
 
     def _level(self, face: Face) -> bool:
@@ -235,15 +239,19 @@ class FaceEngine:
             return strong == 1
         return strong >= max(2, math.ceil(cfg.orientation_vote_fraction * len(level)))
 
-    def _may_hide_a_crowd(self, image: np.ndarray, faces: Sequence[Face]) -> bool:
-        """Only weak faces (none upright-typical), each small against the frame (box long side under
-        orientation_small_face_fraction of the image's long side): the check settles those faces, but the photo may
-        be a crowd turned away whose faces the upright read cannot see (a crowd upside down with one face upright in
-        it read as one face, issue #31), so the turns are read too."""
+    def _crowd_vote(self, faces: Sequence[Face]) -> bool:
+        """Several faces, voting upright (_upright_vote)."""
+        return len(faces) > 1 and self._upright_vote(faces)
+
+    def _may_hide_a_crowd(self, image: np.ndarray, faces: Sequence[Face], strong_too: bool = False) -> bool:
+        """Only weak faces (none upright-typical; with `strong_too`, any), each small against the frame (box long
+        side under orientation_small_face_fraction of the image's long side): the check settles those faces, but
+        the photo may be a crowd turned away whose faces this read cannot see (a crowd upside down with one face
+        upright in it, read as that one face: issue #31), so the turns are read too."""
         cfg = self.config
         limit = cfg.orientation_small_face_fraction * max(image.shape[0], image.shape[1])
-        return all(f.score < cfg.orientation_min_score and max(f.box[2] - f.box[0], f.box[3] - f.box[1]) < limit
-                   for f in faces)
+        return all((strong_too or f.score < cfg.orientation_min_score)
+                   and max(f.box[2] - f.box[0], f.box[3] - f.box[1]) < limit for f in faces)
 
     def _check_leads(self, image: np.ndarray, faces: Sequence[Face]) -> dict[int, float]:
         """The crop check (_crop_lead) on up to orientation_check_faces of the strongest level faces that are
@@ -292,7 +300,7 @@ class FaceEngine:
                 elif checks < cfg.orientation_face_checks and check_in_time():
                     if turned is None:
                         turned = turn_image(image, turn)
-                    lead = self._crop_lead(turned, face)
+                    lead = self._crop_lead(turned, face, (180,))
                     checks += 1
                 else:
                     lead = -1.0  # left unchecked: not vouched for
@@ -300,10 +308,11 @@ class FaceEngine:
                     out[i] = replace(out[i], orientation_settled=False)
         return [replace(face_back(f, turn, width, height), orientation=turn) for f in out]
 
-    def _crop_lead(self, image: np.ndarray, face: Face) -> float:
+    def _crop_lead(self, image: np.ndarray, face: Face, turns: Sequence[int] = (90, 180, 270)) -> float:
         """How far the face's crop (a square twice the box's long side, at orientation_check_size px) read as is
-        out-scores the same crop turned 90, 180 and 270 degrees. An upright face leads by ~0.8 (median on LFW); an
-        upside-down one read as upright trails its turned crop (docs/orientation.md)."""
+        out-scores the same crop turned 90, 180 and 270 degrees (or only `turns`: a level face of a read is upright
+        or upside down, so its own check compares 180 alone, at half the cost). An upright face leads by ~0.8
+        (median on LFW); an upside-down one read as upright trails its turned crop (docs/orientation.md)."""
         size = self.config.orientation_check_size
         x1, y1, x2, y2 = (float(v) for v in face.box)
         scale = size / max(2.0 * max(x2 - x1, y2 - y1), 1.0)
@@ -311,8 +320,8 @@ class FaceEngine:
         matrix = np.array([[scale, 0, size / 2 - scale * cx], [0, scale, size / 2 - scale * cy]], dtype=np.float32)
         crop = cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
                               borderValue=(0, 0, 0))
-        scores = {turn: self._evidence(self._run_detector(turn_image(crop, turn), size)) for turn in TURNS}
-        return scores[0] - max(scores[90], scores[180], scores[270])
+        scores = [self._evidence(self._run_detector(turn_image(crop, turn), size)) for turn in (0, *turns)]
+        return scores[0] - max(scores[1:])
 
     def _probe_size(self) -> int:
         return self.config.coarse_det_size or self.config.det_size // 2
