@@ -171,7 +171,8 @@ class FaceEngine:
         if not cfg.orientation_search:
             return [replace(f, orientation_settled=False) for f in faces], "off"
         leads = self._check_leads(image, faces)
-        if leads and min(leads.values()) >= cfg.orientation_margin and not self._may_hide_a_crowd(image, faces):
+        if (leads and min(leads.values()) >= cfg.orientation_margin and not self._may_hide_a_crowd(image, faces)
+                and not self._dissent(image, faces, leads)):
             return self._own_evidence(image, 0, {0: faces}, True, leads, check_in_time), "checked"
         reads: dict[int, list[Face]] = {0: faces}  # each turn's faces, in that turned copy's frame
         evidence: dict[int, float] = {0: self._read_evidence(faces)}
@@ -266,6 +267,17 @@ class FaceEngine:
             if leads[i] < cfg.orientation_margin:
                 break
         return leads
+
+    def _dissent(self, image: np.ndarray, faces: Sequence[Face], leads: dict[int, float]) -> bool:
+        """Whether a level face that the check passed over (below its score floor), up to orientation_check_faces of
+        them, at least orientation_check_min_side px, reads better upside down by orientation_margin (its crop
+        against the crop turned 180 degrees): a group turned away whose one upright-typical face is another
+        person's (issue #31). The turns are then read."""
+        cfg = self.config
+        rest = sorted((i for i, f in enumerate(faces) if i not in leads and self._level(f)
+                       and _side(f) >= cfg.orientation_check_min_side), key=lambda i: -faces[i].score)
+        return any(self._crop_lead(image, faces[i], (180,)) <= -cfg.orientation_margin
+                   for i in rest[: cfg.orientation_check_faces])
 
     def _own_evidence(self, image: np.ndarray, turn: int, reads: dict[int, list[Face]], settled: bool,
                       leads: dict[int, float], check_in_time: Callable[[], bool]) -> list[Face]:

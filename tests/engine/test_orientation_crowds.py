@@ -1,12 +1,13 @@
 """Turned group photos and crowds (issue #31), on the real buffalo_sc models: a synthetic crowd built here from the
 repository's LFW crops (tests/data/lfw), turned each way without EXIF, is found again at every turn with no face of a
 wrong orientation usable; one upside-down face scoring as upright does not settle a group photo; a face whose own
-evidence disagrees with the image's turn is never usable."""
+evidence disagrees with the image's turn (one upside down beside an upright group) is never usable."""
 
 from __future__ import annotations
 
 import dataclasses
 
+import cv2
 import numpy as np
 import pytest
 
@@ -19,7 +20,7 @@ from tests.support.crowds import Crowd, make_crowd, tile_of
 from tests.support.photos import DATA
 
 CROWDS = {
-    "crowd": {"seed": 31, "width": 1280, "height": 960, "count": 24, "tile": (80, 120)},
+    "crowd": {"seed": 31, "width": 1920, "height": 1280, "count": 40, "tile": (60, 90)},
     "odd180": {"seed": 32, "width": 1440, "height": 1080, "count": 20, "tile": (90, 130), "odd_turn": 180,
                "odd_side": 150},
 }
@@ -80,12 +81,25 @@ def test_one_strong_upside_down_face_does_not_settle_a_group(engine: FaceEngine,
     assert {f.orientation for f in faces} == {turn}
 
 
-def test_weak_face_of_the_other_way_round_is_never_usable(engine: FaceEngine) -> None:
-    """The odd crowd upright: its one upside-down face, if the crowd's read finds it, is unsettled, whatever the
-    image's (right) turn for the rest."""
-    crowd = make_crowd(DATA.lfw_images, **CROWDS["odd180"])
-    faces = engine.detect(crowd.pixels, "all")
-    odd = [f for f in faces if tile_of(crowd, f.box) == crowd.odd]
-    assert all(not f.orientation_settled for f in odd if f.orientation == 0)
-    settled = [f for f in faces if tile_of(crowd, f.box) != crowd.odd]
-    assert sum(f.orientation_settled for f in settled) >= 0.5 * len(settled)
+@pytest.mark.parametrize("turn", TURNS)
+@pytest.mark.parametrize("odd", DATA.lfw_images[:3], ids=lambda p: p.name)
+def test_a_face_upside_down_among_upright_ones_is_never_usable(engine: FaceEngine, odd, turn: int) -> None:
+    """A group photo with an LFW crop pasted beside it upside down (160 px: the read finds it, level, at 0.55-0.66),
+    the whole turned each way: the group's faces take the image's turn, settled; the odd face, read with the
+    group's turn, is unsettled by its own evidence (its crop reads better upside down), so never usable."""
+    group = read(DATA.group / "dlib_2008_002470.jpg")
+    height, width = group.shape[:2]
+    upright = np.full((height, width + 200, 3), 120, np.uint8)
+    upright[:, :width] = group
+    upright[80:240, width + 20:width + 180] = np.rot90(cv2.resize(read(odd), (160, 160), interpolation=cv2.INTER_AREA), 2)
+    image = as_sent(upright, turn)
+    faces = engine.detect(image, "all")
+    boxes = [upright_box(f, turn, upright.shape) for f in faces]
+    mates = [f for f, b in zip(faces, boxes, strict=True) if b[2] <= width]
+    strays = [f for f, b in zip(faces, boxes, strict=True) if b[0] >= width]
+    assert len(mates) >= DATA.group_counts["dlib_2008_002470.jpg"]
+    assert all(f.orientation == turn and f.orientation_settled for f in mates)
+    wrong = [f for f in strays if f.orientation != (turn + 180) % 360]
+    assert all(not f.orientation_settled for f in wrong)
+    quality = assess_aligned(engine.align(image, wrong), wrong, QualityThresholds()) if wrong else []
+    assert all("orientation_uncertain" in q.reasons and not q.usable for q in quality)
