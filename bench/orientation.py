@@ -12,7 +12,8 @@ counter-clockwise is read upright by turning it `t` clockwise, which is what `or
 2. LFW pairs with the second photo of each pair turned: 10-fold accuracy per turn.
 3. Crowds and group photos (issue #31): the group photos (tests/data/group, FACES_DIR's group/, the wheel's
    players.jpg and gdp.jpg) and synthetic crowds (tests/support/crowds.py: LFW crops from FACES_DIR, else
-   tests/data, tiled at 60-120 px over 1280-1920 px canvases, seeded; some with one crop turned against the rest),
+   tests/data, tiled at 60-120 px over 1280-1920 px canvases, seeded; some with one crop turned against the rest;
+   and dlib_2008_002470 with an LFW crop upside down beside it, which the read finds),
    every turn through detect(purpose="all"): of the faces found upright, how many are found again (box overlap in
    the upright frame); faces answered with a wrong orientation, and how many of those the quality judgement
    (the service's thresholds) calls usable.
@@ -48,7 +49,7 @@ from function.imaging import decode_image
 from function.models import load_pack, resolve_pack_name
 from function.service import FaceService
 from tests.support import encode, read
-from tests.support.crowds import CROWD_SPECS, Crowd, make_crowd, tile_of
+from tests.support.crowds import CROWD_SPECS, Crowd, beside_upside_down, make_crowd, tile_of
 from tests.support.photos import DATA, FaceSet, faces_dir, wheel_photo
 
 
@@ -161,10 +162,18 @@ def crowd_photos(faces: FaceSet | None) -> tuple[list[Path], list[Crowd]]:
     return list(groups.values()), [make_crowd(crops, **spec) for spec in CROWD_SPECS]
 
 
+ODD_BESIDE = 6  # group photos with one LFW crop upside down beside them (tests/support/crowds.py)
+
+
 def crowd_table(engine: FaceEngine, groups: list[Path], crowds: list[Crowd], limits: QualityThresholds) -> dict:
     out: dict[str, Any] = {}
     for path in groups:
         out[path.name] = crowd_row(engine, read(path), limits, lambda box, turn: turn)
+    odd_group = read(DATA.group / "dlib_2008_002470.jpg")
+    for crop in DATA.lfw_images[:ODD_BESIDE]:
+        out[f"002470+{crop.stem}_180"] = crowd_row(
+            engine, beside_upside_down(odd_group, read(crop)), limits,
+            lambda box, turn: (turn + 180) % 360 if box[0] >= odd_group.shape[1] else turn)
     for crowd in crowds:
         def expected(box: np.ndarray, turn: int, crowd: Crowd = crowd) -> int:
             odd = crowd.odd is not None and tile_of(crowd, box) == crowd.odd

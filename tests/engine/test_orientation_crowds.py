@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import cv2
 import numpy as np
 import pytest
 
@@ -16,7 +15,7 @@ from function.engine.orientation import TURNS, points_back, turn_image
 from function.engine.quality import QualityThresholds, assess_aligned
 from function.engine.types import Face
 from tests.support import read
-from tests.support.crowds import Crowd, make_crowd, tile_of
+from tests.support.crowds import Crowd, beside_upside_down, make_crowd, tile_of
 from tests.support.photos import DATA
 
 CROWDS = {
@@ -88,10 +87,8 @@ def test_a_face_upside_down_among_upright_ones_is_never_usable(engine: FaceEngin
     the whole turned each way: the group's faces take the image's turn, settled; the odd face, read with the
     group's turn, is unsettled by its own evidence (its crop reads better upside down), so never usable."""
     group = read(DATA.group / "dlib_2008_002470.jpg")
-    height, width = group.shape[:2]
-    upright = np.full((height, width + 200, 3), 120, np.uint8)
-    upright[:, :width] = group
-    upright[80:240, width + 20:width + 180] = np.rot90(cv2.resize(read(odd), (160, 160), interpolation=cv2.INTER_AREA), 2)
+    width = group.shape[1]
+    upright = beside_upside_down(group, read(odd))
     image = as_sent(upright, turn)
     faces = engine.detect(image, "all")
     boxes = [upright_box(f, turn, upright.shape) for f in faces]

@@ -82,3 +82,15 @@ CROWD_SPECS: list[dict] = [
     {"seed": 9, "width": 1440, "height": 1080, "count": 24, "tile": (90, 120), "odd_turn": 270, "odd_side": 140},
     {"seed": 10, "width": 1280, "height": 960, "count": 12, "tile": (110, 150), "odd_turn": 180, "odd_side": 160},
 ]
+
+
+def beside_upside_down(group: np.ndarray, crop: np.ndarray, side: int = 160) -> np.ndarray:
+    """`group` (a photo of upright faces) with `crop` (an LFW crop) sized `side` px and turned upside down on a grey
+    strip to its right (200 px wide): the read finds that face level, at a score below the upright bar. A face
+    whose box starts right of the group's width is the odd one."""
+    height, width = group.shape[:2]
+    out = np.full((max(height, side + 100), width + side + 40, 3), 120, np.uint8)
+    out[:height, :width] = group
+    face = cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA)
+    out[80:80 + side, width + 20:width + 20 + side] = np.rot90(face, 2)
+    return out
