@@ -91,11 +91,13 @@ class EngineConfig:
     recognizer_buckets: tuple[int, ...] = ()
     warm_all_shapes: bool = False
     cudnn_conv_algo_search: CudnnSearch = DEFAULT_CUDNN_SEARCH  # CUDA only
-    # Orientation (docs/orientation.md): a read whose best level face (eye line within orientation_max_roll of
-    # level) scores at least orientation_min_score is upright, with no extra work. Below that, the best level face
-    # is checked on a small crop (orientation_check_size px) turned four ways: upright when the unturned crop leads
-    # every turn by orientation_margin. Otherwise (or with no level face, or no face) the image is read turned 90,
-    # 180 and 270 degrees too, the turn with the strongest evidence kept, settled when it leads by the margin.
+    # Orientation (docs/orientation.md, "The search"): a read whose level faces (eye line within
+    # orientation_max_roll of level) vote upright (scores at least orientation_min_score: its one face, or 2 and a
+    # quarter of several) is upright, with no extra work. Below that, the strongest level faces are checked on a
+    # small crop (orientation_check_size px) turned four ways: upright when the unturned crops lead every turn by
+    # orientation_margin. Otherwise (or with no level face, or no face) the image is read turned 90, 180 and 270
+    # degrees too, the turn with the strongest evidence kept, settled when it leads by the margin. Then each face's
+    # own evidence (below) can unsettle it.
     orientation_search: bool = True
     orientation_min_score: float = 0.78  # upright LFW crops: 25% of reads below; upside down: none of 300 above 0.75
     orientation_max_roll: float = 45.0

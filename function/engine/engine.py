@@ -167,6 +167,8 @@ class FaceEngine:
             return in_time(pass_s / 6)
 
         if self._upright_vote(faces):
+            if not cfg.orientation_search:  # as before #31: no face's own check either
+                return faces, "upright"
             return self._own_evidence(image, 0, {0: faces}, True, {}, check_in_time), "upright"
         if not cfg.orientation_search:
             return [replace(f, orientation_settled=False) for f in faces], "off"
