@@ -68,12 +68,19 @@ lfw:
 
 # make bench    - ours vs the seed-style reference (bench/seed_reference.py): cold start, latency, floor, RSS, throughput,
 #                 where each route's time goes (Server-Timing stages); BENCH_ARGS="--before <checkout>" adds before/after
-# make accuracy - LFW 10-fold accuracy / AUC / TAR@FAR, group/ and noface/ detection, ours vs insightface
+# make accuracy - LFW 10-fold accuracy / AUC / TAR@FAR, group/ and noface/ detection, ours vs insightface, and the
+#                 served pack's calibration over every LFW pair (record, DET plot, docs/accuracy.md; bench/calibrate.py)
 bench: install-dev bake
 	$(BIN)/python -m bench.bench $(BENCH_ARGS)
 
 accuracy: install-dev bake
 	$(BIN)/python -m bench.accuracy $(ACCURACY_ARGS)
+
+# make identify - 1:N through the running service: strangers searched against galleries of 100 and 1,000 enrolled LFW
+#                 people (FPIR) and enrolled people's other photos (rank-1), bench/identify.py; docs/search.md
+.PHONY: identify
+identify: install-dev bake
+	$(BIN)/python -m bench.identify $(IDENTIFY_ARGS)
 
 # make orientation - photos turned 0/90/180/270 without EXIF, ORIENTATION_SEARCH on vs off (bench/orientation.py;
 #                    docs/orientation.md); LFW too when FACES_DIR has it
@@ -192,7 +199,9 @@ model-source: $(VENV)/.installed
 #                    function, this venv, the buffalo_sc pack) and against local servers that fail on purpose
 #                    (retries, time-out, abort, a proxy's 502); then npm run test:consumers: the client installed from
 #                    a pristine copy of the folder and from its npm pack tarball into new CommonJS, ESM and NestJS
-#                    projects (downloaded from the npm registry), the README's examples compiled and run there
+#                    projects (downloaded from the npm registry), the README's examples compiled and run there; the
+#                    Nest 12 one (issue #27) follows the README's recipe: its vitest spec, its app's JSON answers and
+#                    round trip, one log line for a wrong API key and a stopped service
 NPM    ?= npm
 CLIENT := clients/typescript
 .PHONY: client-test

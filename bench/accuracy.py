@@ -1,4 +1,6 @@
-"""make accuracy: LFW view-2 verification and group/noface detection, our pipeline vs the insightface reference.
+"""make accuracy: LFW view-2 verification and group/noface detection, our pipeline vs the insightface reference, and
+the served pack's calibration at scale (bench/calibrate.py: every pair of different people among all LFW images,
+thresholds for FAR 1e-3..1e-6, the DET plot, the record the service reads).
 
 Our pipeline gets the RAW photos through the service's own path (function.imaging.decode_image, then the
 engine built from Settings.from_env(): COARSE_DET_SIZE=0 etc. change it). The reference (insightface
@@ -7,7 +9,11 @@ border, without which it finds almost none of these tight crops. When an image h
 one nearest the image centre (LFW's convention; function.engine.choose_face(..., "center", shape)). An image with
 no face found scores -1 against anything. Embeddings are kept in memory only, for the length of the run.
 
-    python -m bench.accuracy [--only ours|reference] [--limit N] [--json PATH]
+    python -m bench.accuracy [--only ours|reference] [--limit N] [--json PATH] [--no-record]
+
+Ours embeds every LFW image once (7,286; the view-2 pairs and the calibration read the same vectors). Without
+--limit and --no-record it writes function/models/calibrations/<pack>.<precision>.json, docs/img/det-<pack>-<precision>.png
+and the calibration section of docs/accuracy.md.
 
 LFW comes from FACES_DIR (tests/support/photos.py: the FACES_DIR variable, else ../shared/faces, else data/faces from
 `make lfw`); without it the run skips with one line saying how to get the data.
@@ -25,8 +31,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bench import metrics
-from bench.procs import log
+from bench import calibrate, metrics
+from bench.procs import log, machine
 from bench.save import save_results
 from function.config import Settings
 from function.engine import FaceEngine, choose_face
@@ -95,19 +101,62 @@ def read_bgr(path: Path) -> np.ndarray:
 
 
 # -- measurement --------------------------------------------------------------------------------------------------
-def lfw_scores(embed: Embedder, pairs, label: str) -> tuple[np.ndarray, int, float]:
-    cache: dict[Path, np.ndarray | None] = {}
-    images = sorted({p for _, a, b, _ in pairs for p in (a, b)})
+Vectors = dict[Path, "np.ndarray | None"]
+
+
+def embed_images(embed: Embedder, images: list[Path], label: str) -> tuple[Vectors, float]:
+    """Each image's embedding (None: no face), and seconds per image."""
+    cache: Vectors = {}
     t0 = time.perf_counter()
     for i, path in enumerate(images, 1):
         cache[path] = embed(path)
         if i % 1000 == 0:
             log(f"  {label}: {i}/{len(images)} images, {time.perf_counter() - t0:.0f}s")
-    elapsed = time.perf_counter() - t0
-    missing = sum(v is None for v in cache.values())
-    scores = np.array([_score(cache[a], cache[b]) for _, a, b, _ in pairs])
-    cache.clear()
-    return scores, missing, elapsed / max(len(images), 1)
+    return cache, (time.perf_counter() - t0) / max(len(images), 1)
+
+
+def pair_scores(cache: Vectors, pairs) -> tuple[np.ndarray, int]:
+    """View-2 scores and the number of the pairs' images without a face."""
+    named = {p for _, a, b, _ in pairs for p in (a, b)}
+    return np.array([_score(cache[a], cache[b]) for _, a, b, _ in pairs]), sum(cache[p] is None for p in named)
+
+
+def lfw_scores(embed: Embedder, pairs, label: str) -> tuple[np.ndarray, int, float]:
+    cache, per = embed_images(embed, sorted({p for _, a, b, _ in pairs for p in (a, b)}), label)
+    scores, missing = pair_scores(cache, pairs)
+    return scores, missing, per
+
+
+def calibration(cache: Vectors, pack: str, precision: str, default_threshold: float, command: str,
+                write: bool) -> dict:
+    """bench/calibrate.py on every image with a face; with `write`, the record, the DET plot and the docs section."""
+    with_face = [p for p in sorted(cache) if cache[p] is not None]
+    vectors = np.stack([v for p in with_face if (v := cache[p]) is not None]).astype(np.float32)
+    identities = [p.parent.name for p in with_face]
+    result = calibrate.calibrate(vectors, identities, default_threshold)
+    rec = calibrate.record(result, pack, precision, "LFW (tight grayscale crops, ../shared/faces/lfw; every image)",
+                           command, machine(), len(cache) - len(with_face))
+    print_calibration(rec)
+    if write:
+        png = calibrate.plot_det(result, f"DET, {pack} {precision}, LFW all pairs ({rec['measured']})",
+                                 calibrate.IMG_DIR / f"det-{pack}-{precision}.png")
+        print(f"wrote {calibrate.write_record(rec)} and {png}")
+        calibrate.write_docs(calibrate.markdown(rec, f"img/{png.name}"))
+        print(f"wrote the calibration section of {calibrate.DOCS}")
+    return rec
+
+
+def print_calibration(rec: dict) -> None:
+    print(f"\ncalibration ({rec['pack']} {rec['precision']}): {rec['images']} images with a face, "
+          f"{rec['identities']} people; fit half {rec['fit']['impostor_pairs']:,} impostor pairs, held-out half "
+          f"{rec['held_out']['impostor_pairs']:,}; min_far {rec['min_far']:.2e}")
+    print(f"{'target FAR':>10} {'threshold':>10} {'held-out FAR':>13} {'false acc.':>10} {'TAR':>8}")
+    for p in rec["operating_points"]:
+        print(f"{p['far']:>10g} {p['threshold']:>10.4f} {p['held_out_far']:>13.2e} {p['held_out_false_accepts']:>10,} "
+              f"{100 * p['tar']:>7.2f}%")
+    d = rec["default"]
+    print(f"default {d['threshold']}: FAR {d['far']:.2e} over {d['impostor_pairs']:,} impostor pairs "
+          f"({d['false_accepts']:,} accepted), TAR {100 * d['tar']:.2f}% over {d['genuine_pairs']:,} genuine pairs")
 
 
 def _score(a: np.ndarray | None, b: np.ndarray | None) -> float:
@@ -163,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=("ours", "reference"))
     parser.add_argument("--limit", type=int, default=0, help="first N pairs of every fold (quick check)")
     parser.add_argument("--json", type=Path, default=None, help="write results here (default bench/results/)")
+    parser.add_argument("--no-record", action="store_true", help="print the calibration, write no record/plot/docs")
     args = parser.parse_args(argv)
 
     faces = faces_dir()
@@ -186,13 +236,21 @@ def main(argv: list[str] | None = None) -> int:
         embed, count, pack = ours(settings)
         used = {k: v for k, v in asdict(settings.engine_config()).items()}
         print(f"ours: pack {pack} ({settings.model_precision}), engine {used}")
-        scores, missing, per = lfw_scores(embed, pairs, "ours")
+        images = sorted({p for _, a, b, _ in pairs for p in (a, b)}) if args.limit else faces.lfw_all_images
+        cache, per = embed_images(embed, images, "ours")
+        scores, missing = pair_scores(cache, pairs)
         ours_scores = scores
         precision = "" if settings.model_precision == "fp32" else f", {settings.model_precision}"
         ours_key = f"ours ({pack}{precision}, raw photos)"
         results[ours_key] = {"lfw": summarize(scores, labels, folds), "missing": missing,
                                                 "s_per_image": per, "detection": detection(count, photos),
                                                 "settings": used}
+        if not args.limit:
+            command = "make accuracy" + (" ACCURACY_ARGS=\"--only ours\"" if args.only == "ours" else "")
+            rec = calibration(cache, pack, settings.served_precision, settings.threshold_for(pack), command,
+                              write=not args.no_record)
+            results[ours_key]["calibration"] = rec
+        cache.clear()
     if args.only in (None, "reference"):
         embed, count, cleanup = reference()
         try:

@@ -24,6 +24,7 @@ from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic.dataclasses import dataclass
 from pydantic.fields import FieldInfo
 
+from function.decision import DEFAULT_SEARCH_FPIR
 from function.engine.config import RECOGNIZER_BUCKETS, CloseupCanvas, CudnnSearch, EngineConfig, QualityThresholds
 from function.engine.cpu import int8_exact
 from function.limits import AnswerLimits, DecodeLimits, RequestLimits
@@ -53,10 +54,12 @@ def available_cpus(env: Mapping[str, str] | None = None) -> int:
     return max(1, n)
 
 
-# Measured on LFW view-2 (docs/accuracy.md). Per pack, because the recognizers' score scales differ slightly.
+# The 1:1 same_person threshold per pack (the seed-compatible default of /compare and /verify). What each means in
+# false accepts is measured, with the command and date, in the pack's calibration record
+# (function/models/calibrations/<pack>.<precision>.json, docs/accuracy.md), which also serves ?far= and /search.
 DEFAULT_SIMILARITY_THRESHOLDS: dict[str, float] = {
-    # LFW view-2, 5,599 pairs, our pipeline on the raw photos (make accuracy): the lowest 0.01 step with
-    # FAR <= 1e-3 (0.036%: 1 of 2,801 different-person pairs accepted), TAR 97.78%. buffalo_l: not measured yet.
+    # Chosen on LFW view-2 (the lowest 0.01 step with FAR <= 1e-3 on its 2,801 different-person pairs); its FAR over
+    # every impostor pair of LFW is in the record. buffalo_l: not measured here.
     "buffalo_sc": 0.27,
     # MODEL_PRECISION=int8 (both roles, `python -m function.models quantize buffalo_sc`): same measurement, FAR 0.036%,
     # TAR 97.46% (docs/int8.md); at 0.27 the int8 pack would accept 0.14-0.18% of different-person pairs.
@@ -143,6 +146,10 @@ class Settings:
     # -- comparison -----------------------------------------------------------------------------------------------
     similarity_threshold: float | None = Field(None, ge=-1, le=1, description="same_person at or above this cosine "
                                                "similarity; empty = the measured default of the served pack")
+    search_fpir: float = Field(DEFAULT_SEARCH_FPIR, gt=0, lt=1, description="/search: the largest share of "
+                               "people not enrolled that may be matched to someone (false-positive identification "
+                               "rate); the threshold is read off the pack's calibration at FAR = this / gallery "
+                               "entries, never below SIMILARITY_THRESHOLD (docs/search.md)")
     # -- face quality (docs/quality.md): `usable` on every face, /extract-embedding?min_quality=enrol -------------
     quality_min_face_size: float = Field(_QUALITY.min_face_size, ge=0, description="px, the face box's shorter "
                                          "side; below: face_too_small")

@@ -162,3 +162,7 @@ class InvalidGallery(ServiceError, code="INVALID_GALLERY", status=400):
 
 class GalleryTooLarge(ServiceError, code="GALLERY_TOO_LARGE", status=413):
     """the /search gallery has more than MAX_GALLERY_SIZE entries"""
+
+
+class BeyondCalibration(ServiceError, code="BEYOND_CALIBRATION", status=422):
+    """?far= or a /search gallery needs a false-accept rate that the served pack's measured calibration cannot support (below its measured range, or no curve for this pack: see /health's calibration)"""

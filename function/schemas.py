@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from function.decision import GalleryRule
 from function.engine.config import Reason as QualityReason
 from function.models.roles import EMBEDDING_SIZE
 
@@ -16,6 +17,13 @@ ORIENTATION_TEXT = ("the turn, in degrees clockwise, applied to the image as sen
                     "270 = the top had gone to the right. box and landmarks stay in the image as sent; pose is read in "
                     "the turned (upright) copy")
 QualityMode = Literal["none", "enrol"]
+_FAR_FIELD = ("with ?far= only: the per-pair false-accept rate the threshold holds, from the pack's calibration "
+              "(on its grid: at most the FAR asked for)")
+_CALIBRATION_FIELD = "with ?far= only: the calibration the threshold comes from (GET /health describes it)"
+
+
+def _absent(value: object) -> bool:
+    return value is None
 
 
 class Pose(BaseModel):
@@ -87,9 +95,12 @@ class CompareResponse(BaseModel):
     similarity: float = Field(description="cosine similarity of the two embeddings, -1..1")
     confidence: float = Field(description="50 x (1 + similarity), the original service's scale: 0.95 -> 97.5")
     same_person: bool = Field(description="similarity >= threshold")
-    threshold: float = Field(description="the decision threshold used (SIMILARITY_THRESHOLD)")
+    threshold: float = Field(description="the decision threshold used (SIMILARITY_THRESHOLD, or the calibrated "
+                                         "threshold for ?far=)")
     face1: FaceBox
     face2: FaceBox
+    far: float | None = Field(default=None, exclude_if=_absent, description=_FAR_FIELD)
+    calibration: str | None = Field(default=None, exclude_if=_absent, description=_CALIBRATION_FIELD)
 
 
 class VerifyResponse(BaseModel):
@@ -98,8 +109,11 @@ class VerifyResponse(BaseModel):
                                           "(the stored vector is L2-normalised first)", examples=[0.62])
     confidence: float = Field(description="50 x (1 + similarity), as /compare", examples=[81.0])
     same_person: bool = Field(description="similarity >= threshold", examples=[True])
-    threshold: float = Field(description="the decision threshold used (SIMILARITY_THRESHOLD)", examples=[0.27])
+    threshold: float = Field(description="the decision threshold used (SIMILARITY_THRESHOLD, or the calibrated "
+                                         "threshold for ?far=)", examples=[0.27])
     face: FaceBox = Field(description="the face found in the photo")
+    far: float | None = Field(default=None, exclude_if=_absent, description=_FAR_FIELD)
+    calibration: str | None = Field(default=None, exclude_if=_absent, description=_CALIBRATION_FIELD)
 
 
 class SearchMatch(BaseModel):
@@ -112,10 +126,50 @@ class SearchResponse(BaseModel):
     success: Literal[True] = True
     matches: list[SearchMatch] = Field(description="ids whose similarity >= threshold, best first, at most top_k; "
                                                    "each id once")
-    threshold: float = Field(description="the decision threshold used (SIMILARITY_THRESHOLD)", examples=[0.27])
+    threshold: float = Field(description="the decision threshold used: the calibrated threshold for FPIR / "
+                                         "gallery_size, never below the 1:1 threshold (threshold_rule)",
+                             examples=[0.36])
+    threshold_rule: GalleryRule = Field(description="how the threshold was chosen: 'fpir' read off the pack's "
+                                          "calibration at per-pair FAR = fpir / gallery_size; 'floor' the 1:1 "
+                                          "threshold (SIMILARITY_THRESHOLD) was stricter; 'uncalibrated' the pack "
+                                          "has no calibration: the 1:1 threshold, FPIR unknown", examples=["fpir"])
+    fpir: float | None = Field(description="the false-positive identification rate the threshold holds: a person "
+                                           "not in the gallery is matched at most this often (SEARCH_FPIR or "
+                                           "?fpir=); null when unknown (no calibration)", examples=[0.01])
+    pair_far: float | None = Field(description="the per-pair false-accept rate at the threshold, from the "
+                                               "calibration (fpir >= gallery_size x pair_far); null when unknown",
+                                   examples=[1e-5])
+    calibration: str | None = Field(description="the calibration the threshold comes from (GET /health "
+                                                "describes it); null when the pack has none", examples=[
+                                                    "buffalo_sc/fp32 LFW 2026-12-07"])
     top_k: int = Field(description="the most matches asked for", examples=[5])
     gallery_size: int = Field(description="entries in the gallery sent", examples=[100])
     face: FaceBox = Field(description="the face found in the photo")
+
+
+class OperatingPointInfo(BaseModel):
+    far: float = Field(description="target per-pair false-accept rate (?far=)")
+    threshold: float = Field(description="cosine threshold fitted for it on half of the identities")
+    tar: float = Field(description="true-accept rate at that threshold on the other half")
+
+
+class CalibrationInfo(BaseModel):
+    """The served pack's measured score curve (function/models/calibrations/), or `measured: false` and why."""
+
+    measured: bool
+    name: str | None = Field(default=None, description="named in /search answers and with ?far=")
+    source: str = Field(description="data set, command, date and machine of the measurement; or why there is none")
+    default_threshold_far: float | None = Field(default=None, description="per-pair FAR of the default threshold "
+                                                "(SIMILARITY_THRESHOLD) over every impostor pair of the set")
+    default_threshold_tar: float | None = None
+    min_far: float | None = Field(default=None, description="the lowest FAR the calibration supports (?far= below: 422 "
+                                  "BEYOND_CALIBRATION; /search: the largest gallery is search_fpir / min_far)")
+    operating_points: list[OperatingPointInfo] = Field(default_factory=list)
+    curve: list[list[float]] = Field(default_factory=list, description="[far, threshold] pairs, far "
+                                             "descending: the lowest threshold whose FAR is at most far (fitted "
+                                             "half); /search reads the threshold at far = fpir / entries here "
+                                             "(docs/pgvector.md does the same in SQL)")
+    search_fpir: float = Field(description="/search's default target FPIR (SEARCH_FPIR)")
 
 
 class ModelInfo(BaseModel):
@@ -141,6 +195,8 @@ class HealthResponse(BaseModel):
     providers: list[str] = Field(default_factory=list)
     threads: int = 0
     similarity_threshold: float | None = None
+    calibration: CalibrationInfo | None = Field(default=None, description="what the thresholds mean in false accepts, "
+                                                "measured for the served pack and precision, or why not")
     error: str | None = None
 
 

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from function.deadline import Deadline
+from function.decision import DEFAULT_SEARCH_FPIR, Decision, gallery_decision, pair_decision
 from function.engine import Face, FaceEngine, choose_face
 from function.engine.aligner import align_faces
 from function.engine.quality import QualityThresholds, assess_aligned
@@ -30,8 +31,10 @@ from function.errors import (
 )
 from function.imaging import DecodedImage, DecodeLimits, Header, decode_image, precheck
 from function.limits import AnswerLimits
+from function.models.calibration import Calibration
 from function.observability import span
 from function.schemas import (
+    CalibrationInfo,
     CompareResponse,
     DetectResponse,
     ExtractResponse,
@@ -39,6 +42,7 @@ from function.schemas import (
     FaceChoice,
     FaceEmbedding,
     FaceQuality,
+    OperatingPointInfo,
     Pose,
     QualityMode,
     SearchMatch,
@@ -59,7 +63,8 @@ def _confidence(similarity: float) -> float:
 
 class FaceService:
     def __init__(self, engine: FaceEngine, limits: DecodeLimits, threshold: float,
-                 quality: QualityThresholds | None = None, answer: AnswerLimits | None = None) -> None:
+                 quality: QualityThresholds | None = None, answer: AnswerLimits | None = None,
+                 calibration: Calibration | None = None, search_fpir: float = DEFAULT_SEARCH_FPIR) -> None:
         if engine.pack is not None and engine.pack.timing_proxy:
             # Second line of defence after load_pack: a benchmark's proxy engine (random weights) never serves.
             raise PackError(f"model pack {engine.pack.name!r} is a timing proxy (random weights) and is never served")
@@ -68,6 +73,9 @@ class FaceService:
         self.threshold = threshold
         self.quality = quality or QualityThresholds()
         self.answer = answer or AnswerLimits()
+        # The served pack's measured FAR curve (None: not measured), for ?far= and /search's FPIR rule.
+        self.calibration = calibration
+        self.search_fpir = search_fpir
 
     # -- helpers ----------------------------------------------------------------------------------------------
     @contextmanager
@@ -181,13 +189,16 @@ class FaceService:
         v = vector.astype(np.float32)
         return v / np.float32(np.linalg.norm(v))
 
-    def _probe(self, data: bytes, choice: FaceChoice, deadline: Deadline | None) -> tuple[FaceBox, np.ndarray]:
+    def _probe(self, data: bytes, choice: FaceChoice, min_quality: QualityMode,
+               deadline: Deadline | None) -> tuple[FaceBox, np.ndarray]:
         checked = self._precheck("image", data)
         with self._work(deadline) as dl:
             image = self._decode(data, checked, "image", dl)
             face = self._one_face(image, choice, "image", dl)
             crops = self._align(image.pixels, [face])
-            return self._face_boxes([face], image, crops)[0], self._embed(crops, dl)[0]
+            box = self._face_boxes([face], image, crops)[0]
+            _require_quality(box, min_quality, "image")
+            return box, self._embed(crops, dl)[0]
 
     def _one_face(self, image: DecodedImage, choice: FaceChoice, field: str, deadline: Deadline) -> Face:
         # "single" and "largest" take the cheapest read that settles one face (a photo of several is read in full);
@@ -230,10 +241,7 @@ class FaceService:
             face = self._one_face(image, choice, "image", dl)
             crops = self._align(image.pixels, [face])
             box = self._face_boxes([face], image, crops)[0]
-            if min_quality == "enrol" and box.quality is not None and not box.quality.usable:
-                reasons = box.quality.reasons
-                raise FaceQualityError(f"The face is not good enough to enrol: {', '.join(reasons)}.", reasons,
-                                       field="image")
+            _require_quality(box, min_quality, "image", "to enrol")
             vector = self._embed(crops, dl)[0]
         return ExtractResponse(embedding=vector.tolist(), confidence=box.score, embedding_size=int(vector.shape[0]),
                                box=box.box, landmarks=box.landmarks, quality=box.quality, pose=box.pose,
@@ -260,8 +268,34 @@ class FaceService:
                                faces_truncated=len(ids) < len(faces),
                                face_count=len(faces))
 
+    def calibration_info(self) -> CalibrationInfo:
+        """What the thresholds mean in false accepts (GET /health): the calibration record, or why there is none."""
+        cal = self.calibration
+        if cal is None:
+            pack = self.engine.pack
+            served = f"{pack.name}/{pack.recognizer.precision}" if pack else "the served pack"
+            return CalibrationInfo(measured=False, search_fpir=self.search_fpir, source=(
+                f"not measured here: no calibration record for {served} (function/models/calibrations/); the "
+                f"threshold {self.threshold} is a named value whose false-accept rate is unknown, ?far= is refused "
+                "and /search states its FPIR as unknown"))
+        return CalibrationInfo(
+            measured=True, name=cal.name, search_fpir=self.search_fpir, min_far=cal.min_far,
+            source=f"{cal.dataset}; `{cal.command}` on {cal.measured}, {cal.machine}",
+            default_threshold_far=cal.default_far if cal.default_threshold == self.threshold else cal.far_at(
+                self.threshold),
+            default_threshold_tar=cal.default_tar if cal.default_threshold == self.threshold else None,
+            operating_points=[OperatingPointInfo(far=p.far, threshold=p.threshold, tar=p.tar)
+                              for p in cal.operating_points], curve=[list(point) for point in cal.curve])
+
+    def pair_decision(self, far: float | None = None) -> Decision:
+        """The 1:1 threshold: the pack's default, or the calibrated one for a FAR asked for (refused beyond the
+        calibration before any pixel is read)."""
+        return pair_decision(self.calibration, self.threshold, far)
+
     def compare(self, data1: bytes, data2: bytes, choice: FaceChoice = "single",
-                deadline: Deadline | None = None) -> CompareResponse:
+                deadline: Deadline | None = None, far: float | None = None,
+                min_quality: QualityMode = "none") -> CompareResponse:
+        decision = self.pair_decision(far)
         checked1 = self._precheck("image1", data1)
         checked2 = self._precheck("image2", data2)
         with self._work(deadline) as dl:
@@ -270,36 +304,59 @@ class FaceService:
             face1 = self._one_face(image1, choice, "image1", dl)
             face2 = self._one_face(image2, choice, "image2", dl)
             crops1, crops2 = self._align(image1.pixels, [face1]), self._align(image2.pixels, [face2])
+            box1, box2 = self._face_boxes([face1], image1, crops1)[0], self._face_boxes([face2], image2, crops2)[0]
+            _require_quality(box1, min_quality, "image1")
+            _require_quality(box2, min_quality, "image2")
             v1 = self._embed(crops1, dl)[0]
             v2 = self._embed(crops2, dl)[0]
-            box1, box2 = self._face_boxes([face1], image1, crops1)[0], self._face_boxes([face2], image2, crops2)[0]
         similarity = float(np.clip(np.dot(v1, v2), -1.0, 1.0))
         return CompareResponse(similarity=round(similarity, 6), confidence=_confidence(similarity),
-                               same_person=similarity >= self.threshold, threshold=self.threshold,
-                               face1=box1, face2=box2)
+                               same_person=similarity >= decision.threshold, threshold=decision.threshold,
+                               face1=box1, face2=box2, far=decision.far, calibration=decision.calibration)
 
     def verify(self, data: bytes, embedding: np.ndarray, choice: FaceChoice = "single",
-               deadline: Deadline | None = None) -> VerifyResponse:
+               deadline: Deadline | None = None, far: float | None = None,
+               min_quality: QualityMode = "none") -> VerifyResponse:
         """The photo's face against one stored embedding (normalised here), on /compare's scale."""
-        face, vector = self._probe(data, choice, deadline)
+        decision = self.pair_decision(far)
+        face, vector = self._probe(data, choice, min_quality, deadline)
         similarity = float(np.clip(np.dot(vector, self._unit(embedding)), -1.0, 1.0))
         return VerifyResponse(similarity=round(similarity, 6), confidence=_confidence(similarity),
-                              same_person=similarity >= self.threshold, threshold=self.threshold, face=face)
+                              same_person=similarity >= decision.threshold, threshold=decision.threshold, face=face,
+                              far=decision.far, calibration=decision.calibration)
+
+    def gallery_decision(self, entries: int, fpir: float | None = None) -> Decision:
+        """/search's threshold for a gallery of `entries` entries (see function/decision.py)."""
+        return gallery_decision(self.calibration, self.threshold, entries, fpir or self.search_fpir)
 
     def search(self, data: bytes, ids: list[str], gallery: np.ndarray, top_k: int,
-               choice: FaceChoice = "single", deadline: Deadline | None = None) -> SearchResponse:
-        """The gallery's ids at or above the threshold, best first, each id once (its best entry), at most top_k."""
-        face, vector = self._probe(data, choice, deadline)
+               choice: FaceChoice = "single", deadline: Deadline | None = None, fpir: float | None = None,
+               min_quality: QualityMode = "none") -> SearchResponse:
+        """The gallery's ids at or above the threshold for its size (FPIR rule), best first, each id once (its best
+        entry), at most top_k."""
+        decision = self.gallery_decision(len(ids), fpir)
+        face, vector = self._probe(data, choice, min_quality, deadline)
         norms = np.linalg.norm(gallery, axis=1)
         similarities = np.clip((gallery @ vector) / norms, -1.0, 1.0)
         matches: list[SearchMatch] = []
         seen: set[str] = set()
         for i in np.argsort(-similarities, kind="stable"):
             s = float(similarities[i])
-            if s < self.threshold or len(matches) >= top_k:
+            if s < decision.threshold or len(matches) >= top_k:
                 break
             if ids[i] in seen:
                 continue
             seen.add(ids[i])
             matches.append(SearchMatch(id=ids[i], similarity=round(s, 6), confidence=_confidence(s)))
-        return SearchResponse(matches=matches, threshold=self.threshold, top_k=top_k, gallery_size=len(ids), face=face)
+        return SearchResponse(matches=matches, threshold=decision.threshold,
+                              threshold_rule=decision.rule,  # type: ignore[arg-type]  # a gallery rule
+                              fpir=decision.fpir, pair_far=decision.far, calibration=decision.calibration,
+                              top_k=top_k, gallery_size=len(ids), face=face)
+
+
+def _require_quality(box: FaceBox, min_quality: QualityMode, field: str, what: str = "to decide on") -> None:
+    """min_quality=enrol: refuse a face that is not usable (422 FACE_QUALITY naming the image and the reasons)."""
+    if min_quality == "enrol" and box.quality is not None and not box.quality.usable:
+        reasons = box.quality.reasons
+        raise FaceQualityError(f"The face in {field} is not good enough {what}: {', '.join(reasons)}.", reasons,
+                               field=field)

@@ -103,12 +103,16 @@ def load_engine(settings: Settings, pack_name: str) -> FaceEngine:
 def build_service(settings: Settings, engine: FaceEngine, pack_name: str) -> FaceService:
     """The use cases on a loaded engine, with the settings' limits, quality thresholds and the pack's threshold
     (the API app and the batch jobs build theirs here)."""
+    from function.models.calibration import load_calibration
     from function.service import FaceService
 
     if engine.pack is not None:
         pack_name = engine.pack.name
     return FaceService(engine, settings.decode_limits(), settings.threshold_for(pack_name),
-                       settings.quality_thresholds(), settings.answer_limits())
+                       settings.quality_thresholds(), settings.answer_limits(),
+                       calibration=load_calibration(pack_name, engine.pack.recognizer.precision if engine.pack
+                                                    else settings.served_precision),
+                       search_fpir=settings.search_fpir)
 
 
 class EngineLoader:

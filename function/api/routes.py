@@ -16,6 +16,7 @@ from function.api.middleware import api_key_ok
 from function.api.openapi import SEARCH_BODY, VERIFY_BODY, image_body
 from function.deadline import Deadline
 from function.errors import (
+    BeyondCalibration,
     DeadlineExceeded,
     DuplicateField,
     FaceQualityError,
@@ -66,8 +67,16 @@ _IMAGE_ERRORS: tuple[type[ServiceError], ...] = (
     UnsupportedMediaType, MissingField, ModelNotReady, S3NotAllowed, S3AccessDenied, S3ObjectNotFound,
     S3ObjectTooLarge, S3Unavailable, RouteNotFound, MethodNotAllowed, ServiceError, RequestTimeout, DeadlineExceeded)
 _FACE_ERRORS = (*_IMAGE_ERRORS, NoFace, MultipleFaces)
-_STORED_ERRORS = (*_FACE_ERRORS, InvalidEmbedding)
+_DECIDING_ERRORS = (*_FACE_ERRORS, FaceQualityError, BeyondCalibration)
+_STORED_ERRORS = (*_DECIDING_ERRORS, InvalidEmbedding)
 _SEARCH_ERRORS = (*_STORED_ERRORS, InvalidGallery, GalleryTooLarge)
+QUALITY_QUERY = Query("none", description="'enrol': refuse a face that is not usable (422 FACE_QUALITY naming the "
+                                           "image, with the reasons), as Rekognition's QualityFilter")
+FAR_QUERY = Query(None, gt=0, lt=1, description="decide at the threshold the pack's calibration gives for this "
+                                               "per-pair false-accept rate (e.g. 1e-5; GET /health lists the "
+                                               "calibrated range); absent: the default threshold. 422 "
+                                               "BEYOND_CALIBRATION when the pack has no calibration or the FAR is "
+                                               "below its range")
 FACE_QUERY = Query("single", description="which face when an image holds several: 'single' (default) refuses with "
                                          "MULTIPLE_FACES; 'largest' takes the largest; 'center' the one nearest the centre")
 
@@ -120,7 +129,8 @@ def health(request: Request) -> Any:
     engine = service.engine
     return HealthResponse(status="healthy", model=state.pack_name, model_loaded=True, version=__version__,
                           models=[ModelInfo(**m) for m in engine.pack.describe()] if engine.pack else [], providers=engine.report.providers,
-                          threads=engine.config.threads, similarity_threshold=service.threshold)
+                          threads=engine.config.threads, similarity_threshold=service.threshold,
+                          calibration=service.calibration_info())
 
 
 @router.post("/detect", response_model=DetectResponse, response_model_exclude_none=True, openapi_extra=image_body("image"), responses=error_responses(*_IMAGE_ERRORS),
@@ -136,8 +146,7 @@ async def detect(request: Request, service: FaceService = Depends(get_service)) 
              summary=f"{EMBEDDING_SIZE}-D L2-normalised embedding of the face in the image")
 async def extract_embedding(request: Request, face: FaceChoice = FACE_QUERY,
                             all: bool = Query(False, description="embeddings for every face, batched"),
-                            min_quality: QualityMode = Query("none", description="'enrol': refuse a face that is not "
-                                                             "usable (422 FACE_QUALITY with the reasons)"),
+                            min_quality: QualityMode = QUALITY_QUERY,
                             service: FaceService = Depends(get_service)) -> ExtractResponse:
     images = await _images(request, "image")
     result = await run_in_threadpool(service.extract, images["image"], face, all, min_quality, deadline_of(request))
@@ -145,11 +154,14 @@ async def extract_embedding(request: Request, face: FaceChoice = FACE_QUERY,
 
 
 @router.post("/compare", response_model=CompareResponse, openapi_extra=image_body("image1", "image2"),
-             responses=error_responses(*_FACE_ERRORS), summary="Are the faces in image1 and image2 the same person?")
-async def compare(request: Request, face: FaceChoice = FACE_QUERY,
+             responses=error_responses(*_DECIDING_ERRORS), summary="Are the faces in image1 and image2 the same person?")
+async def compare(request: Request, face: FaceChoice = FACE_QUERY, far: float | None = FAR_QUERY,
+                  min_quality: QualityMode = QUALITY_QUERY,
                   service: FaceService = Depends(get_service)) -> CompareResponse:
+    service.pair_decision(far)  # refuse a FAR beyond the calibration before reading the images
     images = await _images(request, "image1", "image2")
-    result = await run_in_threadpool(service.compare, images["image1"], images["image2"], face, deadline_of(request))
+    result = await run_in_threadpool(service.compare, images["image1"], images["image2"], face, deadline_of(request),
+                                     far, min_quality)
     return _answer(result, 2)
 
 
@@ -165,22 +177,32 @@ async def _form(request: Request, field: str) -> tuple[bytes, object]:
 @router.post("/verify", response_model=VerifyResponse, responses=error_responses(*_STORED_ERRORS),
              openapi_extra=VERIFY_BODY,
              summary="Is the face in the photo the person of a stored embedding?")
-async def verify(request: Request, face: FaceChoice = FACE_QUERY,
+async def verify(request: Request, face: FaceChoice = FACE_QUERY, far: float | None = FAR_QUERY,
+                 min_quality: QualityMode = QUALITY_QUERY,
                  service: FaceService = Depends(get_service)) -> VerifyResponse:
+    service.pair_decision(far)  # refuse a FAR beyond the calibration before reading the body
     image, raw = await _form(request, "embedding")
     embedding = parse_embedding(raw, "embedding", service.engine.embedding_size)
-    result = await run_in_threadpool(service.verify, image, embedding, face, deadline_of(request))
+    result = await run_in_threadpool(service.verify, image, embedding, face, deadline_of(request), far, min_quality)
     return _answer(result, 1)
 
 
 @router.post("/search", response_model=SearchResponse, responses=error_responses(*_SEARCH_ERRORS),
              openapi_extra=SEARCH_BODY,
-             summary="Which of the gallery's people is the face in the photo? Top-k at or above the threshold")
+             summary="Which of the gallery's people is the face in the photo? Top-k at or above the threshold for "
+                     "the gallery's size")
 async def search(request: Request, face: FaceChoice = FACE_QUERY,
                  top_k: int = Query(5, ge=1, le=MAX_TOP_K, description="the most matches to return"),
+                 fpir: float | None = Query(None, gt=0, lt=1, description="target false-positive identification "
+                                            "rate for this search (a person not in the gallery is matched at most "
+                                            "this often); absent: SEARCH_FPIR. The threshold is the pack's "
+                                            "calibrated threshold at FAR = fpir / gallery entries, never below the "
+                                            "1:1 threshold"),
+                 min_quality: QualityMode = QUALITY_QUERY,
                  service: FaceService = Depends(get_service)) -> SearchResponse:
     image, raw = await _form(request, "gallery")
     ids, gallery = await run_in_threadpool(parse_gallery, raw, service.engine.embedding_size,
                                            request.app.state.settings.max_gallery_size)
-    result = await run_in_threadpool(service.search, image, ids, gallery, top_k, face, deadline_of(request))
+    result = await run_in_threadpool(service.search, image, ids, gallery, top_k, face, deadline_of(request), fpir,
+                                     min_quality)
     return _answer(result, 1)

@@ -116,7 +116,8 @@ def gallery(client: TestClient) -> list[tuple[str, list[float]]]:
 
 def test_recipe_matches_search(dsn: str, client: TestClient, gallery: list[tuple[str, list[float]]]) -> None:
     sql = _sql_blocks()
-    threshold = client.get("/health").json()["similarity_threshold"]
+    health = client.get("/health").json()
+    calibration = health["calibration"]
     probe_photo = wheel_photo("gdp.jpg").read_bytes()
     probe = client.post("/extract-embedding?face=largest",
                         files={"image": ("g.jpg", probe_photo, "image/jpeg")}).json()["embedding"]
@@ -126,6 +127,11 @@ def test_recipe_matches_search(dsn: str, client: TestClient, gallery: list[tuple
             cur.executemany("INSERT INTO faces (person_id, embedding) VALUES (%s, %s::vector)",
                             [(pid, _vector(e)) for pid, e in gallery])
         conn.execute(sql["index"])
+        conn.execute(sql["curve"])
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO score_curve (far, threshold) VALUES (%s, %s)", calibration["curve"])
+        threshold = conn.execute(sql["threshold"], {"fpir": calibration["search_fpir"],
+                                                    "floor": health["similarity_threshold"]}).fetchone()[0]
         params = {"probe": _vector(probe), "threshold": threshold, "k": 5}
         rows = conn.execute(sql["search"], params).fetchall()
         conn.execute("SET enable_seqscan = off")  # 28 rows: the planner would rightly scan; show the index serves
@@ -137,6 +143,7 @@ def test_recipe_matches_search(dsn: str, client: TestClient, gallery: list[tuple
     body = {"image": base64.b64encode(probe_photo).decode(),
             "gallery": [{"id": pid, "embedding": e} for pid, e in gallery]}
     answer = client.post("/search?face=largest&top_k=5", json=body).json()
+    assert threshold == answer["threshold"] and answer["threshold_rule"] == "fpir"  # the same rule, in SQL
     assert [r[0] for r in rows] == [m["id"] for m in answer["matches"]]
     for (person, similarity), match in zip(rows, answer["matches"], strict=True):
         assert similarity == pytest.approx(match["similarity"], abs=1e-5), person

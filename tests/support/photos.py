@@ -66,6 +66,11 @@ class FaceSet:
         return sorted({p for pair in self.lfw_pairs for p in (pair.image1, pair.image2)})
 
     @cached_property
+    def lfw_all_images(self) -> list[Path]:
+        """Every image of lfw/, paired or not, sorted (the calibration scores all pairs among them)."""
+        return sorted((self.root / "lfw").glob("*/*.jpg"))
+
+    @cached_property
     def group_counts(self) -> dict[str, int]:
         """Faces annotated in each group photo (a good detector finds at least that many)."""
         counts = self.group / "counts.tsv"

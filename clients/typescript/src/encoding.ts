@@ -31,6 +31,20 @@ export interface RouteSpec {
   readonly ok: readonly number[];
 }
 
+/**
+ * The Float32Array of every answer's `embedding`, whose JSON is the service's: its numbers as an array. A plain
+ * Float32Array serialises as an object ({"0": 0.02, "1": ...}), which breaks what an application does with an
+ * answer: a Nest controller returning it, a cache or a queue storing it, a later `verify` reading it back. With
+ * `toJSON`, `JSON.stringify(answer)`, `JSON.stringify({ ...answer })` and `JSON.stringify(answer.embedding)` give
+ * number arrays, and the parsed result goes back to `verify`/`search` as it is (an embedding as `number[]`).
+ */
+export class EmbeddingArray extends Float32Array {
+  /** The numbers, as the service sent them (JSON.stringify calls this). */
+  toJSON(): number[] {
+    return Array.from(this);
+  }
+}
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** A Float32Array as the service reads an embedding in base64: little-endian float32 (`Buffer.from(f32.buffer)`). */
@@ -46,12 +60,12 @@ export function embeddingToBytes(embedding: Float32Array): Buffer {
   return copy;
 }
 
-/** Stored bytes (a Buffer, Uint8Array or ArrayBuffer of little-endian float32) as a Float32Array. */
+/** Stored bytes (a Buffer, Uint8Array or ArrayBuffer of little-endian float32) as a Float32Array (an EmbeddingArray). */
 export function embeddingFromBytes(bytes: Uint8Array | ArrayBuffer): Float32Array {
   const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
   if (view.byteLength % 4 !== 0) throw new RangeError(`${view.byteLength} bytes is not a whole number of float32 values`);
   const data = new DataView(view.buffer, view.byteOffset, view.byteLength);
-  const out = new Float32Array(view.byteLength / 4);
+  const out = new EmbeddingArray(view.byteLength / 4);
   for (let i = 0; i < out.length; i++) out[i] = data.getFloat32(i * 4, true);
   return out;
 }
@@ -92,10 +106,22 @@ function jsonValue(value: unknown): unknown {
   return value;
 }
 
-/** Answers: every array of numbers under a key named `embedding` becomes a Float32Array. */
+/**
+ * The JSON form of an answer type (what `JSON.parse(JSON.stringify(answer))` gives, e.g. from a cache or a
+ * controller's response): every Float32Array a `number[]`, `$metadata` left out. `JsonOf<ExtractEmbeddingResponse>`.
+ */
+export type JsonOf<T> = T extends Float32Array
+  ? number[]
+  : T extends readonly (infer U)[]
+    ? JsonOf<U>[]
+    : T extends object
+      ? { [K in keyof T as K extends "$metadata" ? never : K]: JsonOf<T[K]> }
+      : T;
+
+/** Answers: every array of numbers under a key named `embedding` becomes an EmbeddingArray (a Float32Array). */
 export function decodeAnswer(value: unknown, key = ""): unknown {
   if (Array.isArray(value)) {
-    if (key === "embedding" && value.every((v) => typeof v === "number")) return Float32Array.from(value);
+    if (key === "embedding" && value.every((v) => typeof v === "number")) return new EmbeddingArray(value);
     return value.map((v) => decodeAnswer(v));
   }
   if (value && typeof value === "object") {

@@ -2,7 +2,8 @@
 // answers become one subclass per code (generated.ts, from the spec's x-error-codes); the four failures that are
 // not a service error body are the classes below.
 
-import { isRetryable } from "./retry.js";
+import type { ErrorCode } from "./generated.js";
+import { isRetryable, type RetryQuotaState } from "./retry.js";
 
 /** What the client knows of a call once it has ended: on every answer (`answer.$metadata`) and every error. */
 export interface ResponseMetadata {
@@ -16,6 +17,8 @@ export interface ResponseMetadata {
   readonly totalRetryDelayMs: number;
   /** From the call to its answer or error, ms (encoding, every attempt and wait). */
   readonly durationMs: number;
+  /** The client's retry quota when the call ended (see RetryQuotaState); absent in metadata not made by a client. */
+  readonly retryQuota?: RetryQuotaState | undefined;
 }
 
 /** An answer of the service with the call's metadata, a non-enumerable property: JSON.stringify(answer) omits it. */
@@ -37,6 +40,17 @@ export interface ErrorDetails {
 
 /** Codes of the failures that are not the service's answers. */
 export type ClientErrorCode = "TIMEOUT" | "ABORTED" | "NETWORK_ERROR" | "UNEXPECTED_RESPONSE";
+
+/** Every code this version of the client knows: the service's documented codes and the client's own. */
+export type FaceErrorCode = ErrorCode | ClientErrorCode;
+
+declare const unknownCode: unique symbol;
+/**
+ * A code this version of the client does not know (a newer service's): at run time a plain string. Only a
+ * `switch (error.code)` that has a case for every FaceErrorCode leaves this type in its `default`, so
+ * `const future: UnknownErrorCode = error.code` there compiles exactly when the switch is exhaustive.
+ */
+export type UnknownErrorCode = string & { readonly [unknownCode]: true };
 
 const META = "$metadata";
 // Marks the errors of this package whichever copy made them (its CommonJS and its ESM build are two copies of every
@@ -65,8 +79,11 @@ export class FaceServiceError extends Error {
     return this.code === undefined || (value as { code?: unknown }).code === this.code;
   }
 
-  /** The service's error code, or TIMEOUT, ABORTED, NETWORK_ERROR, UNEXPECTED_RESPONSE. */
-  readonly code: string;
+  /**
+   * The service's error code (ErrorCode), or TIMEOUT, ABORTED, NETWORK_ERROR, UNEXPECTED_RESPONSE (ClientErrorCode);
+   * any other string from a newer service (UnknownErrorCode): a `switch` over it keeps a `default`.
+   */
+  readonly code: FaceErrorCode | UnknownErrorCode;
   /** The HTTP status of the answer; undefined when no answer arrived. */
   readonly status: number | undefined;
   /** The request field the error is about, where the service names one. */
@@ -83,7 +100,7 @@ export class FaceServiceError extends Error {
   constructor(code: string, message: string, details: ErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = "FaceServiceError";
-    this.code = code;
+    this.code = code as FaceErrorCode | UnknownErrorCode;
     this.status = details.status;
     this.field = details.field;
     this.requestId = details.requestId;

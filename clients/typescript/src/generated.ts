@@ -7,17 +7,40 @@ import { FaceClientBase, type CallOptions, type FaceClientConfig } from "./trans
 
 // ---- Schemas (responses: a number array named `embedding` arrives as a Float32Array) ----
 
+/** The served pack's measured score curve (function/models/calibrations/), or `measured: false` and why. */
+export interface CalibrationInfo {
+  /** [far, threshold] pairs, far descending: the lowest threshold whose FAR is at most far (fitted half); /search reads the threshold at far = fpir / entries here (docs/pgvector.md does the same in SQL) */
+  curve?: number[][];
+  /** per-pair FAR of the default threshold (SIMILARITY_THRESHOLD) over every impostor pair of the set */
+  default_threshold_far?: number | null;
+  default_threshold_tar?: number | null;
+  measured: boolean;
+  /** the lowest FAR the calibration supports (?far= below: 422 BEYOND_CALIBRATION; /search: the largest gallery is search_fpir / min_far) */
+  min_far?: number | null;
+  /** named in /search answers and with ?far= */
+  name?: string | null;
+  operating_points?: OperatingPointInfo[];
+  /** /search's default target FPIR (SEARCH_FPIR) */
+  search_fpir: number;
+  /** data set, command, date and machine of the measurement; or why there is none */
+  source: string;
+}
+
 export interface CompareResponse {
+  /** with ?far= only: the calibration the threshold comes from (GET /health describes it) */
+  calibration?: string | null;
   /** 50 x (1 + similarity), the original service's scale: 0.95 -> 97.5 */
   confidence: number;
   face1: FaceBox;
   face2: FaceBox;
+  /** with ?far= only: the per-pair false-accept rate the threshold holds, from the pack's calibration (on its grid: at most the FAR asked for) */
+  far?: number | null;
   /** similarity >= threshold */
   same_person: boolean;
   /** cosine similarity of the two embeddings, -1..1 */
   similarity: number;
   success?: true;
-  /** the decision threshold used (SIMILARITY_THRESHOLD) */
+  /** the decision threshold used (SIMILARITY_THRESHOLD, or the calibrated threshold for ?far=) */
   threshold: number;
 }
 
@@ -36,7 +59,7 @@ export interface DetectResponse {
 
 export interface ErrorResponse {
   /** machine code, e.g. INVALID_IMAGE, NO_FACE, MULTIPLE_FACES */
-  code: "DUPLICATE_FIELD" | "IMAGE_TOO_SMALL" | "INVALID_EMBEDDING" | "INVALID_GALLERY" | "INVALID_IMAGE" | "INVALID_REQUEST" | "UNAUTHORIZED" | "S3_ACCESS_DENIED" | "S3_BUCKET_NOT_ALLOWED" | "NOT_FOUND" | "S3_OBJECT_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "GALLERY_TOO_LARGE" | "IMAGE_TOO_LARGE" | "PAYLOAD_TOO_LARGE" | "S3_OBJECT_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "FACE_QUALITY" | "MISSING_FIELD" | "MULTIPLE_FACES" | "NO_FACE" | "CLIENT_CLOSED_REQUEST" | "INTERNAL_ERROR" | "S3_UNAVAILABLE" | "DEADLINE_EXCEEDED" | "MODEL_NOT_READY";
+  code: "DUPLICATE_FIELD" | "IMAGE_TOO_SMALL" | "INVALID_EMBEDDING" | "INVALID_GALLERY" | "INVALID_IMAGE" | "INVALID_REQUEST" | "UNAUTHORIZED" | "S3_ACCESS_DENIED" | "S3_BUCKET_NOT_ALLOWED" | "NOT_FOUND" | "S3_OBJECT_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "GALLERY_TOO_LARGE" | "IMAGE_TOO_LARGE" | "PAYLOAD_TOO_LARGE" | "S3_OBJECT_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "BEYOND_CALIBRATION" | "FACE_QUALITY" | "MISSING_FIELD" | "MULTIPLE_FACES" | "NO_FACE" | "CLIENT_CLOSED_REQUEST" | "INTERNAL_ERROR" | "S3_UNAVAILABLE" | "DEADLINE_EXCEEDED" | "MODEL_NOT_READY";
   /** a sentence a person understands */
   error: string;
   /** the request field the error is about, where there is one */
@@ -117,6 +140,8 @@ export interface FaceQuality {
 }
 
 export interface HealthResponse {
+  /** what the thresholds mean in false accepts, measured for the served pack and precision, or why not */
+  calibration?: CalibrationInfo | null;
   error?: string | null;
   model: string;
   model_loaded: boolean;
@@ -143,6 +168,15 @@ export interface ModelInfo {
   sha256: string;
 }
 
+export interface OperatingPointInfo {
+  /** target per-pair false-accept rate (?far=) */
+  far: number;
+  /** true-accept rate at that threshold on the other half */
+  tar: number;
+  /** cosine threshold fitted for it on half of the identities */
+  threshold: number;
+}
+
 /**
  * Head pose in degrees, estimated from the five landmarks as read in the upright copy of the image (after the
  * face's `orientation` turn; docs/quality.md, docs/orientation.md).
@@ -166,30 +200,42 @@ export interface SearchMatch {
 }
 
 export interface SearchResponse {
+  /** the calibration the threshold comes from (GET /health describes it); null when the pack has none */
+  calibration: string | null;
   /** the face found in the photo */
   face: FaceBox;
+  /** the false-positive identification rate the threshold holds: a person not in the gallery is matched at most this often (SEARCH_FPIR or ?fpir=); null when unknown (no calibration) */
+  fpir: number | null;
   /** entries in the gallery sent */
   gallery_size: number;
   /** ids whose similarity >= threshold, best first, at most top_k; each id once */
   matches: SearchMatch[];
+  /** the per-pair false-accept rate at the threshold, from the calibration (fpir >= gallery_size x pair_far); null when unknown */
+  pair_far: number | null;
   success?: true;
-  /** the decision threshold used (SIMILARITY_THRESHOLD) */
+  /** the decision threshold used: the calibrated threshold for FPIR / gallery_size, never below the 1:1 threshold (threshold_rule) */
   threshold: number;
+  /** how the threshold was chosen: 'fpir' read off the pack's calibration at per-pair FAR = fpir / gallery_size; 'floor' the 1:1 threshold (SIMILARITY_THRESHOLD) was stricter; 'uncalibrated' the pack has no calibration: the 1:1 threshold, FPIR unknown */
+  threshold_rule: "fpir" | "floor" | "uncalibrated";
   /** the most matches asked for */
   top_k: number;
 }
 
 export interface VerifyResponse {
+  /** with ?far= only: the calibration the threshold comes from (GET /health describes it) */
+  calibration?: string | null;
   /** 50 x (1 + similarity), as /compare */
   confidence: number;
   /** the face found in the photo */
   face: FaceBox;
+  /** with ?far= only: the per-pair false-accept rate the threshold holds, from the pack's calibration (on its grid: at most the FAR asked for) */
+  far?: number | null;
   /** similarity >= threshold */
   same_person: boolean;
   /** cosine similarity of the photo's face and the stored embedding, -1..1 (the stored vector is L2-normalised first) */
   similarity: number;
   success?: true;
-  /** the decision threshold used (SIMILARITY_THRESHOLD) */
+  /** the decision threshold used (SIMILARITY_THRESHOLD, or the calibrated threshold for ?far=) */
   threshold: number;
 }
 
@@ -197,6 +243,7 @@ export interface VerifyResponse {
 
 /** Every error code the service documents (`code` of an error answer). */
 export type ErrorCode =
+  | "BEYOND_CALIBRATION"
   | "CLIENT_CLOSED_REQUEST"
   | "DEADLINE_EXCEEDED"
   | "DUPLICATE_FIELD"
@@ -227,6 +274,7 @@ export type ErrorCode =
 
 /** Each code's HTTP status and meaning, as the service documents them. */
 export const ERROR_CODES: { readonly [C in ErrorCode]: { readonly status: number; readonly description: string } } = {
+  BEYOND_CALIBRATION: { status: 422, description: "?far= or a /search gallery needs a false-accept rate that the served pack's measured calibration cannot support (below its measured range, or no curve for this pack: see /health's calibration)" },
   CLIENT_CLOSED_REQUEST: { status: 499, description: "the client disconnected before its body arrived (logged only; nobody receives it)" },
   DEADLINE_EXCEEDED: { status: 503, description: "not finished within the request deadline (REQUEST_DEADLINE_S; on Lambda also the invocation's remaining time): busy, or too costly an input; retry" },
   DUPLICATE_FIELD: { status: 400, description: "one field holds several files" },
@@ -255,6 +303,18 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: { readonly status: number
   UNAUTHORIZED: { status: 401, description: "API_KEY is set and x-api-key is missing or wrong" },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: "Content-Type not multipart/form-data or application/json, or an image format not supported (GIF, HEIC, AVIF, SVG)" },
 };
+
+/** 422 BEYOND_CALIBRATION: ?far= or a /search gallery needs a false-accept rate that the served pack's measured calibration cannot support (below its measured range, or no curve for this pack: see /health's calibration) */
+export class BeyondCalibrationError extends FaceServiceError {
+  static override readonly code = "BEYOND_CALIBRATION";
+  static readonly status = 422;
+  declare readonly code: "BEYOND_CALIBRATION";
+  declare readonly status: number;
+  constructor(message: string, details: ErrorDetails = {}) {
+    super("BEYOND_CALIBRATION", message, { status: 422, ...details });
+    this.name = "BeyondCalibrationError";
+  }
+}
 
 /** 499 CLIENT_CLOSED_REQUEST: the client disconnected before its body arrived (logged only; nobody receives it) */
 export class ClientClosedRequestError extends FaceServiceError {
@@ -585,6 +645,7 @@ export class UnsupportedMediaTypeError extends FaceServiceError {
 
 /** The class of each code: what the client instantiates for an error answer. */
 export const ERROR_CLASSES: { readonly [C in ErrorCode]: (new (message: string, details?: ErrorDetails) => FaceServiceError) & { readonly code: C; readonly status: number } } = {
+  BEYOND_CALIBRATION: BeyondCalibrationError,
   CLIENT_CLOSED_REQUEST: ClientClosedRequestError,
   DEADLINE_EXCEEDED: DeadlineExceededError,
   DUPLICATE_FIELD: DuplicateFieldError,
@@ -628,6 +689,10 @@ export interface CompareRequest {
 export interface CompareQuery {
   /** which face when an image holds several: 'single' (default) refuses with MULTIPLE_FACES; 'largest' takes the largest; 'center' the one nearest the centre */
   face?: "single" | "largest" | "center" | undefined;
+  /** decide at the threshold the pack's calibration gives for this per-pair false-accept rate (e.g. 1e-5; GET /health lists the calibrated range); absent: the default threshold. 422 BEYOND_CALIBRATION when the pack has no calibration or the FAR is below its range */
+  far?: number | null | undefined;
+  /** 'enrol': refuse a face that is not usable (422 FACE_QUALITY naming the image, with the reasons), as Rekognition's QualityFilter */
+  min_quality?: "none" | "enrol" | undefined;
 }
 
 /** Body of POST /detect: images as bytes (multipart), base64 or s3:// (JSON). */
@@ -651,7 +716,7 @@ export interface ExtractEmbeddingQuery {
   face?: "single" | "largest" | "center" | undefined;
   /** embeddings for every face, batched */
   all?: boolean | undefined;
-  /** 'enrol': refuse a face that is not usable (422 FACE_QUALITY with the reasons) */
+  /** 'enrol': refuse a face that is not usable (422 FACE_QUALITY naming the image, with the reasons), as Rekognition's QualityFilter */
   min_quality?: "none" | "enrol" | undefined;
 }
 
@@ -676,6 +741,10 @@ export interface SearchQuery {
   face?: "single" | "largest" | "center" | undefined;
   /** the most matches to return */
   top_k?: number | undefined;
+  /** target false-positive identification rate for this search (a person not in the gallery is matched at most this often); absent: SEARCH_FPIR. The threshold is the pack's calibrated threshold at FAR = fpir / gallery entries, never below the 1:1 threshold */
+  fpir?: number | null | undefined;
+  /** 'enrol': refuse a face that is not usable (422 FACE_QUALITY naming the image, with the reasons), as Rekognition's QualityFilter */
+  min_quality?: "none" | "enrol" | undefined;
 }
 
 /** Body of POST /verify: images as bytes (multipart), base64 or s3:// (JSON). */
@@ -690,6 +759,10 @@ export interface VerifyRequest {
 export interface VerifyQuery {
   /** which face when an image holds several: 'single' (default) refuses with MULTIPLE_FACES; 'largest' takes the largest; 'center' the one nearest the centre */
   face?: "single" | "largest" | "center" | undefined;
+  /** decide at the threshold the pack's calibration gives for this per-pair false-accept rate (e.g. 1e-5; GET /health lists the calibrated range); absent: the default threshold. 422 BEYOND_CALIBRATION when the pack has no calibration or the FAR is below its range */
+  far?: number | null | undefined;
+  /** 'enrol': refuse a face that is not usable (422 FACE_QUALITY naming the image, with the reasons), as Rekognition's QualityFilter */
+  min_quality?: "none" | "enrol" | undefined;
 }
 
 /** What the runtime needs to know of each route. */
@@ -700,7 +773,7 @@ export const ROUTES = {
     images: ["image1","image2"],
     multipartFields: [],
     json: true,
-    query: ["face"],
+    query: ["face","far","min_quality"],
     ok: [200],
   },
   detect: {
@@ -736,7 +809,7 @@ export const ROUTES = {
     images: ["image"],
     multipartFields: ["gallery"],
     json: true,
-    query: ["face","top_k"],
+    query: ["face","top_k","fpir","min_quality"],
     ok: [200],
   },
   verify: {
@@ -745,7 +818,7 @@ export const ROUTES = {
     images: ["image"],
     multipartFields: ["embedding"],
     json: true,
-    query: ["face"],
+    query: ["face","far","min_quality"],
     ok: [200],
   },
 } as const satisfies Record<string, RouteSpec>;
@@ -783,7 +856,7 @@ export interface FaceApi {
   health(options?: HealthQuery & CallOptions): Promise<WithMetadata<HealthAnswer>>;
 
   /**
-   * Which of the gallery's people is the face in the photo? Top-k at or above the threshold
+   * Which of the gallery's people is the face in the photo? Top-k at or above the threshold for the gallery's size
    *
    * POST /search
    */
@@ -848,7 +921,7 @@ export class FaceClient extends FaceClientBase implements FaceApi {
   }
 
   /**
-   * Which of the gallery's people is the face in the photo? Top-k at or above the threshold
+   * Which of the gallery's people is the face in the photo? Top-k at or above the threshold for the gallery's size
    *
    * POST /search
    */

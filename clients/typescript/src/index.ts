@@ -5,7 +5,9 @@ export {
   embeddingFromBytes,
   embeddingToBase64,
   embeddingToBytes,
+  EmbeddingArray,
   type EmbeddingInput,
+  type JsonOf,
   type ImageInput,
   type RouteSpec,
 } from "./encoding.js";
@@ -18,8 +20,11 @@ export {
   withMetadata,
   type ClientErrorCode,
   type ErrorDetails,
+  type FaceErrorCode,
+  type UnknownErrorCode,
   type ResponseMetadata,
   type WithMetadata,
 } from "./errors.js";
-export { backoffMs, isRetryable, RETRYABLE_CODES, RETRYABLE_STATUSES, retryAfterMs, type RetryOptions } from "./retry.js";
+export { backoffMs, isRetryable, RETRYABLE_CODES, RETRYABLE_STATUSES, retryAfterMs, type RetryOptions, type RetryQuotaState } from "./retry.js";
 export type { CallOptions, FaceClientConfig } from "./transport.js";
+export type { AwsCredentials, AwsCredentialsInput, FaceAuth, IamAuth } from "./sigv4.js";

@@ -54,6 +54,18 @@ export function retryAfterMs(header: string | null, now: number = Date.now()): n
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/**
+ * The retry quota's state: `client.retryQuota()` and `$metadata.retryQuota`. A retry takes 5 tokens (10 after a
+ * network error); a call that succeeds gives back what its retries took, or 1 token when it needed none. While `available` is below a retry's cost, calls get one attempt each; the bucket refills
+ * only through successes (after an outage that drained it, 5 successful calls allow one retry again).
+ */
+export interface RetryQuotaState {
+  /** Tokens left now. */
+  readonly available: number;
+  /** The bucket's size (`retry.quota`, default 500). */
+  readonly capacity: number;
+}
+
 /** The AWS standard mode's retry quota: a token bucket shared by every call of one client. */
 export class RetryQuota {
   #tokens: number;
@@ -66,6 +78,10 @@ export class RetryQuota {
 
   get available(): number {
     return this.#tokens;
+  }
+
+  get state(): RetryQuotaState {
+    return { available: this.#tokens, capacity: this.#capacity };
   }
 
   /** Takes the cost of one retry; false (and nothing taken) when the bucket has too few tokens. */

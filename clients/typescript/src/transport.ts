@@ -14,14 +14,22 @@ import {
   type ErrorDetails,
   type ResponseMetadata,
 } from "./errors.js";
-import { backoffMs, RETRYABLE_CODES, retryAfterMs, RetryQuota, type RetryOptions } from "./retry.js";
+import { sigv4Signer, type FaceAuth, type RequestSigner } from "./sigv4.js";
+import { backoffMs, RETRYABLE_CODES, retryAfterMs, RetryQuota, type RetryOptions, type RetryQuotaState } from "./retry.js";
 
 /** Client configuration. Every optional field also takes `undefined` (e.g. `config.get("FACE_SERVICE_API_KEY")`). */
 export interface FaceClientConfig {
   /** Where the service answers, e.g. `http://face-service:8000` or an API Gateway stage URL. */
   baseUrl: string;
-  /** Sent as `x-api-key` when set (the service's API_KEY); an empty string is the same as none. */
+  /** Sent as `x-api-key` when set (the service's API_KEY, or API Gateway's key); an empty string is the same as none. */
   apiKey?: string | undefined;
+  /**
+   * How requests authenticate (default "api-key": `x-api-key` when apiKey is set). `{ mode: "iam", region }` signs
+   * every request with SigV4 (API Gateway's AWS_IAM), with the AWS SDK's default credential chain unless
+   * `credentials` are given; it needs the optional peers @smithy/signature-v4, @aws-crypto/sha256-js and
+   * @aws-sdk/credential-provider-node. "none" sends no key.
+   */
+  auth?: FaceAuth | undefined;
   /** Time budget of one call in ms, every attempt and every wait between attempts included (default 30,000; 0 = none). */
   timeoutMs?: number | undefined;
   /** Requests one call may send, the first included (default 3; 1 = no retries). */
@@ -66,13 +74,17 @@ export class FaceClientBase {
   readonly #headers: Record<string, string>;
   readonly #fetch: typeof fetch;
   readonly #errors: Readonly<Record<string, ErrorClass>>;
+  readonly #signer: RequestSigner | undefined;
 
   constructor(config: FaceClientConfig, errors: Readonly<Record<string, ErrorClass>>) {
     if (!config || typeof config.baseUrl !== "string" || !/^https?:\/\//.test(config.baseUrl)) {
       throw new TypeError("FaceClient: baseUrl must be an http(s) URL");
     }
     this.baseUrl = config.baseUrl.replace(/\/+$/, "");
-    this.#apiKey = config.apiKey || undefined;
+    const auth = config.auth ?? "api-key";
+    if (auth !== "api-key" && auth !== "none" && auth?.mode !== "iam") throw new TypeError('FaceClient: auth is "api-key", "none" or { mode: "iam", ... }');
+    this.#apiKey = auth === "none" ? undefined : config.apiKey || undefined;
+    this.#signer = typeof auth === "object" ? sigv4Signer(auth) : undefined;
     this.#timeoutMs = config.timeoutMs ?? 30_000;
     this.#maxAttempts = Math.max(1, Math.floor(config.maxAttempts ?? 3));
     this.#retry = { ...config.retry };
@@ -80,6 +92,14 @@ export class FaceClientBase {
     this.#headers = { ...config.headers };
     this.#fetch = config.fetch ?? globalThis.fetch;
     this.#errors = errors;
+  }
+
+  /**
+   * The client-wide retry quota now: `{ available, capacity }`. Below 5 tokens (10 for a network failure) no call
+   * is retried; successes refill it (see RetryQuotaState).
+   */
+  retryQuota(): RetryQuotaState {
+    return this.#quota.state;
   }
 
   protected async call(route: RouteSpec, request: object | undefined, options: object = {}): Promise<unknown> {
@@ -95,22 +115,33 @@ export class FaceClientBase {
     }
     const headers: Record<string, string> = { accept: "application/json", ...this.#headers, ...opts.headers, "x-request-id": requestId };
     if (this.#apiKey) headers["x-api-key"] = this.#apiKey;
-    let body: FormData | string | undefined;
+    let body: FormData | Uint8Array | string | undefined;
     if (request !== undefined) {
       const encoded = await encodeBody(route, request as Record<string, unknown>);
       body = encoded.body;
       if (encoded.type) headers["content-type"] = encoded.type;
+      if (this.#signer && body instanceof FormData) {
+        // SigV4 hashes the body: the multipart bytes (and their boundary) fixed once, for every attempt.
+        const multipart = new Request(url, { method: route.method, body });
+        body = new Uint8Array(await multipart.arrayBuffer());
+        headers["content-type"] = multipart.headers.get("content-type") ?? "multipart/form-data";
+      }
     }
-    const init: RequestInit = { method: route.method, headers, ...(body === undefined ? {} : { body }) };
+    const unsigned: RequestInit = { method: route.method, headers, ...(body === undefined ? {} : { body }) };
+    const signer = this.#signer;
+    const signed = signer
+      ? async (): Promise<RequestInit> => ({ ...unsigned, headers: await signer({ method: route.method, url, headers, body: body as Uint8Array | string | undefined }) })
+      : undefined;
 
     let attempts = 0;
     let retryDelay = 0;
     let retryTokens = 0;
     const retriesOf: Record<string, number> = {};
     const meta = (status: number | undefined, id: string | undefined): ResponseMetadata =>
-      ({ requestId: id ?? requestId, status, attempts, totalRetryDelayMs: retryDelay, durationMs: Math.round(now() - started) });
+      ({ requestId: id ?? requestId, status, attempts, totalRetryDelayMs: retryDelay, durationMs: Math.round(now() - started), retryQuota: this.#quota.state });
     for (;;) {
       attempts += 1;
+      const init = signed ? await signed() : unsigned; // signed anew for each attempt (x-amz-date)
       const outcome = await this.#attempt(url, init, opts.signal, started + budget - now(), requestId);
       let error: FaceServiceError;
       let delay: number | undefined;

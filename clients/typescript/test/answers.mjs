@@ -23,6 +23,11 @@ export async function recordingFetch(input, init = {}) {
   return response;
 }
 
+/** The last answer recorded for a path: { method, path, query, status, text, withKey }. */
+export function lastAnswer(path) {
+  return recorded.findLast((a) => a.path === path);
+}
+
 /** Every recorded answer against the document: { checked, problems: ["GET /health 200 (no key): why", ...] }. */
 export function validateAnswers({ patched }) {
   const service = JSON.parse(readFileSync(SPEC_PATH, "utf8"));

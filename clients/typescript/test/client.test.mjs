@@ -25,7 +25,7 @@ import {
 } from "face-recognition-service-client";
 
 import { patchedSpec, render, SPEC_PATH, GENERATED_PATH } from "../scripts/generate.mjs";
-import { recordingFetch, validateAnswers } from "./answers.mjs";
+import { lastAnswer, recordingFetch, validateAnswers } from "./answers.mjs";
 import { derivedPhoto, lfwPairs, nofacePhoto, startService, wheelPhoto } from "./service.mjs";
 
 const API_KEY = randomBytes(16).toString("hex");
@@ -93,7 +93,9 @@ describe("routes", () => {
     assert.equal(health.status, "healthy");
     assert.ok("model" in health, "the full answer");
     assert.equal(health.model_loaded, true);
-    assert.deepEqual({ ...health.$metadata, durationMs: 0 }, { requestId: "client-health-1", status: 200, attempts: 1, totalRetryDelayMs: 0, durationMs: 0 });
+    const { retryQuota, ...metadata } = health.$metadata;
+    assert.deepEqual({ ...metadata, durationMs: 0 }, { requestId: "client-health-1", status: 200, attempts: 1, totalRetryDelayMs: 0, durationMs: 0 });
+    assert.equal(retryQuota.capacity, 500);
     assert.ok(!Object.keys(health).includes("$metadata") && !JSON.stringify(health).includes("$metadata"));
     if (!process.env.FACE_SERVICE_URL) assert.equal(health.model, "buffalo_sc"); // the pack startService() asks for
     assert.equal(typeof health.similarity_threshold, "number");
@@ -180,6 +182,32 @@ describe("stored embeddings: verify and search", () => {
     }
     await assert.rejects(client.verify({ image: ONE_FACE, embedding: new Float32Array(10) }), InvalidEmbeddingError);
     await assert.rejects(client.verify({ image: ONE_FACE, embedding: Buffer.alloc(2047) }), InvalidEmbeddingError);
+  });
+
+  test("answers survive JSON: the service's JSON back (embedding a number array), and the parsed answer goes to verify and search", async () => {
+    const [a, b] = [readFileSync(PAIRS.same.image1), readFileSync(PAIRS.same.image2)];
+    const answer = await client.extractEmbedding({ image: a });
+    assert.ok(answer.embedding instanceof Float32Array, "code still gets a Float32Array");
+    const wire = JSON.parse(lastAnswer("/extract-embedding").text); // the service's own JSON of this call
+    for (const text of [JSON.stringify(answer), JSON.stringify({ ...answer })]) {
+      const parsed = JSON.parse(text);
+      assert.deepEqual(Object.keys(parsed).sort(), Object.keys(wire).sort(), "the service's fields, no $metadata");
+      assert.ok(Array.isArray(parsed.embedding) && parsed.embedding.length === 512 && parsed.embedding.every(Number.isFinite));
+      assert.deepEqual(parsed.embedding, Array.from(answer.embedding));
+    }
+    assert.deepEqual(JSON.parse(JSON.stringify(answer.embedding)), Array.from(answer.embedding));
+    const all = await client.extractEmbedding({ image: FIVE_FACES }, { all: true, face: "largest" });
+    const allParsed = JSON.parse(JSON.stringify(all));
+    assert.equal(allParsed.faces.length, 5);
+    for (const [i, face] of allParsed.faces.entries()) {
+      assert.ok(Array.isArray(face.embedding) && face.embedding.length === 512);
+      assert.equal(JSON.stringify(all.faces[i].embedding), JSON.stringify(face.embedding));
+    }
+    // What a cache, a queue or a controller's response hands back: the parsed JSON, straight to verify and search.
+    const stored = JSON.parse(JSON.stringify(answer));
+    assert.equal((await client.verify({ image: b, embedding: stored.embedding })).same_person, true);
+    const found = await client.search({ image: b, gallery: [{ id: "stored", embedding: stored.embedding }] });
+    assert.equal(found.matches[0]?.id, "stored");
   });
 
   test("search: the same person ranks first, with multipart and with JSON", async (t) => {

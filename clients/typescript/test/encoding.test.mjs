@@ -16,6 +16,9 @@ test("embeddingToBase64 reads a subarray's own bytes, not its whole buffer", () 
 
 test("embeddingFromBase64 inverts embeddingToBase64 and refuses a partial float", () => {
   const values = Float32Array.from({ length: 512 }, (_, i) => Math.sin(i));
-  assert.deepEqual(embeddingFromBase64(embeddingToBase64(values)), values);
+  const back = embeddingFromBase64(embeddingToBase64(values));
+  assert.ok(back instanceof Float32Array);
+  assert.deepEqual(Array.from(back), Array.from(values));
+  assert.equal(JSON.stringify(back), JSON.stringify(Array.from(values)), "its JSON is its numbers, as an answer's embedding");
   assert.throws(() => embeddingFromBase64(Buffer.from([1, 2, 3]).toString("base64")), RangeError);
 });

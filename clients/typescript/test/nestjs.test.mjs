@@ -5,7 +5,7 @@ import "reflect-metadata";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { HttpException, Module } from "@nestjs/common";
+import { HttpException, Logger, Module } from "@nestjs/common";
 import { NestFactory } from "@nestjs/core";
 import {
   ERROR_CLASSES,
@@ -16,7 +16,7 @@ import {
   FaceTimeoutError,
   UnexpectedResponseError,
 } from "face-recognition-service-client";
-import { FACE_CLIENT, FaceModule, FaceServiceExceptionFilter, httpStatusOf, toHttpException } from "face-recognition-service-client/nestjs";
+import { FACE_CLIENT, FaceModule, FaceServiceExceptionFilter, failureLogLine, httpStatusOf, toHttpException } from "face-recognition-service-client/nestjs";
 
 async function context(faceModule) {
   class AppModule {}
@@ -58,7 +58,7 @@ describe("toHttpException", () => {
     assert.equal(e.getStatus(), 422);
     assert.deepEqual(e.getResponse(), { statusCode: 422, message: "The face is too blurry.", code: "FACE_QUALITY", requestId: "r1", reasons: ["too_blurry"] });
     assert.ok(e.cause instanceof FaceQualityError);
-    for (const [code, status] of [["NO_FACE", 422], ["MULTIPLE_FACES", 422], ["INVALID_IMAGE", 400], ["INVALID_EMBEDDING", 400], ["IMAGE_TOO_LARGE", 413], ["UNSUPPORTED_MEDIA_TYPE", 415]]) {
+    for (const [code, status] of [["NO_FACE", 422], ["MULTIPLE_FACES", 422], ["BEYOND_CALIBRATION", 422], ["INVALID_IMAGE", 400], ["INVALID_EMBEDDING", 400], ["IMAGE_TOO_LARGE", 413], ["UNSUPPORTED_MEDIA_TYPE", 415]]) {
       assert.equal(toHttpException(new ERROR_CLASSES[code]("m")).getStatus(), status, code);
     }
   });
@@ -89,5 +89,70 @@ describe("toHttpException", () => {
     assert.equal(typeof FaceServiceExceptionFilter.prototype.catch, "function");
     const filters = Reflect.getMetadata("__filterCatchExceptions__", FaceServiceExceptionFilter);
     assert.equal(filters?.[0]?.name, "FaceServiceError");
+  });
+});
+
+/** An Express-like response and an ArgumentsHost for it (what Nest hands a filter on an HTTP request). */
+function httpHost() {
+  const response = { statusCode: 200, body: undefined, headersSent: false };
+  response.status = (code) => ((response.statusCode = code), response);
+  response.json = (body) => ((response.body = body), (response.headersSent = true), response);
+  const host = { getType: () => "http", getArgByIndex: (i) => [{}, response][i], switchToHttp: () => ({ getResponse: () => response, getRequest: () => ({}) }) };
+  return { host, response };
+}
+
+/** Nest's Logger output while fn runs: [level, message, context] per line. */
+async function logged(fn) {
+  const lines = [];
+  const record = (level) => (message, ...rest) => lines.push([level, message, rest.at(-1)]); // (message, [stack], context)
+  Logger.overrideLogger({ log: record("log"), error: record("error"), warn: record("warn"), debug: record("debug"), verbose: record("verbose"), fatal: record("fatal") });
+  try {
+    await fn();
+  } finally {
+    Logger.overrideLogger(false);
+    Logger.overrideLogger(undefined);
+  }
+  return lines;
+}
+
+describe("FaceServiceExceptionFilter", () => {
+  const unauthorized = () => {
+    const e = new ERROR_CLASSES.UNAUTHORIZED("API key missing or invalid", { requestId: "req-1", body: { error: "API key missing or invalid", code: "UNAUTHORIZED" } });
+    Object.defineProperty(e, "$metadata", { value: { requestId: "req-1", status: 401, attempts: 1, totalRetryDelayMs: 0, durationMs: 3, retryQuota: { available: 500, capacity: 500 } } });
+    return e;
+  };
+
+  test("made with `new` and no adapter (app.useGlobalFilters(new FaceServiceExceptionFilter())): answers through the response", async () => {
+    const { host, response } = httpHost();
+    const lines = await logged(() => new FaceServiceExceptionFilter().catch(new ERROR_CLASSES.NO_FACE("No face found in the image.", { requestId: "r2" }), host));
+    assert.equal(response.statusCode, 422);
+    assert.deepEqual(response.body, { statusCode: 422, message: "No face found in the image.", code: "NO_FACE", requestId: "r2" });
+    assert.deepEqual(lines, [], "a 4xx is the caller's problem: not logged");
+  });
+
+  test("a 5xx (a wrong API key, the service unreachable) is logged once: code, status, request id, attempts; nothing else", async () => {
+    const { host, response } = httpHost();
+    const lines = await logged(() => new FaceServiceExceptionFilter().catch(unauthorized(), host));
+    assert.equal(response.statusCode, 502);
+    assert.equal(response.body.message, "The face service failed (UNAUTHORIZED).");
+    assert.equal(lines.length, 1, JSON.stringify(lines));
+    const [level, message, context] = lines[0];
+    assert.equal(level, "error");
+    assert.equal(context, "FaceServiceExceptionFilter");
+    assert.equal(message, "UNAUTHORIZED (status 401, request req-1, 1 attempt(s), retry quota 500/500) answered 502: API key missing or invalid");
+    const network = new FaceNetworkError("POST /extract-embedding: no answer (ECONNREFUSED).", { requestId: "req-3" });
+    assert.equal(failureLogLine(network, 502), "NETWORK_ERROR (status none, request req-3, 1 attempt(s)) answered 502: POST /extract-embedding: no answer (ECONNREFUSED).");
+    const timeout = await logged(() => new FaceServiceExceptionFilter().catch(new FaceTimeoutError("slow", { requestId: "req-4" }), httpHost().host));
+    assert.equal(timeout.length, 1);
+    assert.match(timeout[0][1], /^TIMEOUT \(status none, request req-4, .*answered 504/);
+    assert.deepEqual(await logged(() => new FaceServiceExceptionFilter().catch(new FaceAbortError("gone"), httpHost().host)), [], "499: the caller left");
+  });
+
+  test("with the adapter (constructor argument): answers through it, logs the same", async () => {
+    const replies = [];
+    const adapter = { isHeadersSent: () => false, reply: (res, body, status) => replies.push([body, status]), end: () => {} };
+    const lines = await logged(() => new FaceServiceExceptionFilter(adapter).catch(unauthorized(), httpHost().host));
+    assert.deepEqual(replies, [[{ statusCode: 502, message: "The face service failed (UNAUTHORIZED).", code: "UNAUTHORIZED", requestId: "req-1" }, 502]]);
+    assert.equal(lines.length, 1);
   });
 });

@@ -40,11 +40,22 @@ test("package.json: semver, licence, exports (import/require, types first), file
     }
   }
   for (const peer of Object.keys(pkg.peerDependencies)) {
-    assert.match(peer, /^@nestjs\//);
+    assert.ok(/^@nestjs\//.test(peer) || AWS_PEERS.includes(peer), `${peer}: a peer neither Nest's nor AWS's signer`);
     assert.equal(pkg.peerDependenciesMeta[peer].optional, true, `${peer} must be an optional peer`);
   }
   const changelog = readFileSync(join(PACKAGE_DIR, "CHANGELOG.md"), "utf8");
   assert.ok(changelog.includes(`## ${pkg.version}`), `CHANGELOG.md has no entry for ${pkg.version}`);
+});
+
+const AWS_PEERS = ["@smithy/signature-v4", "@aws-crypto/sha256-js", "@aws-sdk/credential-provider-node"];
+
+test("the IAM signer loads AWS's packages only when called (dynamic imports of the optional peers)", () => {
+  for (const flavour of ["cjs", "esm"]) {
+    const text = readFileSync(join(PACKAGE_DIR, "dist", flavour, "sigv4.js"), "utf8");
+    assert.deepEqual([...text.matchAll(/(?:^|\n)(?:import .* from |const .* = require\()"([^"]+)"/g)].map((m) => m[1]), [], `dist/${flavour}/sigv4.js: a static import`);
+    const lazy = [...text.matchAll(/(?:import|require)\("([^"]+)"\)/g)].map((m) => m[1]);
+    assert.deepEqual([...new Set(lazy)].sort(), [...AWS_PEERS].sort(), `dist/${flavour}/sigv4.js loads ${lazy}`);
+  }
 });
 
 test("the core entry point imports nothing outside Node's built-ins (zero runtime dependencies)", () => {

@@ -7,6 +7,7 @@ import { after, describe, test } from "node:test";
 import {
   backoffMs,
   DeadlineExceededError,
+  ERROR_CODES,
   FaceAbortError,
   FaceClient,
   FaceNetworkError,
@@ -152,6 +153,23 @@ describe("retries (maxAttempts 3, full-jitter backoff)", () => {
     assert.equal(s.seen.length, 4);
   });
 
+  test("the retry quota is visible (retryQuota(), $metadata.retryQuota) and refills through successes", async () => {
+    const down = error(503, "MODEL_NOT_READY");
+    const s = await scripted([down, down, down, down, [200, HEALTHY], [200, HEALTHY], [200, HEALTHY], down, [200, HEALTHY]]);
+    const client = new FaceClient({ baseUrl: s.url, retry: { ...FAST, quota: 12 }, maxAttempts: 5 });
+    assert.deepEqual(client.retryQuota(), { available: 12, capacity: 12 });
+    const first = await caught(client.health()); // two retries of 5 tokens each, then too few for a third
+    assert.equal(first.$metadata.attempts, 3);
+    assert.deepEqual(first.$metadata.retryQuota, { available: 2, capacity: 12 });
+    const drained = await caught(client.health());
+    assert.equal(drained.$metadata.attempts, 1, "drained: one attempt");
+    for (let i = 0; i < 3; i++) await client.health(); // each success without a retry gives back 1 token
+    assert.deepEqual(client.retryQuota(), { available: 5, capacity: 12 });
+    const recovered = await client.health(); // 503, then enough for one retry: 200
+    assert.equal(recovered.$metadata.attempts, 2);
+    assert.deepEqual(recovered.$metadata.retryQuota, { available: 5, capacity: 12 }, "a success gives back what its retries took");
+  });
+
   test("backoff: full jitter under min(cap, base * 2^(attempt-1)); Retry-After as seconds or a date", () => {
     assert.equal(backoffMs(1, {}, () => 0.999), 99);
     assert.equal(backoffMs(3, {}, () => 0.5), 200);
@@ -233,5 +251,7 @@ describe("time-out, abort, answers that are not the service's", () => {
     assert.equal(e.code, "SOMETHING_NEW");
     assert.equal(e.status, 409);
     assert.equal(e.retryable, false);
+    const known = new Set([...Object.keys(ERROR_CODES), "TIMEOUT", "ABORTED", "NETWORK_ERROR", "UNEXPECTED_RESPONSE"]);
+    assert.ok(!known.has(e.code), "a switch over the known codes sends it to its default");
   });
 });

@@ -12,7 +12,9 @@ import {
   type ExtractEmbeddingResponse,
   type FaceApi,
   type HealthAnswer,
+  type JsonOf,
   type ResponseMetadata,
+  type UnknownErrorCode,
 } from "face-recognition-service-client";
 import { FACE_CLIENT, FaceModule, toHttpException } from "face-recognition-service-client/nestjs";
 
@@ -102,3 +104,95 @@ export const modules = [
 ];
 export const token: symbol = FACE_CLIENT;
 export const mapped = toHttpException(new MultipleFacesError("m")).getStatus();
+
+// A switch over every code the client knows, with a default: compiles under strict; the `default` is where a
+// newer service's code goes, and `const future: UnknownErrorCode = error.code` there compiles only while every
+// FaceErrorCode has a case (a code added to the service and regenerated makes this function fail to compile).
+export function statusFor(error: FaceServiceError): number {
+  switch (error.code) {
+    case "NO_FACE":
+    case "MULTIPLE_FACES":
+    case "FACE_QUALITY":
+    case "BEYOND_CALIBRATION":
+      return 422;
+    case "INVALID_IMAGE":
+    case "IMAGE_TOO_SMALL":
+    case "INVALID_EMBEDDING":
+    case "INVALID_GALLERY":
+    case "INVALID_REQUEST":
+    case "MISSING_FIELD":
+    case "DUPLICATE_FIELD":
+    case "S3_BUCKET_NOT_ALLOWED":
+      return 400;
+    case "UNAUTHORIZED":
+    case "S3_ACCESS_DENIED":
+      return 403;
+    case "NOT_FOUND":
+    case "S3_OBJECT_NOT_FOUND":
+      return 404;
+    case "METHOD_NOT_ALLOWED":
+      return 405;
+    case "REQUEST_TIMEOUT":
+      return 408;
+    case "IMAGE_TOO_LARGE":
+    case "PAYLOAD_TOO_LARGE":
+    case "GALLERY_TOO_LARGE":
+    case "S3_OBJECT_TOO_LARGE":
+      return 413;
+    case "UNSUPPORTED_MEDIA_TYPE":
+      return 415;
+    case "CLIENT_CLOSED_REQUEST":
+    case "ABORTED":
+      return 499;
+    case "INTERNAL_ERROR":
+    case "S3_UNAVAILABLE":
+    case "NETWORK_ERROR":
+    case "UNEXPECTED_RESPONSE":
+      return 502;
+    case "MODEL_NOT_READY":
+    case "DEADLINE_EXCEEDED":
+      return 503;
+    case "TIMEOUT":
+      return 504;
+    default: {
+      const future: UnknownErrorCode = error.code;
+      return future.length > 0 ? 500 : 500;
+    }
+  }
+}
+
+export function notExhaustive(error: FaceServiceError): string {
+  switch (error.code) {
+    case "NO_FACE":
+      return "no face";
+    default: {
+      // @ts-expect-error: MULTIPLE_FACES (and the rest) have no case, so they reach this default too
+      const future: UnknownErrorCode = error.code;
+      return future;
+    }
+  }
+}
+
+// Answers as JSON (a controller's response, a cache): JsonOf gives its type; the embedding goes back to verify.
+export async function roundTrip(photo: Buffer): Promise<boolean> {
+  const answer = await client.extractEmbedding({ image: photo });
+  const json: JsonOf<typeof answer> = JSON.parse(JSON.stringify(answer)) as JsonOf<ExtractEmbeddingResponse>;
+  const numbers: number[] = json.embedding;
+  const first: number[] | undefined = json.faces?.[0]?.embedding;
+  void first;
+  // @ts-expect-error: the JSON form has no $metadata
+  void json.$metadata;
+  const quota: { available: number; capacity: number } = client.retryQuota();
+  void quota;
+  return (await client.verify({ image: photo, embedding: numbers })).same_person;
+}
+
+// Auth modes: the API key (default), none, IAM (SigV4) with the default chain or given credentials.
+export const modes = [
+  new FaceClient({ baseUrl: "http://localhost:8000", apiKey: "k", auth: "api-key" }),
+  new FaceClient({ baseUrl: "http://localhost:8000", auth: "none" }),
+  new FaceClient({ baseUrl: "https://abc.execute-api.eu-west-1.amazonaws.com/prod", auth: { mode: "iam", region: "eu-west-1" } }),
+  new FaceClient({ baseUrl: "https://abc.execute-api.eu-west-1.amazonaws.com/prod", auth: { mode: "iam", credentials: async () => ({ accessKeyId: "a", secretAccessKey: "s", sessionToken: undefined }) } }),
+  // @ts-expect-error: not a mode
+  new FaceClient({ baseUrl: "http://localhost:8000", auth: "sigv4" }),
+];

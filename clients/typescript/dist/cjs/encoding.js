@@ -2,12 +2,27 @@
 // Request encoding and answer decoding: images as multipart or JSON, embeddings as base64 little-endian float32,
 // answers' `embedding` arrays as Float32Array. Node 20 built-ins only (FormData, Blob, Buffer).
 Object.defineProperty(exports, "__esModule", { value: true });
+exports.EmbeddingArray = void 0;
 exports.embeddingToBase64 = embeddingToBase64;
 exports.embeddingToBytes = embeddingToBytes;
 exports.embeddingFromBytes = embeddingFromBytes;
 exports.embeddingFromBase64 = embeddingFromBase64;
 exports.decodeAnswer = decodeAnswer;
 exports.encodeBody = encodeBody;
+/**
+ * The Float32Array of every answer's `embedding`, whose JSON is the service's: its numbers as an array. A plain
+ * Float32Array serialises as an object ({"0": 0.02, "1": ...}), which breaks what an application does with an
+ * answer: a Nest controller returning it, a cache or a queue storing it, a later `verify` reading it back. With
+ * `toJSON`, `JSON.stringify(answer)`, `JSON.stringify({ ...answer })` and `JSON.stringify(answer.embedding)` give
+ * number arrays, and the parsed result goes back to `verify`/`search` as it is (an embedding as `number[]`).
+ */
+class EmbeddingArray extends Float32Array {
+    /** The numbers, as the service sent them (JSON.stringify calls this). */
+    toJSON() {
+        return Array.from(this);
+    }
+}
+exports.EmbeddingArray = EmbeddingArray;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** A Float32Array as the service reads an embedding in base64: little-endian float32 (`Buffer.from(f32.buffer)`). */
 function embeddingToBase64(embedding) {
@@ -21,13 +36,13 @@ function embeddingToBytes(embedding) {
     embedding.forEach((v, i) => copy.writeFloatLE(v, i * 4));
     return copy;
 }
-/** Stored bytes (a Buffer, Uint8Array or ArrayBuffer of little-endian float32) as a Float32Array. */
+/** Stored bytes (a Buffer, Uint8Array or ArrayBuffer of little-endian float32) as a Float32Array (an EmbeddingArray). */
 function embeddingFromBytes(bytes) {
     const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
     if (view.byteLength % 4 !== 0)
         throw new RangeError(`${view.byteLength} bytes is not a whole number of float32 values`);
     const data = new DataView(view.buffer, view.byteOffset, view.byteLength);
-    const out = new Float32Array(view.byteLength / 4);
+    const out = new EmbeddingArray(view.byteLength / 4);
     for (let i = 0; i < out.length; i++)
         out[i] = data.getFloat32(i * 4, true);
     return out;
@@ -66,11 +81,11 @@ function jsonValue(value) {
     }
     return value;
 }
-/** Answers: every array of numbers under a key named `embedding` becomes a Float32Array. */
+/** Answers: every array of numbers under a key named `embedding` becomes an EmbeddingArray (a Float32Array). */
 function decodeAnswer(value, key = "") {
     if (Array.isArray(value)) {
         if (key === "embedding" && value.every((v) => typeof v === "number"))
-            return Float32Array.from(value);
+            return new EmbeddingArray(value);
         return value.map((v) => decodeAnswer(v));
     }
     if (value && typeof value === "object") {

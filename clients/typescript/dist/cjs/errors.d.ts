@@ -1,3 +1,5 @@
+import type { ErrorCode } from "./generated.js";
+import { type RetryQuotaState } from "./retry.js";
 /** What the client knows of a call once it has ended: on every answer (`answer.$metadata`) and every error. */
 export interface ResponseMetadata {
     /** The x-request-id of the call: the service's echo, else the one the client sent (the service logs it). */
@@ -10,6 +12,8 @@ export interface ResponseMetadata {
     readonly totalRetryDelayMs: number;
     /** From the call to its answer or error, ms (encoding, every attempt and wait). */
     readonly durationMs: number;
+    /** The client's retry quota when the call ended (see RetryQuotaState); absent in metadata not made by a client. */
+    readonly retryQuota?: RetryQuotaState | undefined;
 }
 /** An answer of the service with the call's metadata, a non-enumerable property: JSON.stringify(answer) omits it. */
 export type WithMetadata<T> = T & {
@@ -30,6 +34,17 @@ export interface ErrorDetails {
 }
 /** Codes of the failures that are not the service's answers. */
 export type ClientErrorCode = "TIMEOUT" | "ABORTED" | "NETWORK_ERROR" | "UNEXPECTED_RESPONSE";
+/** Every code this version of the client knows: the service's documented codes and the client's own. */
+export type FaceErrorCode = ErrorCode | ClientErrorCode;
+declare const unknownCode: unique symbol;
+/**
+ * A code this version of the client does not know (a newer service's): at run time a plain string. Only a
+ * `switch (error.code)` that has a case for every FaceErrorCode leaves this type in its `default`, so
+ * `const future: UnknownErrorCode = error.code` there compiles exactly when the switch is exhaustive.
+ */
+export type UnknownErrorCode = string & {
+    readonly [unknownCode]: true;
+};
 /** Attaches the metadata as a non-enumerable, read-only property (JSON and object spread leave it out). */
 export declare function withMetadata<T extends object>(value: T, metadata: ResponseMetadata): WithMetadata<T>;
 /**
@@ -42,8 +57,11 @@ export declare class FaceServiceError extends Error {
     static readonly code: string | undefined;
     /** `instanceof` that also recognises errors made by the package's other build (CommonJS vs ESM). */
     static [Symbol.hasInstance](value: unknown): boolean;
-    /** The service's error code, or TIMEOUT, ABORTED, NETWORK_ERROR, UNEXPECTED_RESPONSE. */
-    readonly code: string;
+    /**
+     * The service's error code (ErrorCode), or TIMEOUT, ABORTED, NETWORK_ERROR, UNEXPECTED_RESPONSE (ClientErrorCode);
+     * any other string from a newer service (UnknownErrorCode): a `switch` over it keeps a `default`.
+     */
+    readonly code: FaceErrorCode | UnknownErrorCode;
     /** The HTTP status of the answer; undefined when no answer arrived. */
     readonly status: number | undefined;
     /** The request field the error is about, where the service names one. */
@@ -89,4 +107,5 @@ export declare class UnexpectedResponseError extends FaceServiceError {
         status: number;
     });
 }
+export {};
 //# sourceMappingURL=errors.d.ts.map

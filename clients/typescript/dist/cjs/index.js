@@ -14,7 +14,7 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
     for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
 };
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.retryAfterMs = exports.RETRYABLE_STATUSES = exports.RETRYABLE_CODES = exports.isRetryable = exports.backoffMs = exports.withMetadata = exports.UnexpectedResponseError = exports.FaceTimeoutError = exports.FaceServiceError = exports.FaceNetworkError = exports.FaceAbortError = exports.embeddingToBytes = exports.embeddingToBase64 = exports.embeddingFromBytes = exports.embeddingFromBase64 = void 0;
+exports.retryAfterMs = exports.RETRYABLE_STATUSES = exports.RETRYABLE_CODES = exports.isRetryable = exports.backoffMs = exports.withMetadata = exports.UnexpectedResponseError = exports.FaceTimeoutError = exports.FaceServiceError = exports.FaceNetworkError = exports.FaceAbortError = exports.EmbeddingArray = exports.embeddingToBytes = exports.embeddingToBase64 = exports.embeddingFromBytes = exports.embeddingFromBase64 = void 0;
 // face-recognition-service-client: a typed client generated from the service's OpenAPI document (openapi.json).
 __exportStar(require("./generated.js"), exports);
 var encoding_js_1 = require("./encoding.js");
@@ -22,6 +22,7 @@ Object.defineProperty(exports, "embeddingFromBase64", { enumerable: true, get: f
 Object.defineProperty(exports, "embeddingFromBytes", { enumerable: true, get: function () { return encoding_js_1.embeddingFromBytes; } });
 Object.defineProperty(exports, "embeddingToBase64", { enumerable: true, get: function () { return encoding_js_1.embeddingToBase64; } });
 Object.defineProperty(exports, "embeddingToBytes", { enumerable: true, get: function () { return encoding_js_1.embeddingToBytes; } });
+Object.defineProperty(exports, "EmbeddingArray", { enumerable: true, get: function () { return encoding_js_1.EmbeddingArray; } });
 var errors_js_1 = require("./errors.js");
 Object.defineProperty(exports, "FaceAbortError", { enumerable: true, get: function () { return errors_js_1.FaceAbortError; } });
 Object.defineProperty(exports, "FaceNetworkError", { enumerable: true, get: function () { return errors_js_1.FaceNetworkError; } });

@@ -24,11 +24,23 @@ export interface RetryOptions {
 export declare function backoffMs(attempt: number, options?: RetryOptions, random?: () => number): number;
 /** A Retry-After header as milliseconds (delay-seconds or an HTTP date); undefined when absent or unreadable. */
 export declare function retryAfterMs(header: string | null, now?: number): number | undefined;
+/**
+ * The retry quota's state: `client.retryQuota()` and `$metadata.retryQuota`. A retry takes 5 tokens (10 after a
+ * network error); a call that succeeds gives back what its retries took, or 1 token when it needed none. While `available` is below a retry's cost, calls get one attempt each; the bucket refills
+ * only through successes (after an outage that drained it, 5 successful calls allow one retry again).
+ */
+export interface RetryQuotaState {
+    /** Tokens left now. */
+    readonly available: number;
+    /** The bucket's size (`retry.quota`, default 500). */
+    readonly capacity: number;
+}
 /** The AWS standard mode's retry quota: a token bucket shared by every call of one client. */
 export declare class RetryQuota {
     #private;
     constructor(capacity?: number);
     get available(): number;
+    get state(): RetryQuotaState;
     /** Takes the cost of one retry; false (and nothing taken) when the bucket has too few tokens. */
     acquire(networkError: boolean): number | undefined;
     /** After a success: gives back what its retries took, or 1 token when it needed none. */

@@ -59,6 +59,9 @@ class RetryQuota {
     get available() {
         return this.#tokens;
     }
+    get state() {
+        return { available: this.#tokens, capacity: this.#capacity };
+    }
     /** Takes the cost of one retry; false (and nothing taken) when the bucket has too few tokens. */
     acquire(networkError) {
         const cost = networkError ? 10 : 5;

@@ -1,12 +1,20 @@
 import { type RouteSpec } from "./encoding.js";
 import { FaceServiceError, type ErrorDetails } from "./errors.js";
-import { type RetryOptions } from "./retry.js";
+import { type FaceAuth } from "./sigv4.js";
+import { type RetryOptions, type RetryQuotaState } from "./retry.js";
 /** Client configuration. Every optional field also takes `undefined` (e.g. `config.get("FACE_SERVICE_API_KEY")`). */
 export interface FaceClientConfig {
     /** Where the service answers, e.g. `http://face-service:8000` or an API Gateway stage URL. */
     baseUrl: string;
-    /** Sent as `x-api-key` when set (the service's API_KEY); an empty string is the same as none. */
+    /** Sent as `x-api-key` when set (the service's API_KEY, or API Gateway's key); an empty string is the same as none. */
     apiKey?: string | undefined;
+    /**
+     * How requests authenticate (default "api-key": `x-api-key` when apiKey is set). `{ mode: "iam", region }` signs
+     * every request with SigV4 (API Gateway's AWS_IAM), with the AWS SDK's default credential chain unless
+     * `credentials` are given; it needs the optional peers @smithy/signature-v4, @aws-crypto/sha256-js and
+     * @aws-sdk/credential-provider-node. "none" sends no key.
+     */
+    auth?: FaceAuth | undefined;
     /** Time budget of one call in ms, every attempt and every wait between attempts included (default 30,000; 0 = none). */
     timeoutMs?: number | undefined;
     /** Requests one call may send, the first included (default 3; 1 = no retries). */
@@ -37,6 +45,11 @@ export declare class FaceClientBase {
     #private;
     readonly baseUrl: string;
     constructor(config: FaceClientConfig, errors: Readonly<Record<string, ErrorClass>>);
+    /**
+     * The client-wide retry quota now: `{ available, capacity }`. Below 5 tokens (10 for a network failure) no call
+     * is retried; successes refill it (see RetryQuotaState).
+     */
+    retryQuota(): RetryQuotaState;
     protected call(route: RouteSpec, request: object | undefined, options?: object): Promise<unknown>;
 }
 export {};

@@ -27,7 +27,10 @@ export class FaceServiceError extends Error {
             return false;
         return this.code === undefined || value.code === this.code;
     }
-    /** The service's error code, or TIMEOUT, ABORTED, NETWORK_ERROR, UNEXPECTED_RESPONSE. */
+    /**
+     * The service's error code (ErrorCode), or TIMEOUT, ABORTED, NETWORK_ERROR, UNEXPECTED_RESPONSE (ClientErrorCode);
+     * any other string from a newer service (UnknownErrorCode): a `switch` over it keeps a `default`.
+     */
     code;
     /** The HTTP status of the answer; undefined when no answer arrived. */
     status;

@@ -1,17 +1,39 @@
 import type { EmbeddingInput, ImageInput } from "./encoding.js";
 import { FaceServiceError, type ErrorDetails, type WithMetadata } from "./errors.js";
 import { FaceClientBase, type CallOptions, type FaceClientConfig } from "./transport.js";
+/** The served pack's measured score curve (function/models/calibrations/), or `measured: false` and why. */
+export interface CalibrationInfo {
+    /** [far, threshold] pairs, far descending: the lowest threshold whose FAR is at most far (fitted half); /search reads the threshold at far = fpir / entries here (docs/pgvector.md does the same in SQL) */
+    curve?: number[][];
+    /** per-pair FAR of the default threshold (SIMILARITY_THRESHOLD) over every impostor pair of the set */
+    default_threshold_far?: number | null;
+    default_threshold_tar?: number | null;
+    measured: boolean;
+    /** the lowest FAR the calibration supports (?far= below: 422 BEYOND_CALIBRATION; /search: the largest gallery is search_fpir / min_far) */
+    min_far?: number | null;
+    /** named in /search answers and with ?far= */
+    name?: string | null;
+    operating_points?: OperatingPointInfo[];
+    /** /search's default target FPIR (SEARCH_FPIR) */
+    search_fpir: number;
+    /** data set, command, date and machine of the measurement; or why there is none */
+    source: string;
+}
 export interface CompareResponse {
+    /** with ?far= only: the calibration the threshold comes from (GET /health describes it) */
+    calibration?: string | null;
     /** 50 x (1 + similarity), the original service's scale: 0.95 -> 97.5 */
     confidence: number;
     face1: FaceBox;
     face2: FaceBox;
+    /** with ?far= only: the per-pair false-accept rate the threshold holds, from the pack's calibration (on its grid: at most the FAR asked for) */
+    far?: number | null;
     /** similarity >= threshold */
     same_person: boolean;
     /** cosine similarity of the two embeddings, -1..1 */
     similarity: number;
     success?: true;
-    /** the decision threshold used (SIMILARITY_THRESHOLD) */
+    /** the decision threshold used (SIMILARITY_THRESHOLD, or the calibrated threshold for ?far=) */
     threshold: number;
 }
 export interface DetectResponse {
@@ -28,7 +50,7 @@ export interface DetectResponse {
 }
 export interface ErrorResponse {
     /** machine code, e.g. INVALID_IMAGE, NO_FACE, MULTIPLE_FACES */
-    code: "DUPLICATE_FIELD" | "IMAGE_TOO_SMALL" | "INVALID_EMBEDDING" | "INVALID_GALLERY" | "INVALID_IMAGE" | "INVALID_REQUEST" | "UNAUTHORIZED" | "S3_ACCESS_DENIED" | "S3_BUCKET_NOT_ALLOWED" | "NOT_FOUND" | "S3_OBJECT_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "GALLERY_TOO_LARGE" | "IMAGE_TOO_LARGE" | "PAYLOAD_TOO_LARGE" | "S3_OBJECT_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "FACE_QUALITY" | "MISSING_FIELD" | "MULTIPLE_FACES" | "NO_FACE" | "CLIENT_CLOSED_REQUEST" | "INTERNAL_ERROR" | "S3_UNAVAILABLE" | "DEADLINE_EXCEEDED" | "MODEL_NOT_READY";
+    code: "DUPLICATE_FIELD" | "IMAGE_TOO_SMALL" | "INVALID_EMBEDDING" | "INVALID_GALLERY" | "INVALID_IMAGE" | "INVALID_REQUEST" | "UNAUTHORIZED" | "S3_ACCESS_DENIED" | "S3_BUCKET_NOT_ALLOWED" | "NOT_FOUND" | "S3_OBJECT_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "GALLERY_TOO_LARGE" | "IMAGE_TOO_LARGE" | "PAYLOAD_TOO_LARGE" | "S3_OBJECT_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "BEYOND_CALIBRATION" | "FACE_QUALITY" | "MISSING_FIELD" | "MULTIPLE_FACES" | "NO_FACE" | "CLIENT_CLOSED_REQUEST" | "INTERNAL_ERROR" | "S3_UNAVAILABLE" | "DEADLINE_EXCEEDED" | "MODEL_NOT_READY";
     /** a sentence a person understands */
     error: string;
     /** the request field the error is about, where there is one */
@@ -104,6 +126,8 @@ export interface FaceQuality {
     usable: boolean;
 }
 export interface HealthResponse {
+    /** what the thresholds mean in false accepts, measured for the served pack and precision, or why not */
+    calibration?: CalibrationInfo | null;
     error?: string | null;
     model: string;
     model_loaded: boolean;
@@ -127,6 +151,14 @@ export interface ModelInfo {
     /** first 12 hex digits */
     sha256: string;
 }
+export interface OperatingPointInfo {
+    /** target per-pair false-accept rate (?far=) */
+    far: number;
+    /** true-accept rate at that threshold on the other half */
+    tar: number;
+    /** cosine threshold fitted for it on half of the identities */
+    threshold: number;
+}
 /**
  * Head pose in degrees, estimated from the five landmarks as read in the upright copy of the image (after the
  * face's `orientation` turn; docs/quality.md, docs/orientation.md).
@@ -148,33 +180,45 @@ export interface SearchMatch {
     similarity: number;
 }
 export interface SearchResponse {
+    /** the calibration the threshold comes from (GET /health describes it); null when the pack has none */
+    calibration: string | null;
     /** the face found in the photo */
     face: FaceBox;
+    /** the false-positive identification rate the threshold holds: a person not in the gallery is matched at most this often (SEARCH_FPIR or ?fpir=); null when unknown (no calibration) */
+    fpir: number | null;
     /** entries in the gallery sent */
     gallery_size: number;
     /** ids whose similarity >= threshold, best first, at most top_k; each id once */
     matches: SearchMatch[];
+    /** the per-pair false-accept rate at the threshold, from the calibration (fpir >= gallery_size x pair_far); null when unknown */
+    pair_far: number | null;
     success?: true;
-    /** the decision threshold used (SIMILARITY_THRESHOLD) */
+    /** the decision threshold used: the calibrated threshold for FPIR / gallery_size, never below the 1:1 threshold (threshold_rule) */
     threshold: number;
+    /** how the threshold was chosen: 'fpir' read off the pack's calibration at per-pair FAR = fpir / gallery_size; 'floor' the 1:1 threshold (SIMILARITY_THRESHOLD) was stricter; 'uncalibrated' the pack has no calibration: the 1:1 threshold, FPIR unknown */
+    threshold_rule: "fpir" | "floor" | "uncalibrated";
     /** the most matches asked for */
     top_k: number;
 }
 export interface VerifyResponse {
+    /** with ?far= only: the calibration the threshold comes from (GET /health describes it) */
+    calibration?: string | null;
     /** 50 x (1 + similarity), as /compare */
     confidence: number;
     /** the face found in the photo */
     face: FaceBox;
+    /** with ?far= only: the per-pair false-accept rate the threshold holds, from the pack's calibration (on its grid: at most the FAR asked for) */
+    far?: number | null;
     /** similarity >= threshold */
     same_person: boolean;
     /** cosine similarity of the photo's face and the stored embedding, -1..1 (the stored vector is L2-normalised first) */
     similarity: number;
     success?: true;
-    /** the decision threshold used (SIMILARITY_THRESHOLD) */
+    /** the decision threshold used (SIMILARITY_THRESHOLD, or the calibrated threshold for ?far=) */
     threshold: number;
 }
 /** Every error code the service documents (`code` of an error answer). */
-export type ErrorCode = "CLIENT_CLOSED_REQUEST" | "DEADLINE_EXCEEDED" | "DUPLICATE_FIELD" | "FACE_QUALITY" | "GALLERY_TOO_LARGE" | "IMAGE_TOO_LARGE" | "IMAGE_TOO_SMALL" | "INTERNAL_ERROR" | "INVALID_EMBEDDING" | "INVALID_GALLERY" | "INVALID_IMAGE" | "INVALID_REQUEST" | "METHOD_NOT_ALLOWED" | "MISSING_FIELD" | "MODEL_NOT_READY" | "MULTIPLE_FACES" | "NOT_FOUND" | "NO_FACE" | "PAYLOAD_TOO_LARGE" | "REQUEST_TIMEOUT" | "S3_ACCESS_DENIED" | "S3_BUCKET_NOT_ALLOWED" | "S3_OBJECT_NOT_FOUND" | "S3_OBJECT_TOO_LARGE" | "S3_UNAVAILABLE" | "UNAUTHORIZED" | "UNSUPPORTED_MEDIA_TYPE";
+export type ErrorCode = "BEYOND_CALIBRATION" | "CLIENT_CLOSED_REQUEST" | "DEADLINE_EXCEEDED" | "DUPLICATE_FIELD" | "FACE_QUALITY" | "GALLERY_TOO_LARGE" | "IMAGE_TOO_LARGE" | "IMAGE_TOO_SMALL" | "INTERNAL_ERROR" | "INVALID_EMBEDDING" | "INVALID_GALLERY" | "INVALID_IMAGE" | "INVALID_REQUEST" | "METHOD_NOT_ALLOWED" | "MISSING_FIELD" | "MODEL_NOT_READY" | "MULTIPLE_FACES" | "NOT_FOUND" | "NO_FACE" | "PAYLOAD_TOO_LARGE" | "REQUEST_TIMEOUT" | "S3_ACCESS_DENIED" | "S3_BUCKET_NOT_ALLOWED" | "S3_OBJECT_NOT_FOUND" | "S3_OBJECT_TOO_LARGE" | "S3_UNAVAILABLE" | "UNAUTHORIZED" | "UNSUPPORTED_MEDIA_TYPE";
 /** Each code's HTTP status and meaning, as the service documents them. */
 export declare const ERROR_CODES: {
     readonly [C in ErrorCode]: {
@@ -182,6 +226,14 @@ export declare const ERROR_CODES: {
         readonly description: string;
     };
 };
+/** 422 BEYOND_CALIBRATION: ?far= or a /search gallery needs a false-accept rate that the served pack's measured calibration cannot support (below its measured range, or no curve for this pack: see /health's calibration) */
+export declare class BeyondCalibrationError extends FaceServiceError {
+    static readonly code = "BEYOND_CALIBRATION";
+    static readonly status = 422;
+    readonly code: "BEYOND_CALIBRATION";
+    readonly status: number;
+    constructor(message: string, details?: ErrorDetails);
+}
 /** 499 CLIENT_CLOSED_REQUEST: the client disconnected before its body arrived (logged only; nobody receives it) */
 export declare class ClientClosedRequestError extends FaceServiceError {
     static readonly code = "CLIENT_CLOSED_REQUEST";
@@ -418,6 +470,10 @@ export interface CompareRequest {
 export interface CompareQuery {
     /** which face when an image holds several: 'single' (default) refuses with MULTIPLE_FACES; 'largest' takes the largest; 'center' the one nearest the centre */
     face?: "single" | "largest" | "center" | undefined;
+    /** decide at the threshold the pack's calibration gives for this per-pair false-accept rate (e.g. 1e-5; GET /health lists the calibrated range); absent: the default threshold. 422 BEYOND_CALIBRATION when the pack has no calibration or the FAR is below its range */
+    far?: number | null | undefined;
+    /** 'enrol': refuse a face that is not usable (422 FACE_QUALITY naming the image, with the reasons), as Rekognition's QualityFilter */
+    min_quality?: "none" | "enrol" | undefined;
 }
 /** Body of POST /detect: images as bytes (multipart), base64 or s3:// (JSON). */
 export interface DetectRequest {
@@ -437,7 +493,7 @@ export interface ExtractEmbeddingQuery {
     face?: "single" | "largest" | "center" | undefined;
     /** embeddings for every face, batched */
     all?: boolean | undefined;
-    /** 'enrol': refuse a face that is not usable (422 FACE_QUALITY with the reasons) */
+    /** 'enrol': refuse a face that is not usable (422 FACE_QUALITY naming the image, with the reasons), as Rekognition's QualityFilter */
     min_quality?: "none" | "enrol" | undefined;
 }
 export type ExtractEmbeddingResponse = ExtractResponse;
@@ -460,6 +516,10 @@ export interface SearchQuery {
     face?: "single" | "largest" | "center" | undefined;
     /** the most matches to return */
     top_k?: number | undefined;
+    /** target false-positive identification rate for this search (a person not in the gallery is matched at most this often); absent: SEARCH_FPIR. The threshold is the pack's calibrated threshold at FAR = fpir / gallery entries, never below the 1:1 threshold */
+    fpir?: number | null | undefined;
+    /** 'enrol': refuse a face that is not usable (422 FACE_QUALITY naming the image, with the reasons), as Rekognition's QualityFilter */
+    min_quality?: "none" | "enrol" | undefined;
 }
 /** Body of POST /verify: images as bytes (multipart), base64 or s3:// (JSON). */
 export interface VerifyRequest {
@@ -472,6 +532,10 @@ export interface VerifyRequest {
 export interface VerifyQuery {
     /** which face when an image holds several: 'single' (default) refuses with MULTIPLE_FACES; 'largest' takes the largest; 'center' the one nearest the centre */
     face?: "single" | "largest" | "center" | undefined;
+    /** decide at the threshold the pack's calibration gives for this per-pair false-accept rate (e.g. 1e-5; GET /health lists the calibrated range); absent: the default threshold. 422 BEYOND_CALIBRATION when the pack has no calibration or the FAR is below its range */
+    far?: number | null | undefined;
+    /** 'enrol': refuse a face that is not usable (422 FACE_QUALITY naming the image, with the reasons), as Rekognition's QualityFilter */
+    min_quality?: "none" | "enrol" | undefined;
 }
 /** What the runtime needs to know of each route. */
 export declare const ROUTES: {
@@ -481,7 +545,7 @@ export declare const ROUTES: {
         readonly images: readonly ["image1", "image2"];
         readonly multipartFields: readonly [];
         readonly json: true;
-        readonly query: readonly ["face"];
+        readonly query: readonly ["face", "far", "min_quality"];
         readonly ok: readonly [200];
     };
     readonly detect: {
@@ -517,7 +581,7 @@ export declare const ROUTES: {
         readonly images: readonly ["image"];
         readonly multipartFields: readonly ["gallery"];
         readonly json: true;
-        readonly query: readonly ["face", "top_k"];
+        readonly query: readonly ["face", "top_k", "fpir", "min_quality"];
         readonly ok: readonly [200];
     };
     readonly verify: {
@@ -526,7 +590,7 @@ export declare const ROUTES: {
         readonly images: readonly ["image"];
         readonly multipartFields: readonly ["embedding"];
         readonly json: true;
-        readonly query: readonly ["face"];
+        readonly query: readonly ["face", "far", "min_quality"];
         readonly ok: readonly [200];
     };
 };
@@ -559,7 +623,7 @@ export interface FaceApi {
      */
     health(options?: HealthQuery & CallOptions): Promise<WithMetadata<HealthAnswer>>;
     /**
-     * Which of the gallery's people is the face in the photo? Top-k at or above the threshold
+     * Which of the gallery's people is the face in the photo? Top-k at or above the threshold for the gallery's size
      *
      * POST /search
      */
@@ -607,7 +671,7 @@ export declare class FaceClient extends FaceClientBase implements FaceApi {
      */
     health(options?: HealthQuery & CallOptions): Promise<WithMetadata<HealthAnswer>>;
     /**
-     * Which of the gallery's people is the face in the photo? Top-k at or above the threshold
+     * Which of the gallery's people is the face in the photo? Top-k at or above the threshold for the gallery's size
      *
      * POST /search
      */

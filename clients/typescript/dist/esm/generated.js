@@ -4,6 +4,7 @@ import { FaceServiceError } from "./errors.js";
 import { FaceClientBase } from "./transport.js";
 /** Each code's HTTP status and meaning, as the service documents them. */
 export const ERROR_CODES = {
+    BEYOND_CALIBRATION: { status: 422, description: "?far= or a /search gallery needs a false-accept rate that the served pack's measured calibration cannot support (below its measured range, or no curve for this pack: see /health's calibration)" },
     CLIENT_CLOSED_REQUEST: { status: 499, description: "the client disconnected before its body arrived (logged only; nobody receives it)" },
     DEADLINE_EXCEEDED: { status: 503, description: "not finished within the request deadline (REQUEST_DEADLINE_S; on Lambda also the invocation's remaining time): busy, or too costly an input; retry" },
     DUPLICATE_FIELD: { status: 400, description: "one field holds several files" },
@@ -32,6 +33,15 @@ export const ERROR_CODES = {
     UNAUTHORIZED: { status: 401, description: "API_KEY is set and x-api-key is missing or wrong" },
     UNSUPPORTED_MEDIA_TYPE: { status: 415, description: "Content-Type not multipart/form-data or application/json, or an image format not supported (GIF, HEIC, AVIF, SVG)" },
 };
+/** 422 BEYOND_CALIBRATION: ?far= or a /search gallery needs a false-accept rate that the served pack's measured calibration cannot support (below its measured range, or no curve for this pack: see /health's calibration) */
+export class BeyondCalibrationError extends FaceServiceError {
+    static code = "BEYOND_CALIBRATION";
+    static status = 422;
+    constructor(message, details = {}) {
+        super("BEYOND_CALIBRATION", message, { status: 422, ...details });
+        this.name = "BeyondCalibrationError";
+    }
+}
 /** 499 CLIENT_CLOSED_REQUEST: the client disconnected before its body arrived (logged only; nobody receives it) */
 export class ClientClosedRequestError extends FaceServiceError {
     static code = "CLIENT_CLOSED_REQUEST";
@@ -280,6 +290,7 @@ export class UnsupportedMediaTypeError extends FaceServiceError {
 }
 /** The class of each code: what the client instantiates for an error answer. */
 export const ERROR_CLASSES = {
+    BEYOND_CALIBRATION: BeyondCalibrationError,
     CLIENT_CLOSED_REQUEST: ClientClosedRequestError,
     DEADLINE_EXCEEDED: DeadlineExceededError,
     DUPLICATE_FIELD: DuplicateFieldError,
@@ -316,7 +327,7 @@ export const ROUTES = {
         images: ["image1", "image2"],
         multipartFields: [],
         json: true,
-        query: ["face"],
+        query: ["face", "far", "min_quality"],
         ok: [200],
     },
     detect: {
@@ -352,7 +363,7 @@ export const ROUTES = {
         images: ["image"],
         multipartFields: ["gallery"],
         json: true,
-        query: ["face", "top_k"],
+        query: ["face", "top_k", "fpir", "min_quality"],
         ok: [200],
     },
     verify: {
@@ -361,7 +372,7 @@ export const ROUTES = {
         images: ["image"],
         multipartFields: ["embedding"],
         json: true,
-        query: ["face"],
+        query: ["face", "far", "min_quality"],
         ok: [200],
     },
 };
@@ -411,7 +422,7 @@ export class FaceClient extends FaceClientBase {
         return this.call(ROUTES.health, undefined, options);
     }
     /**
-     * Which of the gallery's people is the face in the photo? Top-k at or above the threshold
+     * Which of the gallery's people is the face in the photo? Top-k at or above the threshold for the gallery's size
      *
      * POST /search
      */

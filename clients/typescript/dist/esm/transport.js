@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { decodeAnswer, encodeBody } from "./encoding.js";
 import { FaceAbortError, FaceNetworkError, FaceServiceError, FaceTimeoutError, UnexpectedResponseError, withMetadata, } from "./errors.js";
+import { sigv4Signer } from "./sigv4.js";
 import { backoffMs, RETRYABLE_CODES, retryAfterMs, RetryQuota } from "./retry.js";
 const now = () => performance.now();
 /** The transport under the generated FaceClient. */
@@ -16,12 +17,17 @@ export class FaceClientBase {
     #headers;
     #fetch;
     #errors;
+    #signer;
     constructor(config, errors) {
         if (!config || typeof config.baseUrl !== "string" || !/^https?:\/\//.test(config.baseUrl)) {
             throw new TypeError("FaceClient: baseUrl must be an http(s) URL");
         }
         this.baseUrl = config.baseUrl.replace(/\/+$/, "");
-        this.#apiKey = config.apiKey || undefined;
+        const auth = config.auth ?? "api-key";
+        if (auth !== "api-key" && auth !== "none" && auth?.mode !== "iam")
+            throw new TypeError('FaceClient: auth is "api-key", "none" or { mode: "iam", ... }');
+        this.#apiKey = auth === "none" ? undefined : config.apiKey || undefined;
+        this.#signer = typeof auth === "object" ? sigv4Signer(auth) : undefined;
         this.#timeoutMs = config.timeoutMs ?? 30_000;
         this.#maxAttempts = Math.max(1, Math.floor(config.maxAttempts ?? 3));
         this.#retry = { ...config.retry };
@@ -29,6 +35,13 @@ export class FaceClientBase {
         this.#headers = { ...config.headers };
         this.#fetch = config.fetch ?? globalThis.fetch;
         this.#errors = errors;
+    }
+    /**
+     * The client-wide retry quota now: `{ available, capacity }`. Below 5 tokens (10 for a network failure) no call
+     * is retried; successes refill it (see RetryQuotaState).
+     */
+    retryQuota() {
+        return this.#quota.state;
     }
     async call(route, request, options = {}) {
         const started = now();
@@ -51,15 +64,26 @@ export class FaceClientBase {
             body = encoded.body;
             if (encoded.type)
                 headers["content-type"] = encoded.type;
+            if (this.#signer && body instanceof FormData) {
+                // SigV4 hashes the body: the multipart bytes (and their boundary) fixed once, for every attempt.
+                const multipart = new Request(url, { method: route.method, body });
+                body = new Uint8Array(await multipart.arrayBuffer());
+                headers["content-type"] = multipart.headers.get("content-type") ?? "multipart/form-data";
+            }
         }
-        const init = { method: route.method, headers, ...(body === undefined ? {} : { body }) };
+        const unsigned = { method: route.method, headers, ...(body === undefined ? {} : { body }) };
+        const signer = this.#signer;
+        const signed = signer
+            ? async () => ({ ...unsigned, headers: await signer({ method: route.method, url, headers, body: body }) })
+            : undefined;
         let attempts = 0;
         let retryDelay = 0;
         let retryTokens = 0;
         const retriesOf = {};
-        const meta = (status, id) => ({ requestId: id ?? requestId, status, attempts, totalRetryDelayMs: retryDelay, durationMs: Math.round(now() - started) });
+        const meta = (status, id) => ({ requestId: id ?? requestId, status, attempts, totalRetryDelayMs: retryDelay, durationMs: Math.round(now() - started), retryQuota: this.#quota.state });
         for (;;) {
             attempts += 1;
+            const init = signed ? await signed() : unsigned; // signed anew for each attempt (x-amz-date)
             const outcome = await this.#attempt(url, init, opts.signal, started + budget - now(), requestId);
             let error;
             let delay;

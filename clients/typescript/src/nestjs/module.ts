@@ -3,6 +3,7 @@
 import { Module, type DynamicModule, type InjectionToken, type ModuleMetadata, type OptionalFactoryDependency, type Provider } from "@nestjs/common";
 
 import { FaceClient } from "../generated.js";
+import type { FaceAuth } from "../sigv4.js";
 import type { FaceClientConfig } from "../transport.js";
 
 /**
@@ -30,10 +31,19 @@ export interface FaceModuleAsyncOptions {
   isGlobal?: boolean | undefined;
 }
 
+/** FACE_SERVICE_AUTH: "api-key" (the default), "none" or "iam" (SigV4; region from AWS_REGION). */
+function authFromEnvironment(): FaceAuth | undefined {
+  const mode = process.env["FACE_SERVICE_AUTH"];
+  if (!mode) return undefined;
+  if (mode === "iam") return { mode: "iam" };
+  if (mode === "api-key" || mode === "none") return mode;
+  throw new TypeError(`FaceModule.forRoot(): FACE_SERVICE_AUTH=${mode}: api-key, none or iam`);
+}
+
 function fromEnvironment(options: Partial<FaceClientConfig>): FaceClientConfig {
   const baseUrl = options.baseUrl ?? process.env["FACE_SERVICE_URL"];
   if (!baseUrl) throw new TypeError("FaceModule.forRoot(): no baseUrl, and FACE_SERVICE_URL is not set");
-  return { ...options, baseUrl, apiKey: options.apiKey ?? process.env["FACE_SERVICE_API_KEY"] };
+  return { ...options, baseUrl, apiKey: options.apiKey ?? process.env["FACE_SERVICE_API_KEY"], auth: options.auth ?? authFromEnvironment() };
 }
 
 function dynamic(client: Provider, imports: ModuleMetadata["imports"], isGlobal: boolean | undefined): DynamicModule {
@@ -48,7 +58,10 @@ function dynamic(client: Provider, imports: ModuleMetadata["imports"], isGlobal:
 
 /** The client as a Nest module: `FaceModule.forRoot({ baseUrl })`, or `forRootAsync` with ConfigService. */
 export class FaceModule {
-  /** Configuration given here; baseUrl and apiKey default to FACE_SERVICE_URL and FACE_SERVICE_API_KEY. */
+  /**
+   * Configuration given here; baseUrl, apiKey and auth default to FACE_SERVICE_URL, FACE_SERVICE_API_KEY and
+   * FACE_SERVICE_AUTH ("api-key", "none" or "iam": SigV4 with the AWS SDK's credential chain, region AWS_REGION).
+   */
   static forRoot(options: FaceModuleOptions = {}): DynamicModule {
     const { isGlobal, ...config } = options;
     return dynamic({ provide: FACE_CLIENT, useFactory: () => new FaceClient(fromEnvironment(config)) }, [], isGlobal);

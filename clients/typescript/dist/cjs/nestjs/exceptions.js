@@ -5,6 +5,7 @@ Object.defineProperty(exports, "__esModule", { value: true });
 exports.FaceServiceExceptionFilter = exports.FACE_HTTP_STATUS = void 0;
 exports.httpStatusOf = httpStatusOf;
 exports.toHttpException = toHttpException;
+exports.failureLogLine = failureLogLine;
 const common_1 = require("@nestjs/common");
 const core_1 = require("@nestjs/core");
 const errors_js_1 = require("../errors.js");
@@ -17,6 +18,7 @@ exports.FACE_HTTP_STATUS = {
     NO_FACE: common_1.HttpStatus.UNPROCESSABLE_ENTITY,
     MULTIPLE_FACES: common_1.HttpStatus.UNPROCESSABLE_ENTITY,
     FACE_QUALITY: common_1.HttpStatus.UNPROCESSABLE_ENTITY,
+    BEYOND_CALIBRATION: common_1.HttpStatus.UNPROCESSABLE_ENTITY,
     INVALID_IMAGE: common_1.HttpStatus.BAD_REQUEST,
     IMAGE_TOO_SMALL: common_1.HttpStatus.BAD_REQUEST,
     INVALID_EMBEDDING: common_1.HttpStatus.BAD_REQUEST,
@@ -46,13 +48,55 @@ function toHttpException(error) {
     return new common_1.HttpException(body, status, { cause: error });
 }
 /**
- * Catches every FaceServiceError a controller lets through and answers as toHttpException says. Register it with
- * `app.useGlobalFilters(new FaceServiceExceptionFilter(app.get(HttpAdapterHost).httpAdapter))`, as an APP_FILTER
- * provider, or `@UseFilters(FaceServiceExceptionFilter)` on a controller.
+ * The log line of a failure the filter answers with a 5xx: what an operator needs to find it (code, status, the
+ * request id the service logged, attempts, the retry quota) and the client's message. Never the request's images
+ * or embeddings, nor the error's body.
+ */
+function failureLogLine(error, answered) {
+    const meta = error.$metadata;
+    const quota = meta?.retryQuota ? `, retry quota ${meta.retryQuota.available}/${meta.retryQuota.capacity}` : "";
+    return `${error.code} (status ${error.status ?? "none"}, request ${error.requestId ?? meta?.requestId ?? "none"}, ` +
+        `${meta?.attempts ?? 1} attempt(s)${quota}) answered ${answered}: ${error.message}`;
+}
+/** Answers without Nest's HTTP adapter (a filter made with `new` and no argument): Express's or Fastify's response. */
+function replyDirectly(host, exception) {
+    const response = host.switchToHttp().getResponse();
+    const status = exception.getStatus();
+    const body = exception.getResponse();
+    if (response.headersSent || response.sent) {
+        response.end?.();
+    }
+    else if (typeof response.status === "function" && typeof response.json === "function") {
+        response.status(status);
+        response.json(body); // Express
+    }
+    else if (typeof response.status === "function" && typeof response.send === "function") {
+        response.status(status);
+        response.send(body); // Fastify
+    }
+    else {
+        throw new TypeError("FaceServiceExceptionFilter: not an Express or Fastify response; register the filter with the HTTP adapter");
+    }
+}
+/**
+ * Catches every FaceServiceError a controller lets through and answers as toHttpException says; logs each failure
+ * it answers with a 5xx (a wrong API key, the service down or timing out) once, through Nest's Logger (context
+ * "FaceServiceExceptionFilter", level error; see failureLogLine). Register it any of these ways:
+ * `app.useGlobalFilters(new FaceServiceExceptionFilter())`, the same with `app.get(HttpAdapterHost).httpAdapter`
+ * as the argument, an APP_FILTER provider, or `@UseFilters(FaceServiceExceptionFilter)` on a controller.
  */
 class FaceServiceExceptionFilter extends core_1.BaseExceptionFilter {
+    logger = new common_1.Logger("FaceServiceExceptionFilter");
     catch(exception, host) {
-        super.catch(toHttpException(exception), host);
+        const http = toHttpException(exception);
+        if (http.getStatus() >= 500)
+            this.logger.error(failureLogLine(exception, http.getStatus()));
+        if (this.applicationRef || this.httpAdapterHost?.httpAdapter || host.getType() !== "http") {
+            super.catch(http, host);
+        }
+        else {
+            replyDirectly(host, http);
+        }
     }
 }
 exports.FaceServiceExceptionFilter = FaceServiceExceptionFilter;

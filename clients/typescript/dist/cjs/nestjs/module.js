@@ -10,11 +10,22 @@ const generated_js_1 = require("../generated.js");
  * object that implements FaceApi under the same token.
  */
 exports.FACE_CLIENT = Symbol.for("face-recognition-service-client.FaceClient");
+/** FACE_SERVICE_AUTH: "api-key" (the default), "none" or "iam" (SigV4; region from AWS_REGION). */
+function authFromEnvironment() {
+    const mode = process.env["FACE_SERVICE_AUTH"];
+    if (!mode)
+        return undefined;
+    if (mode === "iam")
+        return { mode: "iam" };
+    if (mode === "api-key" || mode === "none")
+        return mode;
+    throw new TypeError(`FaceModule.forRoot(): FACE_SERVICE_AUTH=${mode}: api-key, none or iam`);
+}
 function fromEnvironment(options) {
     const baseUrl = options.baseUrl ?? process.env["FACE_SERVICE_URL"];
     if (!baseUrl)
         throw new TypeError("FaceModule.forRoot(): no baseUrl, and FACE_SERVICE_URL is not set");
-    return { ...options, baseUrl, apiKey: options.apiKey ?? process.env["FACE_SERVICE_API_KEY"] };
+    return { ...options, baseUrl, apiKey: options.apiKey ?? process.env["FACE_SERVICE_API_KEY"], auth: options.auth ?? authFromEnvironment() };
 }
 function dynamic(client, imports, isGlobal) {
     return {
@@ -27,7 +38,10 @@ function dynamic(client, imports, isGlobal) {
 }
 /** The client as a Nest module: `FaceModule.forRoot({ baseUrl })`, or `forRootAsync` with ConfigService. */
 class FaceModule {
-    /** Configuration given here; baseUrl and apiKey default to FACE_SERVICE_URL and FACE_SERVICE_API_KEY. */
+    /**
+     * Configuration given here; baseUrl, apiKey and auth default to FACE_SERVICE_URL, FACE_SERVICE_API_KEY and
+     * FACE_SERVICE_AUTH ("api-key", "none" or "iam": SigV4 with the AWS SDK's credential chain, region AWS_REGION).
+     */
     static forRoot(options = {}) {
         const { isGlobal, ...config } = options;
         return dynamic({ provide: exports.FACE_CLIENT, useFactory: () => new generated_js_1.FaceClient(fromEnvironment(config)) }, [], isGlobal);

@@ -1,4 +1,4 @@
-import { HttpException, type ArgumentsHost } from "@nestjs/common";
+import { HttpException, Logger, type ArgumentsHost } from "@nestjs/common";
 import { BaseExceptionFilter } from "@nestjs/core";
 import { FaceServiceError } from "../errors.js";
 /**
@@ -16,11 +16,20 @@ export declare function httpStatusOf(error: FaceServiceError): number;
 export declare function toHttpException(error: FaceServiceError): HttpException;
 export declare function toHttpException(error: unknown): unknown;
 /**
- * Catches every FaceServiceError a controller lets through and answers as toHttpException says. Register it with
- * `app.useGlobalFilters(new FaceServiceExceptionFilter(app.get(HttpAdapterHost).httpAdapter))`, as an APP_FILTER
- * provider, or `@UseFilters(FaceServiceExceptionFilter)` on a controller.
+ * The log line of a failure the filter answers with a 5xx: what an operator needs to find it (code, status, the
+ * request id the service logged, attempts, the retry quota) and the client's message. Never the request's images
+ * or embeddings, nor the error's body.
+ */
+export declare function failureLogLine(error: FaceServiceError, answered: number): string;
+/**
+ * Catches every FaceServiceError a controller lets through and answers as toHttpException says; logs each failure
+ * it answers with a 5xx (a wrong API key, the service down or timing out) once, through Nest's Logger (context
+ * "FaceServiceExceptionFilter", level error; see failureLogLine). Register it any of these ways:
+ * `app.useGlobalFilters(new FaceServiceExceptionFilter())`, the same with `app.get(HttpAdapterHost).httpAdapter`
+ * as the argument, an APP_FILTER provider, or `@UseFilters(FaceServiceExceptionFilter)` on a controller.
  */
 export declare class FaceServiceExceptionFilter extends BaseExceptionFilter {
+    protected readonly logger: Logger;
     catch(exception: FaceServiceError, host: ArgumentsHost): void;
 }
 //# sourceMappingURL=exceptions.d.ts.map

@@ -24,7 +24,10 @@ export interface FaceModuleAsyncOptions {
 }
 /** The client as a Nest module: `FaceModule.forRoot({ baseUrl })`, or `forRootAsync` with ConfigService. */
 export declare class FaceModule {
-    /** Configuration given here; baseUrl and apiKey default to FACE_SERVICE_URL and FACE_SERVICE_API_KEY. */
+    /**
+     * Configuration given here; baseUrl, apiKey and auth default to FACE_SERVICE_URL, FACE_SERVICE_API_KEY and
+     * FACE_SERVICE_AUTH ("api-key", "none" or "iam": SigV4 with the AWS SDK's credential chain, region AWS_REGION).
+     */
     static forRoot(options?: FaceModuleOptions): DynamicModule;
     /** Configuration from a factory, e.g. `{ imports: [ConfigModule], inject: [ConfigService], useFactory: ... }`. */
     static forRootAsync(options: FaceModuleAsyncOptions): DynamicModule;
