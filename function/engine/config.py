@@ -122,9 +122,10 @@ class EngineConfig:
     # orientation_min_score, and not the face whose score settled the turn), at least this many px on its box's
     # shorter side (QualityThresholds' min_face_size: smaller faces are not usable), gets the crop check at the
     # chosen turn against its crop upside down (2 runs at orientation_check_size), at most orientation_face_checks
-    # of them (largest first, within the deadline). A face whose crop does not lead, that another turn's read shows
-    # more strongly, or that is left unchecked, is unsettled (orientation_uncertain), whatever the image's turn.
+    # of them (lowest score first, within the deadline; each ~1/12 of a full pass, more under load). A face whose
+    # crop does not lead, or that another turn's read shows more strongly, is unsettled (orientation_uncertain),
+    # whatever the image's turn; one left unchecked keeps the image's verdict.
     # Sides are in the detector's pixels: under a reduced decode (a JPEG over 1920 px) a face usable as sent can be
     # smaller there, and goes unchecked (docs/orientation.md, known limits).
     orientation_face_check_min_side: float = QualityThresholds.min_face_size
-    orientation_face_checks: int = 8
+    orientation_face_checks: int = 4

@@ -288,9 +288,10 @@ class FaceEngine:
         is upright-typical itself (>= orientation_min_score) or its score settled the turn (the chosen read's best
         level face, after a search); any other level face of at least orientation_face_check_min_side px disagrees
         when another turn's read shows it (overlapping, level) more strongly by orientation_margin, and otherwise
-        gets the crop check at this turn (its lead from `leads` when checked already), the largest first, at most
-        orientation_face_checks and within the time left: not leading, or left unchecked, is unsettled. Smaller
-        faces (not usable at the default sizes) and faces not level (roll_too_large) keep the image's verdict."""
+        gets the crop check at this turn (its lead from `leads` when checked already), the lowest score first (an
+        upside-down face scores lower), at most orientation_face_checks and within the time left: not leading is
+        unsettled. Faces left unchecked past the cap or the deadline, smaller faces (not usable at the default
+        sizes) and faces not level (roll_too_large) keep the image's verdict."""
         cfg = self.config
         height, width = image.shape[:2]
         read = reads[turn]
@@ -304,7 +305,7 @@ class FaceEngine:
                       for g in faces if self._level(g)]
             turned: np.ndarray | None = None
             checks = 0
-            for i in sorted(weak, key=lambda i: -_side(read[i])):
+            for i in sorted(weak, key=lambda i: read[i].score):  # the likeliest upside down first
                 face = read[i]
                 back = face_back(face, turn, width, height)
                 if any(g.score >= face.score + cfg.orientation_margin and iou(g.box, back.box) >= 0.3 for g in others):
@@ -317,7 +318,7 @@ class FaceEngine:
                     lead = self._crop_lead(turned, face, (180,))
                     checks += 1
                 else:
-                    lead = -1.0  # left unchecked: not vouched for
+                    continue  # left unchecked (the cap, the deadline): no evidence against the image's verdict
                 if lead < cfg.orientation_margin:
                     out[i] = replace(out[i], orientation_settled=False)
         return [replace(face_back(f, turn, width, height), orientation=turn) for f in out]
