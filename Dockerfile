@@ -13,10 +13,14 @@
 #   MODEL_SOURCE  where to bake buffalo_l from: empty = the official release URL; or a zip/folder under
 #                 model_sources/ in the build context. For an s3:// or private mirror, fetch the archive on the host
 #                 first (`make model-source MODEL_URI=s3://bucket/key`): no credentials ever enter the build.
-#   EXECUTION_PROVIDER  cpu (default) or cuda: cuda installs requirements-gpu.txt's onnxruntime-gpu (with CUDA 13 and
-#                 cuDNN 9 as pip wheels) instead of requirements.txt's onnxruntime, and the image serves with
-#                 EXECUTION_PROVIDER=cuda: for container hosts with an NVIDIA GPU (`docker run --gpus all`), never
-#                 Lambda. docs/gpu.md.
+#   EXECUTION_PROVIDER  cpu (default) or cuda: cuda installs requirements-gpu.lock (onnxruntime-gpu with CUDA 13 and
+#                 cuDNN 9 as pip wheels, instead of onnxruntime) and the image serves with EXECUTION_PROVIDER=cuda: for
+#                 container hosts with an NVIDIA GPU (`docker run --gpus all`), never Lambda. docs/gpu.md.
+#
+# Dependencies come from the hash-locked sets (requirements.lock / requirements-gpu.lock, `make lock`): every package,
+# transitive ones included, at one version, and pip refuses any file whose sha256 is not in the lock
+# (--require-hashes), so two builds of one commit install the same code. --no-deps: the lock is the whole set, and
+# `pip check` fails the build if it is not; --only-binary: wheels only, so no package runs a build script here.
 ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.12
 
 # ---- build: dependencies and the baked model pack (downloads never reach the final image; the pack is made
@@ -24,13 +28,10 @@ ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.12
 FROM ${BASE_IMAGE} AS build
 WORKDIR /build
 ARG EXECUTION_PROVIDER=cpu
-COPY requirements.txt requirements-gpu.txt ./
-RUN if [ "${EXECUTION_PROVIDER}" = cuda ]; then \
-        grep -v '^onnxruntime==' requirements.txt > requirements-base.txt \
-        && python3 -m pip install --no-cache-dir --target /opt/deps -r requirements-base.txt -r requirements-gpu.txt; \
-    else \
-        python3 -m pip install --no-cache-dir --target /opt/deps -r requirements.txt; \
-    fi
+COPY requirements.lock requirements-gpu.lock ./
+RUN if [ "${EXECUTION_PROVIDER}" = cuda ]; then lock=requirements-gpu.lock; else lock=requirements.lock; fi \
+    && python3 -m pip install --no-cache-dir --require-hashes --no-deps --only-binary=:all: --target /opt/deps -r "${lock}" \
+    && PYTHONPATH=/opt/deps python3 -m pip check
 # Declared after the dependencies, so that every pack shares that layer.
 ARG MODEL_PACK=buffalo_l
 ARG MODEL_SOURCE=""

@@ -1,4 +1,5 @@
-# make run   - create .venv, install, bake the embedded default pack if absent, serve on 0.0.0.0:$(PORT)
+# make run   - create .venv, install (requirements-bulk.txt: the service and the bulk CLI's progress bar), bake the
+#              embedded default pack if absent, serve on 0.0.0.0:$(PORT)
 # make test  - install what the tests need and run pytest
 PYTHON ?= python3
 VENV   := .venv
@@ -6,20 +7,25 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test install install-dev bake bench accuracy lfw load audit clean
+.PHONY: run test install install-dev bake bench accuracy lfw load audit lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python requirements.txt requirements-nodeps.txt
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
+# Every install reads the hash-locked sets (requirements*.lock, made by `make lock` from requirements*.txt): each
+# package, transitive ones included, at one version with its sha256, so two installs of one commit get the same code.
+# --no-deps: a lock is the whole set (pip's resolver would also trip over extras such as boto3[crt] in hash mode).
+# No `pip check` here: the --no-deps oracle set breaks it on purpose (the Docker build and the SAM venv run it).
+PIP_LOCKED := $(BIN)/python -m pip install --quiet --require-hashes --no-deps
+$(VENV)/.installed: $(BIN)/python requirements.lock requirements-nodeps.lock
+	$(PIP_LOCKED) -r requirements.lock
+	$(PIP_LOCKED) -r requirements-nodeps.lock
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt requirements-oracle.txt requirements-bulk.txt
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
-	$(BIN)/python -m pip install --quiet --no-deps -r requirements-oracle.txt
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock requirements-oracle.lock
+	$(PIP_LOCKED) -r requirements-dev.lock
+	$(PIP_LOCKED) -r requirements-oracle.lock
 	touch $@
 
 install: $(VENV)/.installed
@@ -39,14 +45,14 @@ bench-bulk: install-dev bake
 bench-scale: install-dev bake
 	$(BIN)/python -m bench.scale $(SCALE_ARGS)
 
-run: bake
+run: bake $(VENV)/.installed-bulk
 	$(BIN)/python -m function
 
 # make bulk SOURCE=photos/ OUT=photos.jsonl [BULK_ARGS="--face largest"] - every photo of a folder or s3:// prefix
 #      -> one JSON line each (python -m function.batch; resumable: run it again after an interruption). README: Bulk
 .PHONY: bulk
-$(VENV)/.installed-bulk: $(VENV)/.installed requirements-bulk.txt
-	$(BIN)/python -m pip install --quiet -r requirements-bulk.txt
+$(VENV)/.installed-bulk: $(VENV)/.installed requirements-bulk.lock
+	$(PIP_LOCKED) -r requirements-bulk.lock
 	touch $@
 
 bulk: $(VENV)/.installed-bulk bake
@@ -106,7 +112,8 @@ load: install-dev bake
 hostile: install-dev bake
 	$(BIN)/python -m bench.hostile $(HOSTILE_ARGS)
 
-# make audit - pip-audit over the pinned runtime requirements (README: Security)
+# make audit - pip-audit over the hash-locked sets the images install (requirements.lock, requirements-gpu.lock):
+#              exactly the locked versions (--disable-pip: no resolution, no virtual environment). README: Security
 # make lint  - ruff and mypy as configured in pyproject.toml (CI runs it)
 .PHONY: lint
 lint: install-dev
@@ -114,7 +121,28 @@ lint: install-dev
 	$(BIN)/mypy
 
 audit: install-dev
-	$(BIN)/pip-audit -r requirements.txt --progress-spinner off --desc on
+	$(BIN)/pip-audit --disable-pip --require-hashes -r requirements.lock -r requirements-gpu.lock --progress-spinner off --desc on
+
+# make lock - re-resolve requirements*.txt into the hash-locked requirements*.lock after editing a pin (uv pip compile
+#             --generate-hashes, uv from requirements-dev.txt); pins that still fit are kept. LOCK_ARGS=--upgrade
+#             moves every transitive package to its newest allowed release. Runtime, dev, bulk and SAM sets: one
+#             universal lock each (any OS; Python 3.11, this machine's, up to the image's 3.12: where they need
+#             different releases the lock holds both, with markers). The GPU set is the image's only: Linux x86_64,
+#             Python 3.12. The --no-deps sets (nodeps, oracle) lock their own lines only. Every set but SAM's is
+#             constrained by requirements.lock, so one package has one version everywhere the service runs.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --no-strip-extras --custom-compile-command "make lock" $(LOCK_ARGS)
+UV_UNIVERSAL = --universal --python-version 3.11
+lock: $(VENV)/.installed-dev
+	$(UV_COMPILE) $(UV_UNIVERSAL) requirements.txt -o requirements.lock
+	$(UV_COMPILE) $(UV_UNIVERSAL) -c requirements.lock requirements-dev.txt -o requirements-dev.lock
+	$(UV_COMPILE) $(UV_UNIVERSAL) -c requirements.lock requirements-bulk.txt -o requirements-bulk.lock
+	$(UV_COMPILE) $(UV_UNIVERSAL) requirements-sam.txt -o requirements-sam.lock
+	$(UV_COMPILE) --no-deps requirements-nodeps.txt -o requirements-nodeps.lock
+	$(UV_COMPILE) --no-deps requirements-oracle.txt -o requirements-oracle.lock
+	echo onnxruntime > .lock-excludes.txt
+	$(UV_COMPILE) --python-version 3.12 --python-platform x86_64-manylinux_2_34 -c requirements.lock \
+	    --excludes .lock-excludes.txt requirements.txt requirements-gpu.txt -o requirements-gpu.lock; \
+	    status=$$?; rm -f .lock-excludes.txt; exit $$status
 
 clean:
 	rm -rf $(VENV) model_cache/buffalo_sc .pytest_cache
@@ -123,9 +151,10 @@ clean:
 # aws-sam-cli pins pydantic/boto3 below the service's pins, so it lives in its own venv (requirements-sam.txt).
 SAM_VENV ?= .venv-sam
 .PHONY: events
-$(SAM_VENV)/bin/sam: requirements-sam.txt
+$(SAM_VENV)/bin/sam: requirements-sam.lock
 	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	$(SAM_VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements-sam.lock
+	$(SAM_VENV)/bin/python -m pip check
 
 events: $(SAM_VENV)/bin/sam
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam local generate-event apigateway aws-proxy --stage Prod > function/events/apigateway-aws-proxy.json
@@ -212,3 +241,11 @@ $(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package-lock.json
 client-test: bake $(CLIENT)/node_modules/.package-lock.json
 	cd $(CLIENT) && PYTHON=$(abspath $(BIN))/python $(NPM) test
 	cd $(CLIENT) && PYTHON=$(abspath $(BIN))/python $(NPM) run test:consumers
+
+# make asl-validator - tools/asl: npm ci of the Amazon States Language validator (asl-validator, package-lock.json)
+#                      that tests/deploy/test_bulk_contract.py runs on the rendered bulk state machine (CI runs it)
+.PHONY: asl-validator
+asl-validator: tools/asl/node_modules/.package-lock.json
+tools/asl/node_modules/.package-lock.json: tools/asl/package-lock.json
+	@command -v $(NPM) >/dev/null || { echo "asl-validator: npm not found (Node.js >= 20 is needed)" >&2; exit 1; }
+	cd tools/asl && $(NPM) ci --no-audit --no-fund

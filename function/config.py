@@ -190,7 +190,8 @@ class Settings:
                                  "invoke`) for S3 input and the batch jobs; empty = AWS S3")
     # -- bulk embedding (function/batch/, README: Bulk) -------------------------------------------------------------
     batch_output: str = Field("", description="batch function: `s3://bucket/prefix/` its result objects go under "
-                              "(one JSON-lines object per batch); `python -m function.batch` takes --out instead")
+                              "(one JSON-lines object per photo of a Map batch, per SQS record); `python -m function.batch` "
+                              "takes --out instead")
     batch_face: FaceChoice = Field("single", description="batch jobs: the face of each photo, as ?face= (`single`: "
                                    "a photo of several faces is an error line)")
     batch_all_faces: bool = Field(False, description="batch jobs: every face of each photo, as ?all=true")

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from function.errors import S3AccessDenied, S3ObjectNotFound, S3ObjectTooLarge, S3Unavailable
+from function.errors import InvalidImage, S3AccessDenied, S3ObjectNotFound, S3ObjectTooLarge, S3Unavailable
 from function.limits import S3_CHUNK_BYTES, S3_CONNECT_TIMEOUT_S, S3_READ_TIMEOUT_S
 
 _NOT_FOUND = {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}
@@ -51,7 +51,12 @@ def s3_error(exc: Exception, field: str | None) -> Exception:
     if code in _NOT_FOUND or status == "404":
         return S3ObjectNotFound("The S3 object does not exist.", field=field)
     if code in _DENIED or status == "403":
+        if "kms" in str(exc.response.get("Error", {}).get("Message", "")).lower():  # SSE-KMS without kms:Decrypt
+            return S3AccessDenied("This service may not read that S3 object: it is encrypted with a KMS key the "
+                                  "service's role may not use (kms:Decrypt).", field=field)
         return S3AccessDenied("This service may not read that S3 object.", field=field)
+    if code == "InvalidRange":  # a ranged GET of an object that became empty after HeadObject
+        return InvalidImage("The S3 object is empty (0 bytes): not an image.", field=field)
     shown = code if _S3_CODE.match(code) else status if _S3_CODE.match(status) else "no code"
     return S3Unavailable(f"S3 refused the read ({shown}).", field=field)
 
@@ -59,7 +64,8 @@ def s3_error(exc: Exception, field: str | None) -> Exception:
 def read_object(client: Any, bucket: str, key: str, max_bytes: int, stop_at: float = float("inf"),
                 field: str | None = None) -> S3Object:
     """The object's bytes, ETag and size; raises S3ObjectTooLarge (from HeadObject, or when the body outgrows the
-    cap), S3ObjectNotFound, S3AccessDenied or S3Unavailable (also when `stop_at` passes during the read)."""
+    cap), InvalidImage (an empty object), S3ObjectNotFound, S3AccessDenied or S3Unavailable (also when `stop_at`
+    passes during the read)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -67,6 +73,8 @@ def read_object(client: Any, bucket: str, key: str, max_bytes: int, stop_at: flo
         size = int(head["ContentLength"])
         if size > max_bytes:
             raise S3ObjectTooLarge(f"The S3 object is {size:,} bytes; the limit is {max_bytes:,} bytes.", field=field)
+        if size == 0:  # a ranged GET of nothing is S3's 416 InvalidRange: the object's fault, not S3's
+            raise InvalidImage("The S3 object is empty (0 bytes): not an image.", field=field)
         got = client.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{max_bytes}",
                                 **({"IfMatch": head["ETag"]} if head.get("ETag") else {}))
         body = got["Body"]

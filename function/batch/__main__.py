@@ -5,11 +5,12 @@
     python -m function.batch photos/ --out faces.jsonl --all
 
 Resumable: OUT is appended to, line by line; a rerun skips every photo OUT already holds (an interrupted last line
-is cut off first, and photos whose line is a transient error, S3_UNAVAILABLE or DEADLINE_EXCEEDED, are tried again); a second run on the same OUT while one is
-writing it stops at once (a lock on OUT).
-The progress bar (photos, faces, errors, photos/s) is tqdm's when tqdm is installed (requirements-bulk.txt; it is not
-in the Lambda image), else a line on stderr every 100 photos. Settings (model pack, limits, thresholds) are the
-environment's, as for the API (README: Configuration). Exit status 0 when every photo has its line, errors included.
+is cut off first, and photos whose line is a transient error, S3_UNAVAILABLE or DEADLINE_EXCEEDED, are tried
+again); a second run on the same OUT while one is writing it stops at once (a lock on OUT).
+The progress bar (photos, faces, errors, photos/s) is tqdm's when tqdm is installed (requirements-bulk.txt, which
+`make run` and `make bulk` install; it is not in the Lambda image), else a line on stderr every 100 photos.
+Settings (model pack, limits, thresholds) are the environment's, as for the API (README: Configuration). Exit
+status 0 when every photo has its line, errors included.
 """
 
 from __future__ import annotations

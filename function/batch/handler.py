@@ -1,20 +1,24 @@
 """The batch Lambda function: `function.batch.handler.handler` (template.yaml's BatchFunction, same image as the
-API, its own ImageConfig.Command). Two triggers, one job:
+API, its own ImageConfig.Command). Two triggers, one job; each photo's line is written as soon as it is done, as an
+object of its own, so a crash, a time-out or a failed write loses at most the photo in flight, and a retry reads
+back only small objects (one photo's line each, far under MAX_S3_BYTES whatever `all` finds).
 
 * Step Functions Distributed Map with an ItemBatcher: `{"Items": [{"Key", "Size", "Etag", ...}], "BatchInput":
-  {"bucket": ..., "run": <execution name>}}`. The batch's lines go to one object,
-  `<BATCH_OUTPUT>map/<run>/<sha256 of bucket, keys, model and options>.jsonl`, so the Map's retry of a batch (or a
-  redriven run) overwrites it. A retry first reads that object back and keeps its final lines (answers and
-  permanent errors of the same key and ETag): photos are not embedded twice. When time runs short or a photo meets
-  a transient error (S3_UNAVAILABLE, DEADLINE_EXCEEDED), the lines done so far are written (one PutObject: an object
-  is whole or absent) and the invocation fails with `BatchIncomplete`, which the state machine retries.
-* SQS records whose bodies are S3 event notifications (Powertools' BatchProcessor, partial batch response): a
-  record fails (and SQS delivers it again, then to the dead-letter queue) when its body is not an S3 notification,
-  when one of its photos meets a transient error, or when the time left no longer holds a photo's deadline. The
-  lines of the records that succeeded go to `<BATCH_OUTPUT>sqs/<sha256 of their message ids>.jsonl`, written
-  before the response: if the write fails the invocation fails and every record comes back.
+  {"bucket": ..., "run": <execution name>}}`. Each photo's line goes to
+  `<BATCH_OUTPUT>map/<run>/<batch>/<sha256 of the key>.jsonl`, `<batch>` a hash of bucket, keys, model and options,
+  so the Map's retry of a batch (or a redriven run) finds the lines already written and keeps the final ones of the
+  same key and ETag: photos are not embedded twice. When time runs short, a photo meets a transient error
+  (S3_UNAVAILABLE, DEADLINE_EXCEEDED) or a write fails, the invocation fails with `BatchIncomplete`, which the
+  state machine retries; a photo whose transient error comes back MAX_PHOTO_TRIES times keeps it as its line.
+* SQS records whose bodies are S3 event notifications (Powertools' BatchProcessor, partial batch response): each
+  record's lines go to `<BATCH_OUTPUT>sqs/<message id>.jsonl` as soon as the record is done (a record SQS delivers
+  again after that is not embedded again). A record fails (and SQS delivers it again, then to the dead-letter
+  queue) when its body is not an S3 notification, when its lines cannot be written, when the time left no longer
+  holds a photo's deadline, or when one of its photos meets a transient error on a receive before the
+  MAX_PHOTO_TRIES-th (from then on the error is the photo's line).
 
-Logs carry counts and the output object's name (a hash), never a key, an ETag or an embedding.
+Logs carry counts and the output folder's or object's name (hashes and message ids), never a key, an ETag or an
+embedding.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from urllib.parse import unquote_plus
 
 from function.awslambda.logs import configure_logging
 from function.config import Settings
-from function.errors import InvalidRequest, S3ObjectNotFound
+from function.errors import InvalidRequest, S3ObjectNotFound, ServiceError
 
 from .core import BatchJob, Options, Outcome, load_job
 from .lines import PhotoLine
@@ -41,15 +45,25 @@ _RUN = re.compile(r"[^A-Za-z0-9._-]")
 
 
 class BatchIncomplete(Exception):  # its name is the error the state machine's Retry matches
-    """Some photos of a Distributed Map batch are left for the Map's retry (time ran out, or a transient error)."""
+    """Some photos of a Distributed Map batch are left for the Map's retry (time ran out, a transient error, or a
+    result write failed)."""
 
 
 class RecordNotFinished(Exception):
     """An SQS record left for SQS to deliver again."""
 
 
+class OutputUnavailable(Exception):
+    """The results bucket could not be listed or written (the batch or record is retried)."""
+
+
 def batch_name(parts: list[Any]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:40]
+
+
+def part_name(key: str) -> str:
+    """The object name of one photo's line in its batch's folder (a hash: keys stay out of object names)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32] + ".jsonl"
 
 
 class S3Output:
@@ -66,17 +80,52 @@ class S3Output:
         return f"s3://{self.bucket}/{self.prefix}{name}"
 
     def put(self, name: str, lines: list[PhotoLine]) -> None:
+        """One object holding `lines` (whole or absent: one PutObject); OutputUnavailable when S3 refuses it."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
         body = "".join(line.json_line() for line in lines).encode()
-        self.reader.client().put_object(Bucket=self.bucket, Key=self.prefix + name, Body=body,
-                                        ContentType="application/x-ndjson")
+        try:
+            self.reader.client().put_object(Bucket=self.bucket, Key=self.prefix + name, Body=body,
+                                            ContentType="application/x-ndjson")
+        except (ClientError, BotoCoreError) as exc:
+            raise OutputUnavailable(f"the result object could not be written ({type(exc).__name__})") from None
+
+    def exists(self, name: str) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.reader.client().head_object(Bucket=self.bucket, Key=self.prefix + name)
+        except ClientError as exc:
+            if str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")) == "404":
+                return False
+            raise OutputUnavailable(f"the results bucket could not be read ({type(exc).__name__})") from None
+        except BotoCoreError as exc:
+            raise OutputUnavailable(f"the results bucket could not be read ({type(exc).__name__})") from None
+        return True
 
     def get(self, name: str) -> list[PhotoLine]:
-        """The lines of an earlier attempt, or [] when there is none."""
+        """The lines of an earlier object, or [] when there is none or it cannot be read (its photos are redone)."""
         try:
             photo = self.reader.read(PhotoRef(self.prefix + name, self.bucket), float("inf"))
+            return [PhotoLine.model_validate_json(line) for line in photo.data.splitlines() if line.strip()]
         except S3ObjectNotFound:
             return []
-        return [PhotoLine.model_validate_json(line) for line in photo.data.splitlines() if line.strip()]
+        except (ServiceError, ValueError) as exc:
+            log.warning("batch: an earlier result object was unreadable (%s); its photos are done again",
+                        getattr(exc, "code", type(exc).__name__))
+            return []
+
+    def under(self, folder: str) -> list[PhotoLine]:
+        """Every line of the objects under `folder` (an earlier attempt of a batch)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            pages = self.reader.client().get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.prefix + folder)
+            names = [obj["Key"][len(self.prefix):] for page in pages for obj in page.get("Contents", [])]
+        except (ClientError, BotoCoreError) as exc:
+            raise OutputUnavailable(f"the results bucket could not be listed ({type(exc).__name__})") from None
+        return [line for name in names for line in self.get(name)]
 
 
 def map_refs(event: dict[str, Any]) -> tuple[list[PhotoRef], str, str]:
@@ -149,24 +198,43 @@ class BatchHandler:
     # -- Step Functions Distributed Map ----------------------------------------------------------------------------
     def handle_map(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         refs, bucket, run = map_refs(event)
-        name = f"map/{run}/" + batch_name([bucket, sorted(r.key for r in refs), self.job.model,
-                                            self.job.options.describe()]) + ".jsonl"
-        earlier = {(line.key, line.etag): line for line in self.output.get(name) if not line.transient}
-        kept = {r.key: earlier[(r.key, r.etag)] for r in refs if r.etag and (r.key, r.etag) in earlier}
+        folder = f"map/{run}/" + batch_name([bucket, sorted(r.key for r in refs), self.job.model,
+                                              self.job.options.describe()]) + "/"
+        try:
+            earlier = {line.key: line for line in self.output.under(folder)}
+        except OutputUnavailable as exc:
+            raise BatchIncomplete(f"{len(refs)} photos left for the retry: {exc}") from None
+        kept, tries = {}, {}
+        for r in refs:
+            line = earlier.get(r.key)
+            if line is not None and not line.transient and r.etag and line.etag == r.etag:
+                kept[r.key] = line  # a final line of the same object
+            elif line is not None and line.transient:
+                tries[r.key] = line.tries or 1  # counted by key: an item without an ETag cannot loop either
         todo = [r for r in refs if r.key not in kept]
-        outcome = self.job.run(todo, self.reader, self.time_left(context))
-        done = {line.key: line for line in outcome.lines}
-        lines = [kept.get(r.key) or done[r.key] for r in refs if r.key in kept or r.key in done]
-        self.output.put(name, lines)
-        transient = sum(1 for line in outcome.lines if line.transient)
-        left = len(outcome.unfinished) + transient
-        summary = {"output": self.output.uri(name), "photos": len(refs), "written": len(lines),
+        done: list[PhotoLine] = []
+        left, failed_write = 0, ""
+        try:
+            for item in self.job.lines(todo, self.reader, self.time_left(context)):
+                if isinstance(item, PhotoRef):
+                    left += 1
+                    continue
+                line = item.tried(tries.get(item.key, 0) + 1)
+                self.output.put(folder + part_name(line.key), [line])
+                done.append(line)
+                left += line.transient
+        except OutputUnavailable as exc:
+            failed_write = str(exc)
+            left = len(todo) - len(done) + sum(1 for x in done if x.transient)
+        lines = list(kept.values()) + [x for x in done if not x.transient]
+        summary = {"output": self.output.uri(folder), "photos": len(refs), "written": len(kept) + len(done),
                    "reused": len(kept), "faces": sum(len(x.faces or ()) for x in lines),
                    "errors": sum(1 for x in lines if not x.ok), "left": left}
         log.info("batch map: %s", json.dumps(summary))
         if left:
-            raise BatchIncomplete(f"{left} of {len(refs)} photos left for the retry (time ran out or a transient "
-                                  f"error); {len(lines) - transient} done in {self.output.uri(name)}")
+            why = failed_write or "time ran out or a transient error"
+            raise BatchIncomplete(f"{left} of {len(refs)} photos left for the retry ({why}); "
+                                  f"{len(lines)} done in {self.output.uri(folder)}")
         return summary
 
     # -- SQS with S3 event notifications -----------------------------------------------------------------------------
@@ -179,23 +247,27 @@ class BatchHandler:
         ids: list[str] = []
 
         def record_handler(record: SQSRecord) -> None:
-            refs = s3_event_refs(record.body)
-            outcome = self.job.run(refs, self.reader, time_left)
+            name = f"sqs/{_RUN.sub('_', record.message_id)}.jsonl"
+            if self.output.exists(name):  # written by an invocation that ended before SQS deleted the record
+                ids.append(record.message_id)
+                return
+            outcome = self.job.run(s3_event_refs(record.body), self.reader, time_left)
             if outcome.unfinished:
                 raise RecordNotFinished("the time left does not hold another photo")
-            if any(line.transient for line in outcome.lines):
+            receives = int(record.attributes.approximate_receive_count or 1)
+            lines = [line.tried(receives) for line in outcome.lines]
+            if any(line.transient for line in lines):
                 raise RecordNotFinished("a photo met a transient error")
-            written.extend(outcome.lines)
+            if lines:
+                self.output.put(name, lines)
+            written.extend(lines)
             ids.append(record.message_id)
 
         processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         response = process_partial_response(event, record_handler, processor, context)
-        if written:
-            name = "sqs/" + batch_name(sorted(ids)) + ".jsonl"
-            self.output.put(name, written)
-            log.info("batch sqs: %s", json.dumps({"output": self.output.uri(name), "records": len(ids),
-                                                  "photos": len(written), "failed": len(response["batchItemFailures"]),
-                                                  "errors": sum(1 for x in written if not x.ok)}))
+        log.info("batch sqs: %s", json.dumps({"output": self.output.uri("sqs/"), "records": len(ids),
+                                              "photos": len(written), "failed": len(response["batchItemFailures"]),
+                                              "errors": sum(1 for x in written if not x.ok)}))
         return dict(response)
 
 

@@ -21,6 +21,9 @@ from function.schemas import ExtractResponse, FaceBox
 # Outcomes worth another try (S3 hiccup, a deadline met under load): the Lambda handler hands these photos back to
 # the Map or the queue, and the CLI retries them when it resumes. Every other error is the photo's verdict.
 TRANSIENT_CODES = frozenset({S3Unavailable.code, DeadlineExceeded.code})
+# A photo whose transient error comes back this many tries in a row keeps it as its verdict (the line says `tries`):
+# a photo that always exceeds its deadline must not hold its batch, or its SQS record, in retries for ever.
+MAX_PHOTO_TRIES = 3
 
 
 def encode_embedding(vector: Any) -> str:
@@ -52,6 +55,8 @@ class PhotoLine(BaseModel):
     face_count: int | None = Field(default=None, description="with all: the faces found")
     faces_truncated: bool | None = Field(default=None, description="with all: more faces than one answer carries")
     error: PhotoError | None = None
+    tries: int | None = Field(default=None, description="a transient error's tries so far; at MAX_PHOTO_TRIES "
+                              "the error is final")
 
     @property
     def ok(self) -> bool:
@@ -59,7 +64,17 @@ class PhotoLine(BaseModel):
 
     @property
     def transient(self) -> bool:
-        return self.error is not None and self.error.code in TRANSIENT_CODES
+        """An error worth another try: a transient code, tried fewer than MAX_PHOTO_TRIES times."""
+        return self.error is not None and self.error.code in TRANSIENT_CODES and (self.tries or 1) < MAX_PHOTO_TRIES
+
+    def tried(self, tries: int) -> PhotoLine:
+        """This line after `tries` tries: a transient error records them (and is final from MAX_PHOTO_TRIES on)."""
+        if self.error is None or self.error.code not in TRANSIENT_CODES:
+            return self
+        error = self.error
+        if tries >= MAX_PHOTO_TRIES:
+            error = PhotoError(code=error.code, message=f"{error.message} (gave up after {tries} tries)")
+        return self.model_copy(update={"tries": tries, "error": error})
 
     def json_line(self) -> str:
         return self.model_dump_json(exclude_none=True) + "\n"

@@ -83,9 +83,18 @@ def listed(aws) -> list[tuple[str, int, str]]:
 
 
 def read_lines(aws, uri: str) -> list[PhotoLine]:
+    """The lines of one result object, or of every object under a folder (a Map batch's: one per photo), in key
+    order of the photos."""
     bucket, _, key = uri[5:].partition("/")
-    body = aws.get_object(Bucket=bucket, Key=key)["Body"].read()
-    return [PhotoLine.model_validate_json(x) for x in body.splitlines()]
+    keys = [o["Key"] for o in aws.list_objects_v2(Bucket=bucket, Prefix=key).get("Contents", [])]
+    bodies = [aws.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys]
+    return sorted((PhotoLine.model_validate_json(x) for body in bodies for x in body.splitlines()), key=lambda x: x.key)
+
+
+def objects(aws, uri: str) -> dict[str, bytes]:
+    bucket, _, key = uri[5:].partition("/")
+    keys = [o["Key"] for o in aws.list_objects_v2(Bucket=bucket, Prefix=key).get("Contents", [])]
+    return {k: aws.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys}
 
 
 def outcome(lines: list[PhotoLine]) -> dict[str, str | None]:
@@ -143,7 +152,7 @@ def test_local_folder_reads_within_the_same_limits(tmp_path, service) -> None:
 
 # -- Step Functions Distributed Map ---------------------------------------------------------------------------------
 
-def test_map_batch_writes_one_object_and_a_retry_overwrites_it(aws, service) -> None:
+def test_map_batch_writes_one_object_per_photo_and_a_retry_adds_none(aws, service) -> None:
     h = handler(service)
     event = map_event(IN, listed(aws), run="run-1")
     first = h(event, Context(900_000))
@@ -151,12 +160,12 @@ def test_map_batch_writes_one_object_and_a_retry_overwrites_it(aws, service) -> 
     assert first["output"].startswith(f"s3://{OUT}/results/map/run-1/") and "in/" not in first["output"]
     lines = read_lines(aws, first["output"])
     assert [x.key for x in lines] == sorted(photos()) and outcome(lines) == EXPECTED_SINGLE  # no line for the folder
-    body = aws.get_object(Bucket=OUT, Key=first["output"].split("/", 3)[3])["Body"].read()
+    before = objects(aws, first["output"])
+    assert len(before) == 5 and all(body.count(b"\n") == 1 for body in before.values())
+    assert not any("in/" in name or ".jpg" in name for name in before)  # object names are hashes, not keys
     again = h(event, Context(900_000))  # the Map retries a batch whole
-    assert again["output"] == first["output"] and again["reused"] == 5
-    assert aws.get_object(Bucket=OUT, Key=first["output"].split("/", 3)[3])["Body"].read() == body
-    keys = aws.list_objects_v2(Bucket=OUT, Prefix="results/map/run-1/")["Contents"]
-    assert len(keys) == 1  # overwritten, not duplicated
+    assert again["output"] == first["output"] and again["reused"] == 5 and again["written"] == 5
+    assert objects(aws, first["output"]) == before  # reused, not redone nor duplicated
 
 
 def test_map_batch_out_of_time_hands_the_rest_back(aws, service) -> None:
@@ -164,12 +173,10 @@ def test_map_batch_out_of_time_hands_the_rest_back(aws, service) -> None:
     event = map_event(IN, listed(aws), run="run-2")
     with pytest.raises(BatchIncomplete, match="4 of 5 photos left"):
         h(event, Context(60_000, 500))  # time for one photo (10 s deadline + 1 s reserve), then not
-    name = h.output.uri("")
-    (obj,) = aws.list_objects_v2(Bucket=OUT, Prefix="results/map/run-2/")["Contents"]
-    partial = read_lines(aws, f"s3://{OUT}/{obj['Key']}")
+    partial = read_lines(aws, f"s3://{OUT}/results/map/run-2/")
     assert len(partial) == 1 and partial[0].key == sorted(photos())[0]  # whole lines only, the first photo
     done = h(event, Context(900_000))  # the retry finishes the rest, keeping the line already written
-    assert done["reused"] == 1 and done["left"] == 0 and name
+    assert done["reused"] == 1 and done["left"] == 0
     full = read_lines(aws, done["output"])
     other = read_lines(aws, done["output"].replace("/run-2/", "/run-1/"))
     assert [x.model_dump() for x in full] == [x.model_dump() for x in other]
@@ -191,8 +198,10 @@ def test_sqs_partial_failure_names_exactly_the_failing_records(aws, service) -> 
     response = handler(service)({"Records": records}, Context(900_000))
     failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
     assert failed == {r["messageId"] for r in bad["Records"]}
-    (obj,) = aws.list_objects_v2(Bucket=OUT, Prefix="results/sqs/")["Contents"]
-    lines = read_lines(aws, f"s3://{OUT}/{obj['Key']}")
+    written = objects(aws, f"s3://{OUT}/results/sqs/")
+    assert set(written) == {f"results/sqs/{r['messageId']}.jsonl" for r in photos_event["Records"]  # one per record
+                            if "folder" not in r["body"]}  # (a folder marker is no photo: its record has no lines)
+    lines = read_lines(aws, f"s3://{OUT}/results/sqs/")
     assert outcome(lines) == EXPECTED_SINGLE  # every photo once, bad photos as lines, not as failed records
 
 

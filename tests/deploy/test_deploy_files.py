@@ -101,9 +101,11 @@ def resolve(node: Any, template: dict[str, Any], parameters: dict[str, str]) -> 
             return [x for x in (walk(v) for v in n) if x is not no_value]
         return n
 
-    resources = {name: res for name, res in node["Resources"].items()
-                 if "Condition" not in res or condition(template["Conditions"][res["Condition"]])}
-    return walk({**node, "Resources": resources})
+    def kept(section: str) -> dict[str, Any]:
+        return {name: item for name, item in node.get(section, {}).items()
+                if "Condition" not in item or condition(template["Conditions"][item["Condition"]])}
+
+    return walk({**node, "Resources": kept("Resources"), "Outputs": kept("Outputs")})
 
 
 def deployed(parameters: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -141,23 +143,12 @@ def test_sam_translation_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert set(routes) == {"/", "/{proxy+}"}  # every route of the app reaches the function
     for op in routes.values():
         assert op["x-amazon-apigateway-integration"]["type"] == "aws_proxy"
-        assert op["security"] == []  # no API key unless asked
-    assert not by_type(t, "AWS::ApiGateway::ApiKey") and not by_type(t, "AWS::ApiGateway::UsagePlan")
+        assert op["security"] == [{"api_key": []}]  # AuthMode's default (tests/deploy/test_secure_defaults.py)
     assert role_statements(t) == []  # no S3 access unless a bucket is named
     permissions = by_type(t, "AWS::Lambda::Permission")
     assert len(permissions) == 2 and all(p["Properties"]["Principal"] == "apigateway.amazonaws.com"
                                          for p in permissions.values())
     assert "ApiUrl" in t["Outputs"] and "execute-api" in json.dumps(t["Outputs"]["ApiUrl"])
-
-
-def test_sam_translation_api_key_switch(monkeypatch: pytest.MonkeyPatch) -> None:
-    t = deployed({"EnableApiKey": "true"}, monkeypatch)
-    for op in methods(t).values():
-        assert op["security"] == [{"api_key": []}]
-    (plan,) = by_type(t, "AWS::ApiGateway::UsagePlan").values()
-    assert plan["Properties"]["ApiStages"][0]["ApiId"] == {"Ref": "FaceApi"}
-    assert by_type(t, "AWS::ApiGateway::ApiKey") and by_type(t, "AWS::ApiGateway::UsagePlanKey")
-    assert "ApiKeyId" in t["Outputs"]
 
 
 def test_sam_translation_image_bucket(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -182,7 +173,7 @@ def test_samconfig_has_no_account_or_secret() -> None:
 
 def test_dockerfile_copy_sources_exist_and_are_in_the_build_context() -> None:
     sources = copy_sources()
-    assert {"requirements.txt", "function/", "model_sources/"} <= set(sources)
+    assert {"requirements.lock", "function/", "model_sources/"} <= set(sources)
     for src in sources:
         assert (REPO_ROOT / src).exists(), src
         assert context_includes(src), f"{src} is excluded by .dockerignore"
@@ -196,10 +187,11 @@ def test_dockerfile_base_image_and_requirements() -> None:
     assert args["BASE_IMAGE"] == "public.ecr.aws/lambda/python:3.12"
     assert all(f.startswith("${BASE_IMAGE}") for f in froms) and len(froms) == 2
     runs = " ".join(rest for k, rest in instructions() if k == "RUN")
-    assert "-r requirements.txt" in runs and "requirements-dev" not in runs
-    requirements = (REPO_ROOT / "requirements.txt").read_text()
-    assert "opencv-python-headless==" in requirements
-    assert not any(line.startswith("opencv-python==") for line in requirements.splitlines())
+    assert "requirements.lock" in runs and "requirements-dev" not in runs  # tests/deploy/test_locks.py: the lock
+    for name in ("requirements.txt", "requirements.lock", "requirements-gpu.lock"):
+        requirements = (REPO_ROOT / name).read_text()
+        assert "opencv-python-headless==" in requirements
+        assert not any(line.startswith("opencv-python==") for line in requirements.splitlines())
 
 
 def test_dockerfile_entrypoint_and_handler_import(model_dir: Path) -> None:
@@ -331,7 +323,7 @@ def test_bulk_on_both_triggers(monkeypatch: pytest.MonkeyPatch) -> None:
     statements = statements_of(t, batch["Role"]["Fn::GetAtt"][0])
     actions = sorted(a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
     assert actions == sorted(["s3:GetObject", "s3:GetObject", "s3:PutObject", "s3:ListBucket", "sqs:ReceiveMessage",
-                              "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"])
+                              "sqs:DeleteMessage", "sqs:GetQueueAttributes"])  # what Lambda's SQS page requires
     for s in statements:  # every statement names one of the stack's own resources or the input bucket
         assert s["Resource"] != "*" and re.search(r"BulkInputBucket|BulkOutputBucket|BulkQueue", json.dumps(s["Resource"]))
     assert statements[0]["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:s3:::${BulkInputBucket}/${BulkInputPrefix}*"}
@@ -353,19 +345,21 @@ def test_bulk_on_both_triggers(monkeypatch: pytest.MonkeyPatch) -> None:
     assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     # the state machine: Distributed Map over the prefix, batches, concurrency, tolerated failures, retries
     (machine,) = by_type(t, "AWS::StepFunctions::StateMachine").values()
-    definition = load_template()["Resources"]["BulkStateMachine"]["Properties"]["Definition"]
+    from tests.support.rendered import render
+
+    rendered = render({"EnableBulkMap": "true", "EnableBulkQueue": "true", **BULK}, monkeypatch)
+    definition = json.loads(rendered["Resources"]["BulkStateMachine"]["Properties"]["DefinitionString"])
     photos = definition["States"]["Photos"]
     assert photos["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
     assert photos["ItemReader"]["Resource"].endswith("s3:listObjectsV2")
-    assert photos["ItemBatcher"]["BatchInput"] == {"bucket": "${InputBucket}", "run.$": "$$.Execution.Name"}
+    assert photos["ItemBatcher"]["BatchInput"] == {"bucket": BULK["BulkInputBucket"], "run.$": "$$.Execution.Name"}
     assert {"MaxConcurrency", "ToleratedFailurePercentage", "ResultWriter"} <= set(photos)
     retry = photos["ItemProcessor"]["States"]["Embed"]["Retry"]
     assert retry[0]["ErrorEquals"] == ["BatchIncomplete"]
     from function.batch.handler import BatchIncomplete
 
     assert BatchIncomplete.__name__ == "BatchIncomplete"
-    subs = machine["Properties"]["DefinitionSubstitutions"]
-    assert subs["MaxConcurrency"] == {"Ref": "BulkMaxConcurrency"}
+    assert photos["MaxConcurrency"] == load_template()["Parameters"]["BulkMaxConcurrency"]["Default"]
     machine_statements = statements_of(t, machine["Properties"]["RoleArn"]["Fn::GetAtt"][0])
     assert not any(s["Resource"] == "*" for s in machine_statements)
 
