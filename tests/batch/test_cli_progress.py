@@ -21,8 +21,9 @@ def test_make_run_installs_the_progress_bar(tmp_path: Path) -> None:
     venv = tmp_path / "fresh-venv"  # a checkout that never ran make: what would `make run` do?
     commands = subprocess.run(["make", "-n", "run", f"VENV={venv}"], cwd=REPO_ROOT, capture_output=True, text=True,
                               check=True).stdout
-    assert "-r requirements-bulk.txt" in commands, commands
+    assert "-r requirements-bulk.lock" in commands, commands  # the hash-locked set made from requirements-bulk.txt
     assert "tqdm" in (REPO_ROOT / "requirements-bulk.txt").read_text()
+    assert "\ntqdm==" in (REPO_ROOT / "requirements-bulk.lock").read_text()
 
 
 def test_the_lambda_image_has_no_tqdm() -> None:
