@@ -10,11 +10,18 @@ counter-clockwise is read upright by turning it `t` clockwise, which is what `or
    path, detect(purpose="one") then the centre face), and of the faces found upright, the share found again whose
    embedding matches the upright one at the pack's threshold; the share answered with a wrong orientation.
 2. LFW pairs with the second photo of each pair turned: 10-fold accuracy per turn.
-3. Cost on upright photos: server CPU time per call (process CPU time, as `make bench` counts it) and wall time of
+3. Crowds and group photos (issue #31): the group photos (tests/data/group, FACES_DIR's group/, the wheel's
+   players.jpg and gdp.jpg) and synthetic crowds (tests/support/crowds.py: LFW crops from FACES_DIR, else
+   tests/data, tiled at 60-120 px over 1280-1920 px canvases, seeded; some with one crop turned against the rest;
+   and dlib_2008_002470 with an LFW crop upside down beside it, which the read finds),
+   every turn through detect(purpose="all"): of the faces found upright, how many are found again (box overlap in
+   the upright frame); faces answered with a wrong orientation, and how many of those the quality judgement
+   (the service's thresholds) calls usable.
+4. Cost on upright photos: server CPU time per call (process CPU time, as `make bench` counts it) and wall time of
    /detect, /extract-embedding and /compare through FaceService, on and off interleaved, --rounds rounds; and the
    no-face photos (tests/data/noface, FACES_DIR's noface/) on /detect: worst ratio on/off.
 
-    python -m bench.orientation [--pairs N] [--rounds N] [--cost-only] [--json PATH]
+    python -m bench.orientation [--pairs N] [--rounds N] [--cost-only | --crowds-only] [--json PATH]
 """
 
 from __future__ import annotations
@@ -36,11 +43,13 @@ from bench.save import save_results
 from bench.stats import med, p90
 from function.config import Settings
 from function.engine import FaceEngine, choose_face
-from function.engine.orientation import TURNS, turn_image
+from function.engine.orientation import TURNS, points_back, turn_image
+from function.engine.quality import QualityThresholds, assess_aligned
 from function.imaging import decode_image
 from function.models import load_pack, resolve_pack_name
 from function.service import FaceService
-from tests.support import encode
+from tests.support import encode, read
+from tests.support.crowds import CROWD_SPECS, Crowd, beside_upside_down, make_crowd, tile_of
 from tests.support.photos import DATA, FaceSet, faces_dir, wheel_photo
 
 
@@ -111,6 +120,68 @@ def group_table(engine: FaceEngine, photos: FaceSet) -> dict:
     return out
 
 
+def box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def crowd_row(engine: FaceEngine, upright: np.ndarray, limits: QualityThresholds,
+              expected: Callable[[np.ndarray, int], int]) -> dict:
+    """One photo at every turn: upright faces found again, faces with a wrong orientation, and of those the usable.
+    `expected(box, turn)`: the orientation a face (box in the upright frame) should be answered with."""
+    height, width = upright.shape[:2]
+    ref = [f.box for f in engine.detect(upright, purpose="all")]
+    row: dict[str, Any] = {"upright": len(ref)}
+    for turn in TURNS:
+        image = as_sent(upright, turn)
+        faces = engine.detect(image, purpose="all")
+        back = (360 - turn) % 360  # the as-sent image is the upright one turned `back` degrees clockwise
+        boxes = []
+        for f in faces:
+            corners = points_back(f.box.reshape(2, 2), back, width, height)
+            boxes.append(np.concatenate([corners.min(axis=0), corners.max(axis=0)]))
+        found = sum(any(box_iou(r, b) >= 0.3 for b in boxes) for r in ref)
+        wrong = [i for i, (f, b) in enumerate(zip(faces, boxes, strict=True)) if f.orientation != expected(b, turn)]
+        usable = 0
+        if wrong:
+            picked = [faces[i] for i in wrong]
+            usable = sum(q.usable for q in assess_aligned(engine.align(image, picked), picked, limits))
+        row[str(turn)] = {"faces": len(faces), "found": found, "wrong_orientation": len(wrong),
+                          "wrong_usable": usable, "settled": sum(f.orientation_settled for f in faces)}
+    return row
+
+
+def crowd_photos(faces: FaceSet | None) -> tuple[list[Path], list[Crowd]]:
+    """The group photos (by name, once) and the synthetic crowds (from FACES_DIR's LFW crops when there)."""
+    groups = {p.name: p for p in [*DATA.group_photos, *(faces.group_photos if faces is not None else []),
+                                  wheel_photo("players.jpg"), wheel_photo("gdp.jpg")]}
+    crops = (faces if faces is not None else DATA).lfw_images
+    return list(groups.values()), [make_crowd(crops, **spec) for spec in CROWD_SPECS]
+
+
+ODD_BESIDE = 6  # group photos with one LFW crop upside down beside them (tests/support/crowds.py)
+
+
+def crowd_table(engine: FaceEngine, groups: list[Path], crowds: list[Crowd], limits: QualityThresholds) -> dict:
+    out: dict[str, Any] = {}
+    for path in groups:
+        out[path.name] = crowd_row(engine, read(path), limits, lambda box, turn: turn)
+    odd_group = read(DATA.group / "dlib_2008_002470.jpg")
+    for crop in DATA.lfw_images[:ODD_BESIDE]:
+        out[f"002470+{crop.stem}_180"] = crowd_row(
+            engine, beside_upside_down(odd_group, read(crop)), limits,
+            lambda box, turn: (turn + 180) % 360 if box[0] >= odd_group.shape[1] else turn)
+    for crowd in crowds:
+        def expected(box: np.ndarray, turn: int, crowd: Crowd = crowd) -> int:
+            odd = crowd.odd is not None and tile_of(crowd, box) == crowd.odd
+            return (turn - crowd.odd_turn) % 360 if odd else turn
+        out[crowd.name] = crowd_row(engine, crowd.pixels, limits, expected)
+    return out
+
+
 def pair_accuracy(reads: dict, pairs: list, turn: int) -> float:
     def score(a: Read, b: Read) -> float:
         return -1.0 if a[0] is None or b[0] is None else float(a[0] @ b[0])
@@ -172,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="turned photos with ORIENTATION_SEARCH on and off")
     parser.add_argument("--pairs", type=int, default=30, help="LFW pairs of each kind per fold (0 = all)")
     parser.add_argument("--rounds", type=int, default=10, help="timing rounds over the upright photos")
-    parser.add_argument("--cost-only", action="store_true", help="only the timing part (3.)")
+    parser.add_argument("--cost-only", action="store_true", help="only the timing part (4.)")
+    parser.add_argument("--crowds-only", action="store_true", help="only the crowds and group photos (3.)")
     parser.add_argument("--json", type=Path, default=None, help="write results here (default bench/results/)")
     args = parser.parse_args(argv)
 
@@ -197,7 +269,12 @@ def main(argv: list[str] | None = None) -> int:
                     key=lambda p: p.name)
     noface = list({p.name: p for p in noface}.values())
 
+    groups, crowds = crowd_photos(faces)
     for name, engine in ({} if args.cost_only else by_name).items():
+        log(f"{name}: crowds and group photos")
+        results.setdefault("crowds", {})[name] = crowd_table(engine, groups, crowds, settings.quality_thresholds())
+        if args.crowds_only:
+            continue
         log(f"{name}: repository photos")
         repo, _ = one_face_table(engine, [*repo_images, wheel_photo("yaoming.jpg")], threshold, name)
         res: dict[str, Any] = {"repo_one_face": repo, "group": group_table(engine, group_set)}
@@ -208,8 +285,9 @@ def main(argv: list[str] | None = None) -> int:
             res["lfw_pair_accuracy"] = {str(t): pair_accuracy(reads, pairs, t) for t in TURNS}
             res["lfw_pairs"] = len(pairs)
         results[name] = res
-    log("cost on upright photos, on/off interleaved")
-    results["cost"] = cost(services, args.rounds, noface)
+    if not args.crowds_only:
+        log("cost on upright photos, on/off interleaved")
+        results["cost"] = cost(services, args.rounds, noface)
     results["load_after"] = os.getloadavg()
     report(results)
     print(f"\nwrote {save_results(results, 'orientation', args.json, default=float)}")
@@ -217,9 +295,38 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(r: dict) -> None:
+    if "crowds" in r:
+        report_crowds(r)
     if "on" in r:
         report_faces(r)
-    report_cost(r)
+    if "cost" in r:
+        report_cost(r)
+
+
+def report_crowds(r: dict) -> None:
+    print("\n## Crowds and group photos: faces found again / found upright, wrong orientation (usable), off | on\n")
+    print("| photo | upright | 0 | 90 | 180 | 270 |\n|---|---|---|---|---|---|")
+    totals = {name: {t: [0, 0, 0, 0] for t in ("0", "90", "180", "270")} for name in r["crowds"]}
+    first = next(iter(r["crowds"].values()))
+    for photo in first:
+        cells = []
+        for t in ("0", "90", "180", "270"):
+            parts = []
+            for name, by in r["crowds"].items():
+                row = by[photo]
+                v = row[t]
+                parts.append(f"{v['found']}/{row['upright']} w{v['wrong_orientation']} (u{v['wrong_usable']})")
+                tot = totals[name][t]
+                tot[0] += v["found"]
+                tot[1] += row["upright"]
+                tot[2] += v["wrong_orientation"]
+                tot[3] += v["wrong_usable"]
+            cells.append(" \\| ".join(parts))
+        print(f"| {photo} | {first[photo]['upright']} | " + " | ".join(cells) + " |")
+    print("\n| engine | turn | found / upright | found % | wrong orientation | of those usable |\n|---|---|---|---|---|---|")
+    for name, by in totals.items():
+        for t, (found, upright, wrong, usable) in by.items():
+            print(f"| {name} | {t} | {found} / {upright} | {100.0 * found / max(upright, 1):.1f}% | {wrong} | {usable} |")
 
 
 def report_faces(r: dict) -> None:

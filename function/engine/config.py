@@ -91,11 +91,13 @@ class EngineConfig:
     recognizer_buckets: tuple[int, ...] = ()
     warm_all_shapes: bool = False
     cudnn_conv_algo_search: CudnnSearch = DEFAULT_CUDNN_SEARCH  # CUDA only
-    # Orientation (docs/orientation.md): a read whose best level face (eye line within orientation_max_roll of
-    # level) scores at least orientation_min_score is upright, with no extra work. Below that, the best level face
-    # is checked on a small crop (orientation_check_size px) turned four ways: upright when the unturned crop leads
-    # every turn by orientation_margin. Otherwise (or with no level face, or no face) the image is read turned 90,
-    # 180 and 270 degrees too, the turn with the strongest evidence kept, settled when it leads by the margin.
+    # Orientation (docs/orientation.md, "The search"): a read whose level faces (eye line within
+    # orientation_max_roll of level) vote upright (scores at least orientation_min_score: its one face, or 2 and a
+    # quarter of several) is upright, with no extra work. Below that, the strongest level faces are checked on a
+    # small crop (orientation_check_size px) turned four ways: upright when the unturned crops lead every turn by
+    # orientation_margin. Otherwise (or with no level face, or no face) the image is read turned 90, 180 and 270
+    # degrees too, the turn with the strongest evidence kept, settled when it leads by the margin. Then each face's
+    # own evidence (below) can unsettle it.
     orientation_search: bool = True
     orientation_min_score: float = 0.78  # upright LFW crops: 25% of reads below; upside down: none of 300 above 0.75
     orientation_max_roll: float = 45.0
@@ -106,3 +108,24 @@ class EngineConfig:
     # went unread (docs/orientation.md).
     orientation_check_min_score: float = 0.65
     orientation_check_min_side: float = 24.0
+    # Group photos (issue #31). One face does not settle a read of several: the read is upright at once only when
+    # its faces scoring >= orientation_min_score (level) number at least 2 and orientation_vote_fraction of its level
+    # faces (a read of one face: that face). An upside-down crowd's best face scored 0.81 while its other 14 were
+    # read upside down. Otherwise the crop check runs on up to orientation_check_faces of the strongest level faces
+    # (those past the floor above), all of which must lead.
+    orientation_vote_fraction: float = 0.25
+    orientation_check_faces: int = 3
+    # A read of only weak faces, each smaller than this fraction of the image's long side, is searched even when the
+    # check settles it: a turned crowd's upright read may show one odd face and none of the rest.
+    orientation_small_face_fraction: float = 0.15
+    # Each face's own evidence: a level face of the chosen read that is not upright-typical itself (score below
+    # orientation_min_score, and not the face whose score settled the turn), at least this many px on its box's
+    # shorter side (QualityThresholds' min_face_size: smaller faces are not usable), gets the crop check at the
+    # chosen turn against its crop upside down (2 runs at orientation_check_size), at most orientation_face_checks
+    # of them (lowest score first, within the deadline; each ~1/12 of a full pass, more under load). A face whose
+    # crop does not lead, or that another turn's read shows more strongly, is unsettled (orientation_uncertain),
+    # whatever the image's turn; one left unchecked keeps the image's verdict.
+    # Sides are in the detector's pixels: under a reduced decode (a JPEG over 1920 px) a face usable as sent can be
+    # smaller there, and goes unchecked (docs/orientation.md, known limits).
+    orientation_face_check_min_side: float = QualityThresholds.min_face_size
+    orientation_face_checks: int = 4

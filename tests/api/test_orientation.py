@@ -96,3 +96,21 @@ def test_unsettled_orientation_is_never_usable_and_enrolment_refuses_it(search_o
 def test_setting_reaches_the_engine() -> None:
     assert Settings(orientation_search=False).engine_config().orientation_search is False
     assert Settings().engine_config().orientation_search is True
+
+
+@pytest.mark.parametrize("turn", TURNS)
+def test_a_face_upside_down_beside_an_upright_group_is_never_usable(client: TestClient, turn: int) -> None:
+    """Issue #31: one face upside down beside an upright group, the whole photo turned: the group's turn is
+    answered, and the odd face, read with that turn, is `orientation_uncertain`, never usable (its embedding would
+    be of an upside-down crop)."""
+    from tests.support.crowds import beside_upside_down
+    from tests.support.photos import DATA
+
+    group = read(DATA.group / "dlib_2008_002470.jpg")
+    upright = beside_upside_down(group, read(DATA.root / "lfw" / "Abdul_Rahman" / "Abdul_Rahman_0001.jpg"))
+    faces = post(client, encode(as_sent(upright, turn), ".png"), "/detect")["faces"]
+    assert sum(f["orientation"] == turn for f in faces) >= DATA.group_counts["dlib_2008_002470.jpg"]
+    wrong = [f for f in faces if f["orientation"] != turn]
+    odd = [f for f in faces if f["orientation"] == turn and f["quality"]["face_size"] >= 100]  # the 160 px crop
+    assert not wrong and odd
+    assert all(not f["quality"]["usable"] and "orientation_uncertain" in f["quality"]["reasons"] for f in odd)
