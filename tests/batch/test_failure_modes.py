@@ -172,7 +172,7 @@ class SlowReader(S3Reader):
 
 
 def test_a_photo_that_always_times_out_ends_as_its_line(aws, prefix, service) -> None:
-    deadline = 3.0
+    deadline = 5.0  # one ordinary photo must finish well inside it, also on a loaded machine (failed at 3.0, load ~8)
     keys = [prefix + "p/good.jpg", prefix + "p/a key with spaces and ünïcödé 人脸.jpg"]
     items = [(o["Key"], o["Size"], o["ETag"].strip('"')) for o in aws.list_objects_v2(Bucket=IN, Prefix=prefix)["Contents"]
              if o["Key"] in keys]
