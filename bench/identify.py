@@ -12,12 +12,17 @@ the threshold falls to its 1:1 floor (the 0.27 every search used before the FPIR
 the thresholds. Embeddings stay in memory for the run.
 
     FACES_DIR=../shared/faces python -m bench.identify [--sizes 100,1000] [--draws 2] [--strangers 1000] [--mates 1000]
+    FACES_DIR=../shared/faces python -m bench.identify --in-process [--sizes 100,1000] [--draws 5]
+
+`--in-process` applies the same rule without HTTP (see in_process()): every stranger of the set at each size, and the
+largest gallery LFW can make. Figures: docs/search.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import http.client
 import json
 import sys
@@ -116,6 +121,66 @@ def run(client: Client, people: dict[str, list[Path]], n: int, draw: int, args: 
     return out
 
 
+def in_process(people: dict[str, list[Path]], sizes: list[int], draws: int, largest: bool) -> list[dict]:
+    """The same rule without HTTP, for many draws and for the largest gallery LFW can make: every image embedded once
+    by /extract-embedding's use case (FaceService.extract, face=center), then /search's decision
+    (FaceService.gallery_decision, from the served pack's calibration) and ranking in numpy. `largest`: every photo but one of each person with two or more
+    enrolled (each photo is an entry), that held-back photo as the mate, every photo of the one-photo people as a
+    stranger."""
+    from function.config import Settings
+    from function.errors import ServiceError
+    from function.models import resolve_pack_name
+    from function.startup import build_service, load_engine
+
+    settings = Settings.from_env()
+    pack = resolve_pack_name(settings.model_dir, settings.model_pack)
+    service = build_service(settings, load_engine(settings, pack), pack)
+    vectors: dict[Path, np.ndarray] = {}
+    for i, path in enumerate(p for photos in people.values() for p in photos):
+        with contextlib.suppress(ServiceError):  # POST /extract-embedding?face=center's use case, without HTTP
+            vectors[path] = np.asarray(service.extract(path.read_bytes(), "center").embedding, dtype=np.float32)
+        if i % 1000 == 999:
+            log(f"  in process: {i + 1} images embedded")
+    people = {k: [p for p in v if p in vectors] for k, v in people.items()}
+    people = {k: v for k, v in people.items() if v}
+    rows = []
+
+    def score(gallery: list[tuple[str, Path]], strangers: list[Path], mates: list[tuple[str, Path]], n: int,
+              draw: int) -> None:
+        decision = service.gallery_decision(len(gallery))
+        g = np.stack([vectors[p] for _, p in gallery])
+        ids = np.array([i for i, _ in gallery])
+        fp = sum(bool((g @ vectors[p]).max() >= decision.threshold) for p in strangers)
+        hits = 0
+        for person, p in mates:
+            s = g @ vectors[p]
+            best = int(np.argmax(s))
+            hits += bool(s[best] >= decision.threshold and ids[best] == person)
+        rows.append({"n": n, "entries": len(gallery), "draw": draw, "threshold": decision.threshold,
+                     "rule": decision.rule, "pair_far": decision.far, "strangers": len(strangers),
+                     "stranger_matched": fp, "mates": len(mates), "mate_rank1": hits})
+        log(f"  in process N={len(gallery)} draw {draw}: threshold {decision.threshold} ({decision.rule}), strangers "
+            f"{fp}/{len(strangers)}, rank-1 {hits}/{len(mates)}")
+
+    eligible = sorted(k for k, v in people.items() if len(v) >= 2)
+    for n in sizes:
+        for draw in range(draws):
+            rng = np.random.default_rng(1000 * draw + n)
+            chosen = [eligible[i] for i in rng.choice(len(eligible), size=n, replace=False)]
+            picks = {k: rng.choice(len(people[k]), size=2, replace=False) for k in chosen}
+            gallery = [(k, people[k][int(picks[k][0])]) for k in chosen]
+            mates = [(k, people[k][int(picks[k][1])]) for k in chosen]
+            enrolled = set(chosen)
+            strangers = [people[k][0] for k in sorted(people) if k not in enrolled]
+            score(gallery, strangers, mates, n, draw)
+    if largest:
+        gallery = [(k, p) for k in eligible for p in people[k][1:]]
+        mates = [(k, people[k][0]) for k in eligible]
+        strangers = [p for k, v in people.items() if len(v) == 1 for p in v]
+        score(gallery, strangers, mates, len(gallery), 0)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100,1000")
@@ -125,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--held-out", action="store_true", help="people of the calibration's held-out half only")
     parser.add_argument("--old-rule", action="store_true", help="repeat each search at ?fpir=0.99 (the 1:1 floor)")
     parser.add_argument("--max-gallery", type=int, default=0, help="MAX_GALLERY_SIZE of the server (0: its default)")
+    parser.add_argument("--in-process", action="store_true", help="no HTTP: /search's rule in numpy on every image "
+                        "embedded once, every stranger of the set at each size, and the largest gallery LFW allows")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     faces = faces_dir()
@@ -135,6 +202,20 @@ def main(argv: list[str] | None = None) -> int:
     for path in faces.lfw_all_images:
         if not args.held_out or half_of(path.parent.name) == 1:
             people[path.parent.name].append(path)
+    if args.in_process:
+        rows = in_process(people, [int(s) for s in args.sizes.split(",")], args.draws, largest=True)
+        print(f"\n1:N in process (/search's rule), LFW {'held-out half' if args.held_out else 'all people'}; "
+              f"{machine()}")
+        print(f"{'entries':>8} {'draws':>5} {'threshold':>9} {'rule':<6} {'strangers matched (FPIR)':>32} {'rank-1':>18}")
+        for n in sorted({r["entries"] for r in rows}):
+            sel = [r for r in rows if r["entries"] == n]
+            fp, ns = sum(r["stranger_matched"] for r in sel), sum(r["strangers"] for r in sel)
+            hits, nm = sum(r["mate_rank1"] for r in sel), sum(r["mates"] for r in sel)
+            lo, hi = clopper_pearson(fp, ns)
+            print(f"{n:>8} {len(sel):>5} {sel[0]['threshold']:>9} {sel[0]['rule']:<6} {fp:>7}/{ns:<7} "
+                  f"{100 * fp / ns:5.2f}% [{100 * lo:.2f}, {100 * hi:.2f}] {hits:>6}/{nm:<6} {100 * hits / nm:5.2f}%")
+        print(f"\nwrote {save_results({'machine': machine(), 'rows': rows}, 'identify', args.json, default=float)}")
+        return 0
     env = {"REQUEST_LOG": "false"} | ({"MAX_GALLERY_SIZE": str(args.max_gallery)} if args.max_gallery else {})
     server = service_server("ours", env)
     server.start()
