@@ -253,6 +253,7 @@ class Settings:
         stable = self.stable_shapes_on
         return EngineConfig(**shared, threads=self.threads, fit_canvas=not stable,
                             recognizer_buckets=RECOGNIZER_BUCKETS if stable else (),
+                            recognizer_batch=max(RECOGNIZER_BUCKETS) if stable else _ENGINE.recognizer_batch,
                             warm_all_shapes=stable and self.execution_provider == "cuda")
 
     def quality_thresholds(self) -> QualityThresholds:

@@ -36,7 +36,8 @@ CUDNN_CONV_ALGO_SEARCH: tuple[CudnnSearch, ...] = get_args(CudnnSearch)
 DEFAULT_CUDNN_SEARCH: CudnnSearch = "heuristic"
 
 # Recognizer batch sizes under stable shapes (CUDA): each is one cuDNN set-up, paid at warm-up; a batch pads to the
-# next one (none for 1 face, the common case; at most 2x the rows for 5-32 faces). The largest is recognizer_batch.
+# next one (none for 1 face, the common case; at most 2x the rows for 5-32 faces). The largest is the recognizer
+# batch under stable shapes.
 RECOGNIZER_BUCKETS = (1, 4, 8, 16, 32)
 
 CloseupCanvas = Literal["fit", "full"]
@@ -83,7 +84,11 @@ class EngineConfig:
     closeup_small_side: int = 256
     fit_canvas: bool = True
     max_concurrent_runs: int = 0  # model runs in flight at once per process; 0 = `threads`
-    recognizer_batch: int = 32  # faces per recognizer run: one run for up to 32 faces, bounded memory beyond
+    # Faces per recognizer run. Activations grow by ~2.4 MB per face of a run (buffalo_sc's MobileFaceNet), held by
+    # ONNX Runtime's arena afterwards: 32 faces kept ~80 MB per run in flight, 4 keep ~10 MB at the same throughput
+    # on CPU (issue #29; embeddings are identical whatever the batch). Stable shapes (CUDA) use the largest of
+    # RECOGNIZER_BUCKETS instead (Settings.engine_config).
+    recognizer_batch: int = 4
     # Stable input shapes (STABLE_SHAPES; on with EXECUTION_PROVIDER=cuda, where every new input shape costs cuDNN
     # set-up): fit_canvas off (square canvases: the coarse and the full pass each always feed one size),
     # recognizer runs padded to these batch sizes (() = unpadded), and warm_all_shapes runs every canvas and bucket

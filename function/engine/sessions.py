@@ -23,6 +23,13 @@ class SessionConfig:
     cudnn_conv_algo_search: CudnnSearch = DEFAULT_CUDNN_SEARCH  # CUDA only
     spinning: bool = False  # intra-/inter-op threads spin while waiting for work: off (bench/ort_policy.py)
     arena: bool = True  # ONNX Runtime's CPU memory arena: on (bench/ort_policy.py, docs/benchmarks.md)
+    # One CPU arena for every session of the process, grown by exactly what a run asks for (kSameAsRequested),
+    # instead of one per session grown in powers of two; CPU only (issue #29, docs/benchmarks.md).
+    shared_arena: bool = True
+    # ONNX Runtime's memory pattern: per input shape, one block for all of a run's activations, planned from the
+    # shape's first run. Off: the arena's freed chunks serve any shape (the detector sees many canvas sizes, the
+    # recognizer many batch sizes), where each new shape's block needed a fresh arena region (issue #29).
+    memory_pattern: bool = False
 
 
 def cuda_options(config: SessionConfig) -> dict[str, str]:
@@ -59,6 +66,19 @@ def providers_for(config: SessionConfig) -> list[str | tuple[str, dict[str, str]
     return [CPU]
 
 
+# The shared arena's configuration: no cap (0), arena_extend_strategy 1 = kSameAsRequested, the default initial
+# chunk and dead-bytes limit (-1). kNextPowerOfTwo (0) doubles each new region: up to twice what the runs need.
+SHARED_ARENA_CFG = (0, 1, -1, -1)
+
+
+@functools.cache
+def _register_shared_arena() -> None:
+    """Register the process's one CPU arena with ONNX Runtime's environment (once; sessions opt in with
+    session.use_env_allocators)."""
+    memory = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
+    ort.create_and_register_allocator(memory, ort.OrtArenaCfg(*SHARED_ARENA_CFG))
+
+
 def session_options(config: SessionConfig) -> ort.SessionOptions:
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = max(1, config.threads)
@@ -76,6 +96,14 @@ def session_options(config: SessionConfig) -> ort.SessionOptions:
     # arena keeps the largest run's activations instead: +19-22 MB peak RSS with buffalo_sc, bounded because at
     # most MAX_CONCURRENT_RUNS runs are in flight (function/engine/gate.py).
     opts.enable_cpu_mem_arena = config.arena
+    # Under a 4-client mixed load (portraits, close-ups, group photos with ?all=true, junk) one arena per session
+    # held 365 MB of RSS against 180 MB with no arena: the detector's and the recognizer's arenas each kept their
+    # own high-water mark, grown in powers of two, plus a fresh region for each new shape's memory pattern. One
+    # shared arena grown as asked, with the pattern off, keeps the arena's speed at ~200 MB (issue #29).
+    opts.enable_mem_pattern = config.memory_pattern
+    if config.arena and config.shared_arena and config.execution_provider == "cpu":
+        _register_shared_arena()
+        opts.add_session_config_entry("session.use_env_allocators", "1")
     opts.log_severity_level = 3
     return opts
 

@@ -39,3 +39,18 @@ def test_session_policy_arena_on_spinning_off() -> None:
     other = session_options(SessionConfig(threads=2, spinning=True, arena=False))
     assert other.enable_cpu_mem_arena is False
     assert other.get_session_config_entry("session.intra_op.allow_spinning") == "1"
+
+
+def test_session_policy_one_shared_arena_no_memory_pattern() -> None:
+    """Issue #29: on CPU both sessions use the process's one arena (grown as asked) and no per-shape memory pattern;
+    a session without the arena, or on CUDA, does not opt in to the shared CPU arena."""
+    from function.engine.sessions import SHARED_ARENA_CFG, SessionConfig, session_options
+
+    served = session_options(SessionConfig(threads=2))
+    assert served.enable_mem_pattern is False
+    assert served.get_session_config_entry("session.use_env_allocators") == "1"
+    assert SHARED_ARENA_CFG[1] == 1  # kSameAsRequested
+    for config in (SessionConfig(threads=2, arena=False), SessionConfig(threads=2, shared_arena=False),
+                   SessionConfig(threads=2, execution_provider="cuda")):
+        with pytest.raises(RuntimeError):  # no such entry
+            session_options(config).get_session_config_entry("session.use_env_allocators")

@@ -52,7 +52,8 @@ def test_settings_choose_stable_shapes_with_cuda_only() -> None:
     forced = Settings(stable_shapes="on").engine_config()
     assert not forced.fit_canvas and forced.recognizer_buckets == RECOGNIZER_BUCKETS and not forced.warm_all_shapes
     assert Settings(execution_provider="cuda", stable_shapes="off").engine_config().fit_canvas
-    assert max(RECOGNIZER_BUCKETS) == EngineConfig().recognizer_batch  # every chunk of faces fits a bucket
+    assert cuda.recognizer_batch == forced.recognizer_batch == max(RECOGNIZER_BUCKETS)  # every chunk fits a bucket
+    assert cpu.recognizer_batch == EngineConfig().recognizer_batch < max(RECOGNIZER_BUCKETS)  # CPU: memory first
     env = Settings.from_env({"STABLE_SHAPES": "ON", "CUDNN_CONV_ALGO_SEARCH": "Exhaustive", "MODEL_PRECISION": "int8"})
     assert (env.stable_shapes, env.cudnn_conv_algo_search, env.model_precision) == ("on", "exhaustive", "int8")
     defaults = Settings.from_env({})
@@ -86,7 +87,8 @@ def test_padded_recognizer_batches_give_the_same_embeddings(engine: FaceEngine) 
     image = pixels(wheel_photo("players.jpg"))
     faces = engine.detect(image)
     assert len(faces) > 16
-    padded, calls = recording(engine, dataclasses.replace(engine.config, recognizer_buckets=RECOGNIZER_BUCKETS))
+    padded, calls = recording(engine, dataclasses.replace(engine.config, recognizer_buckets=RECOGNIZER_BUCKETS,
+                                                          recognizer_batch=max(RECOGNIZER_BUCKETS)))
     for n in (1, 2, 3, 5, 9, 17, len(faces)):
         want = engine.embed(image, faces[:n])
         got = padded.embed(image, faces[:n])
