@@ -181,8 +181,8 @@ class ThresholdSource(BaseModel):
     pack_threshold: float = Field(description="the pack's declared threshold for `precision` (what "
                                               "similarity_threshold is unless SIMILARITY_THRESHOLD is set)")
     precision: str = Field(description="the served precision the declared threshold is for")
-    measured: bool = Field(description="whether a measurement here chose the pack's threshold (the fields below "
-                                       "describe it)")
+    measured: bool = Field(description="whether a measurement here chose the pack's threshold (then measured_on, "
+                                       "command, dataset, far and tar describe it)")
     source: str = Field(description="one sentence: SIMILARITY_THRESHOLD when set, and the pack's measurement "
                                     "(date, command, data set, rule, what it gave) or why there is none")
     measured_on: str | None = Field(default=None, description="date of the measurement, YYYY-MM-DD")

@@ -110,11 +110,12 @@ def build_service(settings: Settings, engine: FaceEngine, pack_name: str) -> Fac
 
     if engine.pack is not None:
         pack_name = engine.pack.name
-    return FaceService(engine, settings.decode_limits(), settings.threshold_for(pack_name),
+    threshold = settings.threshold_choice(pack_name)
+    return FaceService(engine, settings.decode_limits(), threshold.value,
                        settings.quality_thresholds(), settings.answer_limits(),
                        calibration=load_calibration(pack_name, engine.pack.recognizer.precision if engine.pack
                                                     else settings.served_precision),
-                       search_fpir=settings.search_fpir)
+                       search_fpir=settings.search_fpir, threshold_source=threshold)
 
 
 class EngineLoader:

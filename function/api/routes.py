@@ -52,12 +52,11 @@ from function.schemas import (
     FaceChoice,
     HealthResponse,
     HealthStatus,
-    ModelInfo,
     QualityMode,
     SearchResponse,
     VerifyResponse,
 )
-from function.service import FaceService
+from function.service import FaceService, ServedModels
 
 router = APIRouter()
 
@@ -111,26 +110,31 @@ async def _images(request: Request, *names: str) -> dict[str, bytes]:
     return images
 
 
+def served_models(request: Request) -> ServedModels | None:
+    """The loaded service's view of its models and thresholds; None while no model is loaded."""
+    service: FaceService | None = getattr(request.app.state, "service", None)
+    return service.served() if service is not None else None
+
+
 @router.get("/health", response_model=HealthResponse | HealthStatus,
             responses={503: {"model": HealthResponse | HealthStatus}},
             description="With API_KEY set, a caller without a valid x-api-key learns only `status` (up or down).")
-def health(request: Request) -> Any:
+def health(request: Request, served: ServedModels | None = Depends(served_models)) -> Any:
     state = request.app.state
-    service: FaceService | None = getattr(state, "service", None)
     api_key = state.settings.api_key
     if api_key and not api_key_ok(request.scope, api_key):
-        up = service is not None
+        up = served is not None
         status = HealthStatus(status="healthy" if up else "unhealthy")
         return JSONResponse(status_code=200 if up else 503, content=status.model_dump())
-    if service is None:
+    if served is None:
         body = HealthResponse(status="unhealthy", model=state.pack_name, model_loaded=False, version=__version__,
                               error=str(state.load_error))
         return JSONResponse(status_code=503, content=body.model_dump())
-    engine = service.engine
     return HealthResponse(status="healthy", model=state.pack_name, model_loaded=True, version=__version__,
-                          models=[ModelInfo(**m) for m in engine.pack.describe()] if engine.pack else [], providers=engine.report.providers,
-                          threads=engine.config.threads, similarity_threshold=service.threshold,
-                          calibration=service.calibration_info())
+                          models=served.models, providers=served.providers, threads=served.threads,
+                          similarity_threshold=served.similarity_threshold,
+                          similarity_threshold_source=served.similarity_threshold_source,
+                          calibration=served.calibration)
 
 
 @router.post("/detect", response_model=DetectResponse, response_model_exclude_none=True, openapi_extra=image_body("image"), responses=error_responses(*_IMAGE_ERRORS),
