@@ -12,8 +12,10 @@ A role's optional "int8" entry is a variant quantized locally from that role's f
 quantize NAME; function/models/quantize.py), with its own size and sha256. MODEL_PRECISION=int8 loads the int8
 variant of every role that has one and the fp32 file of the others; a pack with no int8 variant at all is refused.
 
-Loading checks every file's size and sha256 against the manifest (one read per file: the verified bytes are what
-the session is built from) and refuses timing-proxy packs, whose random weights must never answer a request.
+The manifest records what the bake took from the pack's declaration (function/models/specs.py); a manifest without
+kind or normalisation (baked before they were recorded) is read with its spec's. Loading checks every file's size
+and sha256 against the manifest (one read per file: the verified bytes are what the session is built from) and
+refuses timing-proxy packs, whose random weights must never answer a request.
 """
 
 from __future__ import annotations

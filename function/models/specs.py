@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from function.errors import PackError
@@ -113,13 +113,15 @@ class Source:
 
 @dataclass(frozen=True)
 class PackSpec:
+    """One pack: what the bake fetches and checks, what the manifest records, what the service decides at."""
+
     name: str
     detector: ModelSpec
     recognizer: ModelSpec
     source: Source
     licence: str
     # The 1:1 threshold for each served precision (every precision in PRECISIONS: none is inferred from another).
-    thresholds: Mapping[str, Threshold] = field(default_factory=dict)
+    thresholds: Mapping[str, Threshold]
 
     def __post_init__(self) -> None:
         if (self.detector.graph.kind, self.recognizer.graph.kind) != (SCRFD.kind, ARCFACE.kind):

@@ -140,8 +140,10 @@ def test_a_threshold_cannot_be_declared_without_its_provenance():
         Threshold(0.4, "chosen by hand")  # type: ignore[arg-type]
     fields = {"name": "new_pack", "detector": BUFFALO_SC.detector, "recognizer": BUFFALO_SC.recognizer,
               "source": BUFFALO_SC.source, "licence": BUFFALO_SC.licence}
+    with pytest.raises(TypeError, match="thresholds"):
+        PackSpec(**fields)  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="no similarity threshold declared for fp32, int8"):
-        PackSpec(**fields)
+        PackSpec(**fields, thresholds={})
     with pytest.raises(ValueError, match="no similarity threshold declared for int8"):
         PackSpec(**fields, thresholds={"fp32": Threshold(0.3, Unmeasured("a test"))})
     with pytest.raises(TypeError, match="thresholds take Threshold"):
@@ -160,6 +162,7 @@ def test_every_pack_states_where_each_threshold_comes_from():
             else:
                 assert len(provenance.reason) > 40, (spec.name, precision)
     assert isinstance(BUFFALO_L.threshold("fp32").provenance, Unmeasured)  # 0.40: a named value, said so
+    assert choose_threshold("buffalo_l", "fp32").value == 0.40  # the default image keeps serving as before
     assert choose_threshold("buffalo_sc", "int8").value == 0.29 and choose_threshold("buffalo_sc", "fp32").value == 0.27
 
 
