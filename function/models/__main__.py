@@ -1,4 +1,4 @@
-"""python -m function.models {bake,bake-proxy,fetch,quantize,verify,list} — manage model packs (see README: Model packs)."""
+"""python -m function.models {bake,bake-proxy,fetch,quantize,verify,list} — manage model packs (see docs/architecture.md, Model packs)."""
 
 from __future__ import annotations
 
