@@ -41,7 +41,7 @@ def main() -> None:
     reference = load_face_analysis(make_pack_dir(), allowed_modules=["detection", "recognition"])
     sample = random.Random(args.seed).sample(faces.lfw_images, min(args.n, len(faces.lfw_images)))
     for engine in engines.values():  # each canvas once before timing (its first run sets up the shape)
-        engine._detect_closeup(read(sample[0]))
+        engine.passes.closeups(read(sample[0]))
     ok = dict.fromkeys(args.windows, 0)
     cpu = dict.fromkeys(args.windows, 0.0)
     for path in sample:
@@ -50,7 +50,7 @@ def main() -> None:
         ref = reference.get(cv2.copyMakeBorder(raw, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0)))
         for w, engine in engines.items():
             t0 = time.process_time()
-            ours = engine._detect_closeup(raw)
+            ours = engine.passes.closeups(raw)
             cpu[w] += time.process_time() - t0
             if not ref or not ours:
                 continue

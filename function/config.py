@@ -5,7 +5,7 @@ variable is the field name in upper case unless `_ENV_NAMES` says otherwise. The
 configuration objects hold the defaults: EngineConfig and QualityThresholds (function/engine/config.py) the model's,
 RequestLimits, AnswerLimits and DecodeLimits (function/limits.py) every limit's; the fields that expose them take their
 defaults from there, and `engine_config()`, `decode_limits()`, `answer_limits()` derive those objects from the
-settings, so no default is written twice. `env_table()` prints the Configuration table of the README from these fields.
+settings, so no default is written twice. `env_table()` makes the table of docs/configuration.md from these fields.
 
 Plain pydantic rather than pydantic-settings: one dependency fewer in the Lambda image, and `from_env()` reads any
 mapping (tests, benchmarks) the same way as the process environment.
@@ -293,7 +293,7 @@ class Settings:
 
     @classmethod
     def env_table(cls) -> str:
-        """The README's Configuration table (markdown), generated from the fields."""
+        """The table of docs/configuration.md (markdown; tools/configdoc.py writes the file), from the fields."""
         rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
         for name, info in _FIELDS.items():
             if name in _DERIVED:

@@ -62,7 +62,7 @@ class EngineConfig:
     closeup_min_face_fraction: float = 0.3  # a face found only in the padded image must be this large (long sides)
     closeup_redetect_fraction: float = 0.75  # a lone face this large (box long side / image short side) fills the
     # frame: its landmarks come from the padded pass, as for a face not found at all
-    # The close-up pass's canvas, as a fraction of det_size, at the reference's scale (FaceEngine._detect_closeup):
+    # The close-up pass's canvas, as a fraction of det_size, at the reference's scale (DetectorPasses.read_padded):
     # 1.0 = the whole padded image, as insightface sees it (the default: parity); 0.9 (576 of 640) costs 19% less
     # detector work per close-up, but its landmarks move enough that 1 of the repo's LFW crops falls below the
     # parity test's cosine 0.99 against insightface (0.9887)
@@ -108,7 +108,7 @@ class EngineConfig:
     # went unread (docs/orientation.md).
     orientation_check_min_score: float = 0.65
     orientation_check_min_side: float = 24.0
-    # Group photos (issue #31). One face does not settle a read of several: the read is upright at once only when
+    # Group photos. One face does not settle a read of several: the read is upright at once only when
     # its faces scoring >= orientation_min_score (level) number at least 2 and orientation_vote_fraction of its level
     # faces (a read of one face: that face). An upside-down crowd's best face scored 0.81 while its other 14 were
     # read upside down. Otherwise the crop check runs on up to orientation_check_faces of the strongest level faces

@@ -1,4 +1,4 @@
-"""python -m function.models {bake,bake-proxy,fetch,quantize,verify,list} — manage model packs (see README: Model packs)."""
+"""python -m function.models {bake,bake-proxy,fetch,quantize,verify,list} — manage model packs (see docs/architecture.md, Model packs)."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 def _quantize(model_dir: Path, name: str, roles: tuple[str, ...], method: str, calibration: Path | None) -> None:
     # Bake-time only. This command is an entry point: it hands the engine's calibration (inference over photos) to
     # the quantizer, so that function/models/ itself never imports the engine.
-    from function.engine.calibration import calibration_inputs
+    from function.engine.quantize_inputs import calibration_inputs
     from function.models.quantize import quantize_pack
 
     entries = quantize_pack(model_dir, name, roles=roles, method=method, calibrate=calibration_inputs,
