@@ -326,7 +326,7 @@ export declare class InternalError extends FaceServiceError {
     readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
-/** 400 INVALID_EMBEDDING: a stored embedding (/verify, /search) is not 512 finite numbers (JSON list or base64 of little-endian float32) or is all zeros */
+/** 400 INVALID_EMBEDDING: a stored embedding (/verify, /search) is not one of the served model's: as many finite numbers as its embeddings have (JSON list or base64 of little-endian float32), not all zeros */
 export declare class InvalidEmbeddingError extends FaceServiceError {
     static readonly code = "INVALID_EMBEDDING";
     static readonly status = 400;
