@@ -47,7 +47,7 @@ PROCESS_ENV = {
 # large temporary (decoded image, detector blob, activations) is carved from per-thread heaps that keep the freed
 # memory: with requests arriving on many threads, RSS climbs by tens of MB per thread and never comes back. A fixed
 # threshold sends every allocation above it to mmap, returned to the OS on free. Measured on buffalo_sc with 8
-# concurrent requests: peak RSS 379 MB -> 220 MB (then with the ONNX Runtime arena off; it is on since issue #19,
+# concurrent requests: peak RSS 379 MB -> 220 MB (measured with the ONNX Runtime arena off; it is on now,
 # function/engine/sessions.py, which keeps the models' activations out of malloc's way).
 M_MMAP_THRESHOLD = -3  # glibc malloc.h
 MMAP_THRESHOLD_BYTES = 256 * 1024
