@@ -1,6 +1,6 @@
-"""make bench: our service vs the seed-style reference (bench/server.py), side by side, same run.
+"""make bench: our service vs the seed-style reference, side by side, same run.
 
-Measures, over real HTTP on 127.0.0.1 against fresh server processes (bench/server.py):
+Measures, over real HTTP on 127.0.0.1 against fresh server processes (both from bench/server.py):
   cold start   spawn -> first successful /extract-embedding answer, >= 5 fresh processes each, interleaved
   warm latency per route and photo (1 face, players.jpg 22 faces, an LFW crop, a 4000x3000 JPEG made by
                upscaling), median and p90 over >= 30 calls, ours and reference interleaved, and their ratio
@@ -16,7 +16,7 @@ Measures, over real HTTP on 127.0.0.1 against fresh server processes (bench/serv
   before       --before CHECKOUT: another checkout of this service (a git worktree of the base commit) served beside
                ours in the warm phase with our requests, then on close-ups with 4 clients: before/after from one run;
                --before-env NAME=VALUE gives it a setting (an A/B of one variable on the same code)
-Prints tables and issue #19's targets (bench/bench_report.py) and writes JSON to bench/results/. The machine may be
+Prints tables and issue #19's targets (bench/report.py) and writes JSON to bench/results/. The machine may be
 shared: conclusions use medians and ratios measured in the same run, never absolute times from another run.
 
     python -m bench.bench [--rounds 30] [--cold 5] [--requests 96] [--quick] [--before DIR [--before-env K=V]]
@@ -288,7 +288,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.cold, args.requests = 5, 2, 24
-
     res: dict[str, Any] = {"machine": machine(), "date": utc_now(), "cpus": available_cpus(), "rounds": args.rounds}
     measure(args, res)
     res["targets"] = targets(res)

@@ -14,7 +14,7 @@ CUDNN_CONV_ALGO_SEARCH) and reports:
                call after start-up, warm median, p90 and max, and whether max <= 3x the warm median (issue #13)
   shapes       on a fresh engine without warm-up: each detector canvas and recognizer batch size the routes feed,
                first call vs warm median (what the warm-up buys, and what an unforeseen shape would cost)
-  proxies      buffalo_l-scale timing proxies (random weights; bench/proxies.py bakes them): det 320/640 and rec
+  proxies      buffalo_l-scale timing proxies (random weights; bench/engines.py bakes them): det 320/640 and rec
                batch 1/8/32 model time, and a 1-face extract estimated as the buffalo_sc route's wall time minus its
                model time plus the same model calls on the proxies
 `--provider cpu` is a smoke test of the script on a machine without a GPU (what CI can run); its figures are CPU's.

@@ -45,7 +45,6 @@ DEADLINE_S = 10.0
 
 
 # -- the clients: one answer per hostile request (status, seconds, error code) ---------------------------------------
-
 @dataclass
 class Answer:
     status: int
