@@ -63,11 +63,14 @@ def end_request(token: contextvars.Token) -> None:
     _current.reset(token)
 
 
-def note(*, faces: int | None = None, image_bytes: int | None = None) -> None:
-    """Called by the routes: counts and sizes for the current request's log line (a no-op outside a request)."""
+def note(*, faces: int | None = None, image_bytes: int | None = None, code: str | None = None) -> None:
+    """Counts and sizes (the routes) and the error code (function/api/errors.py, as it builds an error answer) for
+    the current request's log line and metrics; a no-op outside a request."""
     record = _current.get()
     if record is None:
         return
+    if code is not None:
+        record.code = code
     if faces is not None:
         record.faces = faces
     if image_bytes is not None:

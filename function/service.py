@@ -1,27 +1,23 @@
-"""The use cases behind the routes: bytes in, response models out. Decoding, face choice and the
-same-person decision live here; the routes only read the request and the engine only does the models.
+"""The use cases behind the routes: bytes in, response models out. Decoding, face choice, the same-person decisions
+and the answers live here; the routes only read the request, and the engine reads faces from pixels.
 
-Every use case runs inside the engine's RunGate (the bound on concurrent model runs), decoding included, and
-within the request's Deadline: the gate is waited for only as long as the deadline allows, and the deadline is
-checked between steps. Refusals that need no pixel (format, header, size) come first, without waiting for the gate.
+Every use case runs inside one slot of the engine (FaceEngine.slot: the bound on concurrent work), decoding
+included, and within the request's Deadline: the slot is waited for only as long as the deadline allows, and the
+deadline is checked between steps. Refusals that need no pixel (format, header, size) come first, without waiting.
 Answers carry at most `AnswerLimits.max_faces` faces and stay under `max_answer_bytes`: past either, the largest
 faces are kept and the answer says `faces_truncated: true` (never an error: a crowd photo still gets its answer)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import numpy as np
 
 from function.deadline import Deadline
 from function.decision import DEFAULT_SEARCH_FPIR, Decision, gallery_decision, pair_decision
-from function.engine import Face, FaceEngine, choose_face
-from function.engine.aligner import align_faces
-from function.engine.quality import QualityThresholds, assess_aligned
+from function.engine import EngineRun, Face, FaceEngine, FaceRead, choose_face
+from function.engine.quality import QualityThresholds
 from function.errors import (
-    DeadlineExceeded,
     FaceQualityError,
     InvalidRequest,
     MultipleFaces,
@@ -78,18 +74,10 @@ class FaceService:
         self.search_fpir = search_fpir
 
     # -- helpers ----------------------------------------------------------------------------------------------
-    @contextmanager
-    def _work(self, deadline: Deadline | None) -> Iterator[Deadline]:
-        """Hold the engine's gate for the whole use case, waiting for it no longer than the deadline allows."""
-        deadline = deadline or Deadline.never()
-        deadline.check("the work started")
-        if not self.engine.gate.acquire(timeout=deadline.timeout()):
-            raise DeadlineExceeded(f"The service is busy: no slot came free within the {deadline.budget_s:.1f} s "
-                                   "deadline; retry.")
-        try:
-            yield deadline
-        finally:
-            self.engine.gate.release()
+    @property
+    def embedding_size(self) -> int:
+        """The length of the served recognizer's embeddings (what a stored embedding must have)."""
+        return self.engine.embedding_size
 
     def _precheck(self, field: str, data: bytes) -> tuple[str, Header]:
         """Refusals that need no pixel (format, header, size, scans), answered without waiting for the gate. The
@@ -100,8 +88,9 @@ class FaceService:
             exc.field = field
             raise
 
-    def _decode(self, data: bytes, checked: tuple[str, Header], field: str, deadline: Deadline) -> DecodedImage:
-        deadline.check("decoding")
+    def _decode(self, data: bytes, checked: tuple[str, Header], field: str, run: EngineRun) -> DecodedImage:
+        """The image's pixels, decoded inside the engine's slot (decoded pixels count in the gate's bound)."""
+        run.deadline.check("decoding")
         try:
             with span("decode"):
                 return decode_image(data, self.limits, checked=checked)
@@ -109,44 +98,7 @@ class FaceService:
             exc.field = field
             raise
 
-    def _detect(self, pixels: np.ndarray, purpose: str, deadline: Deadline) -> list[Face]:
-        deadline.check("detection")
-        with span("detect"):
-            return self.engine.detect(pixels, purpose=purpose, time_left=deadline.remaining)  # type: ignore[arg-type]
-
-    def _align(self, pixels: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
-        """Each face's aligned crop, made once: the recognizer embeds it and the quality measures read it."""
-        with span("align"):
-            return self.engine.align(pixels, faces)
-
-    def _embed(self, crops: np.ndarray, deadline: Deadline) -> np.ndarray:
-        deadline.check("embedding")
-        with span("embed"):
-            return self.engine.embed_aligned(crops)
-
-    def _embed_in_time(self, crops: np.ndarray, faces: list[Face], deadline: Deadline) -> tuple[list[int], np.ndarray]:
-        """Embeddings of `faces` (their aligned `crops`), largest first, in recognizer runs of `recognizer_batch`
-        (32) faces, stopping before a run the deadline would not leave time for (1.5 x the last run's time + 0.25 s):
-        (indices of the faces embedded, ascending: detection order; their vectors). The largest face is always
-        embedded (or the deadline refuses the request)."""
-        order = _largest_first(faces)
-        step = max(1, self.engine.config.recognizer_batch)
-        done: list[int] = []
-        parts: list[np.ndarray] = []
-        last = 0.0
-        for start in range(0, len(order), step):
-            if done and deadline.remaining() < 1.5 * last + 0.25:
-                break
-            ids = order[start:start + step]
-            t0 = time.monotonic()
-            parts.append(self._embed(crops[ids], deadline))
-            last = time.monotonic() - t0
-            done.extend(ids)
-        vectors = np.concatenate(parts)
-        back = sorted(range(len(done)), key=lambda k: done[k])  # detection order
-        return [done[k] for k in back], vectors[back]
-
-    def _largest(self, faces: list[Face]) -> list[Face]:
+    def _largest(self, faces: list[Face], shape: tuple[int, ...] = ()) -> list[Face]:
         """At most max_faces faces, the largest, in their detection order (best score first)."""
         if len(faces) <= self.answer.max_faces:
             return faces
@@ -164,15 +116,11 @@ class FaceService:
             keep.append(i)
         return sorted(keep)
 
-    def _face_boxes(self, faces: Sequence[Face], image: DecodedImage, crops: np.ndarray) -> list[FaceBox]:
-        """The answer's box, landmarks, quality and pose of each face, quality measured on its aligned crop
-        (`crops`, from _align; re-aligned at 112 only for a recognizer of another input size)."""
-        if crops.shape[1:3] != (112, 112):
-            crops = align_faces(image.pixels, [f.landmarks for f in faces], 112)
-        with span("quality"):
-            measured = assess_aligned(crops, list(faces), self.quality, image.scale)
+    def _face_boxes(self, read: Sequence[FaceRead], image: DecodedImage) -> list[FaceBox]:
+        """The answer's box, landmarks, quality and pose of each face read, in the image as sent."""
         out = []
-        for face, q in zip(faces, measured, strict=True):
+        for item in read:
+            face, q = item.face, item.quality
             f = face.scaled(image.scale)
             box = np.clip(f.box, 0, [image.width, image.height, image.width, image.height])
             out.append(FaceBox(
@@ -189,40 +137,50 @@ class FaceService:
         v = vector.astype(np.float32)
         return v / np.float32(np.linalg.norm(v))
 
+    def _read_one(self, run: EngineRun, image: DecodedImage, choice: FaceChoice, field: str,
+                  min_quality: QualityMode) -> FaceRead:
+        """The one face `choice` picks in the image, read and embedded (not embedded when min_quality=enrol and the
+        face is not usable: the caller refuses it). "single" and "largest" take the cheapest read that settles one
+        face (a photo of several is read in full); "center" reads every face, since a small one nearest the centre
+        may be missed by the cheap read."""
+
+        def one_face(faces: list[Face], shape: tuple[int, ...]) -> list[Face]:
+            if not faces:
+                raise NoFace(f"No face detected in {field}.", field=field)
+            if len(faces) > 1:
+                if choice == "single":
+                    raise MultipleFaces(f"Multiple faces detected in {field} ({len(faces)}); send a photo with one "
+                                        "face or ask for ?face=largest.", field=field)
+                return [choose_face(faces, choice, shape)]
+            return faces
+
+        reading = run.read(image.pixels, "all" if choice == "center" else "one", select=one_face,
+                           embed="usable" if min_quality == "enrol" else "all", quality=self.quality,
+                           scale=image.scale)
+        return reading.faces[0]
+
     def _probe(self, data: bytes, choice: FaceChoice, min_quality: QualityMode,
                deadline: Deadline | None) -> tuple[FaceBox, np.ndarray]:
+        """The probe photo's face (/verify, /search): its answer box and embedding."""
         checked = self._precheck("image", data)
-        with self._work(deadline) as dl:
-            image = self._decode(data, checked, "image", dl)
-            face = self._one_face(image, choice, "image", dl)
-            crops = self._align(image.pixels, [face])
-            box = self._face_boxes([face], image, crops)[0]
-            _require_quality(box, min_quality, "image")
-            return box, self._embed(crops, dl)[0]
-
-    def _one_face(self, image: DecodedImage, choice: FaceChoice, field: str, deadline: Deadline) -> Face:
-        # "single" and "largest" take the cheapest read that settles one face (a photo of several is read in full);
-        # "center" reads every face, since a small one nearest the centre may be missed by the cheap read.
-        faces = self._detect(image.pixels, "all" if choice == "center" else "one", deadline)
-        if not faces:
-            raise NoFace(f"No face detected in {field}.", field=field)
-        if len(faces) > 1:
-            if choice == "single":
-                raise MultipleFaces(f"Multiple faces detected in {field} ({len(faces)}); send a photo with one face "
-                                    "or ask for ?face=largest.", field=field)
-            return choose_face(faces, choice, image.pixels.shape)
-        return faces[0]
+        with self.engine.slot(deadline, span) as run:
+            image = self._decode(data, checked, "image", run)
+            read = self._read_one(run, image, choice, "image", min_quality)
+        box = self._face_boxes([read], image)[0]
+        _require_quality(box, min_quality, "image")
+        assert read.embedding is not None
+        return box, read.embedding
 
     # -- use cases --------------------------------------------------------------------------------------------
     def detect(self, data: bytes, deadline: Deadline | None = None) -> DetectResponse:
         checked = self._precheck("image", data)
-        with self._work(deadline) as dl:
-            image = self._decode(data, checked, "image", dl)
-            faces = self._detect(image.pixels, "all", dl)
-            kept = self._largest(faces)
-            all_boxes = self._face_boxes(kept, image, self._align(image.pixels, kept))
+        with self.engine.slot(deadline, span) as run:
+            image = self._decode(data, checked, "image", run)
+            reading = run.read(image.pixels, "all", select=self._largest, quality=self.quality, scale=image.scale)
+        faces = reading.found
+        all_boxes = self._face_boxes(reading.faces, image)
         n = len(faces)
-        boxes = [all_boxes[i] for i in self._fit(all_boxes, kept)]
+        boxes = [all_boxes[i] for i in self._fit(all_boxes, [r.face for r in reading.faces])]
         message = ("No face detected" if n == 0 else "Single face detected successfully" if n == 1
                    else f"Multiple faces detected ({n})")
         return DetectResponse(detected=n > 0, face_count=n, confidence=round(max((f.score for f in faces), default=0.0), 5),
@@ -236,37 +194,39 @@ class FaceService:
         checked = self._precheck("image", data)
         if all_faces:
             return self._extract_all(data, checked, deadline)
-        with self._work(deadline) as dl:
-            image = self._decode(data, checked, "image", dl)
-            face = self._one_face(image, choice, "image", dl)
-            crops = self._align(image.pixels, [face])
-            box = self._face_boxes([face], image, crops)[0]
-            _require_quality(box, min_quality, "image", "to enrol")
-            vector = self._embed(crops, dl)[0]
+        with self.engine.slot(deadline, span) as run:
+            image = self._decode(data, checked, "image", run)
+            read = self._read_one(run, image, choice, "image", min_quality)
+        box = self._face_boxes([read], image)[0]
+        _require_quality(box, min_quality, "image", "to enrol")
+        vector = read.embedding
+        assert vector is not None
         return ExtractResponse(embedding=vector.tolist(), confidence=box.score, embedding_size=int(vector.shape[0]),
                                box=box.box, landmarks=box.landmarks, quality=box.quality, pose=box.pose,
                                orientation=box.orientation)
 
     def _extract_all(self, data: bytes, checked: tuple[str, Header], deadline: Deadline | None) -> ExtractResponse:
-        with self._work(deadline) as dl:
-            image = self._decode(data, checked, "image", dl)
-            faces = self._detect(image.pixels, "all", dl)
+        def largest(faces: list[Face], shape: tuple[int, ...]) -> list[Face]:
             if not faces:
                 raise NoFace("No face detected in image.", field="image")
-            largest = self._largest(faces)
-            crops = self._align(image.pixels, largest)
-            ids, vectors = self._embed_in_time(crops, largest, dl)
-            kept = [largest[i] for i in ids]
-            boxes = self._face_boxes(kept, image, crops[ids])
-            items = [FaceEmbedding(**b.model_dump(), embedding=v.tolist()) for b, v in zip(boxes, vectors, strict=True)]
+            return self._largest(faces)
+
+        with self.engine.slot(deadline, span) as run:
+            image = self._decode(data, checked, "image", run)
+            reading = run.read(image.pixels, "all", select=largest, embed="all", quality=self.quality,
+                               scale=image.scale)
+        kept = [r.face for r in reading.faces]
+        boxes = self._face_boxes(reading.faces, image)
+        items = [FaceEmbedding(**b.model_dump(), embedding=r.embedding.tolist())  # type: ignore[union-attr]
+                 for b, r in zip(boxes, reading.faces, strict=True)]
         reserve = max(len(item.model_dump_json()) for item in items)  # the main face is repeated at the top level
         ids = self._fit(items, kept, reserve)
         first = items[max(ids, key=lambda i: kept[i].area)]
+        n = len(reading.found)
         return ExtractResponse(embedding=first.embedding, confidence=first.score, embedding_size=len(first.embedding),
                                box=first.box, landmarks=first.landmarks, quality=first.quality, pose=first.pose,
                                orientation=first.orientation, faces=[items[i] for i in ids],
-                               faces_truncated=len(ids) < len(faces),
-                               face_count=len(faces))
+                               faces_truncated=len(ids) < n, face_count=n)
 
     def calibration_info(self) -> CalibrationInfo:
         """What the thresholds mean in false accepts (GET /health): the calibration record, or why there is none."""
@@ -298,17 +258,16 @@ class FaceService:
         decision = self.pair_decision(far)
         checked1 = self._precheck("image1", data1)
         checked2 = self._precheck("image2", data2)
-        with self._work(deadline) as dl:
-            image1 = self._decode(data1, checked1, "image1", dl)
-            image2 = self._decode(data2, checked2, "image2", dl)
-            face1 = self._one_face(image1, choice, "image1", dl)
-            face2 = self._one_face(image2, choice, "image2", dl)
-            crops1, crops2 = self._align(image1.pixels, [face1]), self._align(image2.pixels, [face2])
-            box1, box2 = self._face_boxes([face1], image1, crops1)[0], self._face_boxes([face2], image2, crops2)[0]
-            _require_quality(box1, min_quality, "image1")
-            _require_quality(box2, min_quality, "image2")
-            v1 = self._embed(crops1, dl)[0]
-            v2 = self._embed(crops2, dl)[0]
+        with self.engine.slot(deadline, span) as run:
+            image1 = self._decode(data1, checked1, "image1", run)
+            image2 = self._decode(data2, checked2, "image2", run)
+            read1 = self._read_one(run, image1, choice, "image1", min_quality)
+            read2 = self._read_one(run, image2, choice, "image2", min_quality)
+        box1, box2 = self._face_boxes([read1], image1)[0], self._face_boxes([read2], image2)[0]
+        _require_quality(box1, min_quality, "image1")
+        _require_quality(box2, min_quality, "image2")
+        v1, v2 = read1.embedding, read2.embedding
+        assert v1 is not None and v2 is not None
         similarity = float(np.clip(np.dot(v1, v2), -1.0, 1.0))
         return CompareResponse(similarity=round(similarity, 6), confidence=_confidence(similarity),
                                same_person=similarity >= decision.threshold, threshold=decision.threshold,

@@ -33,6 +33,7 @@ def _photos() -> list[Path]:
 
 def _turned(path: Path, turn: int) -> bytes:
     pixels = cv2.imread(str(path), cv2.IMREAD_COLOR)  # EXIF applied, then written without it
+    assert pixels is not None, path
     codes = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
     ok, buf = cv2.imencode(".png", cv2.rotate(pixels, codes[turn]))
     assert ok
@@ -78,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("mode", choices=["record", "check"])
     parser.add_argument("file", type=Path)
     args = parser.parse_args(argv)
-    settings = Settings(model_pack="buffalo_sc", model_dir=DEFAULT_MODEL_DIR, log_level="WARNING")
+    fields = {"model_pack": "buffalo_sc", "model_dir": DEFAULT_MODEL_DIR, "log_level": "WARNING"}
+    settings = Settings(**fields)  # type: ignore[arg-type]  # pydantic fills the rest
     with TestClient(create_app(settings)) as client:
         got = [{"request": n, "status": s, "sha256": hashlib.sha256(b).hexdigest(), "bytes": len(b)}
                for n, s, b in _requests(client)]

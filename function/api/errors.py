@@ -23,6 +23,7 @@ from function.errors import (
     UnsupportedMediaType,
     error_codes,
 )
+from function.observability import note
 from function.schemas import ErrorResponse
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def route_list(app: FastAPI) -> list[str]:
 def _error_body(code: str, message: str, field: str | None = None,
                 reasons: list[str] | None = None) -> dict[str, Any]:
     body = ErrorResponse(error=message, code=code, field=field, reasons=reasons)  # type: ignore[arg-type]
+    note(code=code)  # the request's log line and Errors metric carry the code
     return body.model_dump(exclude_none=True)
 
 

@@ -2,7 +2,7 @@
 per request.
 
 Order inside: request id -> the request's Deadline (scope state) -> API key check (401 in the one error shape,
-before any body is read) -> the app -> status, error code (read from the small JSON error body), latency ->
+before any body is read) -> the app -> status (the error code is noted by function/api/errors.py as it builds the answer), latency ->
 Telemetry.finish (log + EMF).
 
 An answer given before the request body was read to its end (plain HTTP only; on Lambda the whole body is already
@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import re
 import time
 import uuid
@@ -37,7 +36,6 @@ from function.observability import RequestRecord, Telemetry, add_stage, end_requ
 
 OPEN_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_MAX_ERROR_BODY = 4096
 _NO_DRAIN = frozenset((408, 499))  # the body stalled or the client left: nothing to drain
 
 
@@ -135,7 +133,6 @@ class RequestMiddleware:
         t0 = time.perf_counter()
         rid = request_id(scope)
         record, token = start_request(rid, scope.get("method", ""), scope.get("path", ""))
-        error_body: list[bytes] = []
         scope.setdefault("state", {})["deadline"] = request_deadline(scope, self.deadline_s)
         body = _Body(receive, scope)
         drain = "aws.event" not in scope  # on Lambda the whole body is already here
@@ -152,9 +149,6 @@ class RequestMiddleware:
                 if drain and not body.done:
                     headers.append((b"connection", b"close"))
                 message["headers"] = headers
-            elif message["type"] == "http.response.body" and record.status >= 400 \
-                    and sum(map(len, error_body)) < _MAX_ERROR_BODY:
-                error_body.append(bytes(message.get("body", b""))[:_MAX_ERROR_BODY])
             if drain and not body.done and message["type"] == "http.response.body" \
                     and not message.get("more_body", False):
                 # The whole answer goes out now; it is marked complete (and the connection closed) after the drain.
@@ -178,7 +172,7 @@ class RequestMiddleware:
             record.route = _route(scope)
             record.latency_ms = round((time.perf_counter() - t0) * 1000.0, 2)
             if record.status >= 400 and record.code is None:
-                record.code = _error_code(b"".join(error_body))
+                record.code = "UNKNOWN"  # an answer built outside function/api/errors.py (none is known)
             end_request(token)
             self.telemetry.finish(record)
 
@@ -201,11 +195,3 @@ def _route(scope: Scope) -> str:
     app = scope.get("app")
     known = OPEN_PATHS | (set(app.openapi()["paths"]) if isinstance(app, FastAPI) else set())
     return path if path in known else "unmatched"
-
-
-def _error_code(body: bytes) -> str | None:
-    try:
-        code = json.loads(body).get("code")
-    except (ValueError, AttributeError):
-        return "UNKNOWN"
-    return code if isinstance(code, str) else "UNKNOWN"

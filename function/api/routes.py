@@ -182,7 +182,7 @@ async def verify(request: Request, face: FaceChoice = FACE_QUERY, far: float | N
                  service: FaceService = Depends(get_service)) -> VerifyResponse:
     service.pair_decision(far)  # refuse a FAR beyond the calibration before reading the body
     image, raw = await _form(request, "embedding")
-    embedding = parse_embedding(raw, "embedding", service.engine.embedding_size)
+    embedding = parse_embedding(raw, "embedding", service.embedding_size)
     result = await run_in_threadpool(service.verify, image, embedding, face, deadline_of(request), far, min_quality)
     return _answer(result, 1)
 
@@ -201,7 +201,7 @@ async def search(request: Request, face: FaceChoice = FACE_QUERY,
                  min_quality: QualityMode = QUALITY_QUERY,
                  service: FaceService = Depends(get_service)) -> SearchResponse:
     image, raw = await _form(request, "gallery")
-    ids, gallery = await run_in_threadpool(parse_gallery, raw, service.engine.embedding_size,
+    ids, gallery = await run_in_threadpool(parse_gallery, raw, service.embedding_size,
                                            request.app.state.settings.max_gallery_size)
     result = await run_in_threadpool(service.search, image, ids, gallery, top_k, face, deadline_of(request), fpir,
                                      min_quality)

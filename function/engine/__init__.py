@@ -12,15 +12,17 @@ from typing import TYPE_CHECKING, Any
 from function.engine.config import EngineConfig
 
 if TYPE_CHECKING:
-    from function.engine.engine import DetectPass, FaceEngine, LoadReport, OrientationTrace, choose_face, ensure_bgr
+    from function.engine.engine import EngineRun, FaceEngine, FaceRead, LoadReport, Reading, choose_face, ensure_bgr
+    from function.engine.passes import DetectPass, Purpose
     from function.engine.types import Face
+    from function.engine.upright import OrientationTrace
 
-_LAZY = {"DetectPass": "engine", "FaceEngine": "engine", "LoadReport": "engine", "OrientationTrace": "engine",
-         "choose_face": "engine",
-         "ensure_bgr": "engine", "Face": "types"}
+_LAZY = {"EngineRun": "engine", "FaceEngine": "engine", "FaceRead": "engine", "LoadReport": "engine",
+         "Reading": "engine", "choose_face": "engine", "ensure_bgr": "engine", "DetectPass": "passes",
+         "Purpose": "passes", "Face": "types", "OrientationTrace": "upright"}
 
-__all__ = ["DetectPass", "EngineConfig", "Face", "FaceEngine", "LoadReport", "OrientationTrace", "choose_face",
-           "ensure_bgr"]
+__all__ = ["DetectPass", "EngineConfig", "EngineRun", "Face", "FaceEngine", "FaceRead", "LoadReport", "OrientationTrace",
+           "Purpose", "Reading", "choose_face", "ensure_bgr"]
 
 
 def __getattr__(name: str) -> Any:

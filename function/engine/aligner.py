@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+# The template's own size: the crop ArcFace recognizers take, and the one the quality measures read.
+ARCFACE_SIZE = 112
 ARCFACE_TEMPLATE = np.array(
     [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]],
     dtype=np.float64)
@@ -74,15 +76,15 @@ def similarity_matrices(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 
 def template(size: int) -> np.ndarray:
     """The ArcFace template at `size` x `size` (112-based; 128-based templates shifted as insightface does)."""
-    if size % 112 == 0:
-        return ARCFACE_TEMPLATE * (size / 112.0)
+    if size % ARCFACE_SIZE == 0:
+        return ARCFACE_TEMPLATE * (size / ARCFACE_SIZE)
     ratio = size / 128.0
     dst = ARCFACE_TEMPLATE * ratio
     dst[:, 0] += 8.0 * ratio
     return dst
 
 
-def align_faces(image: np.ndarray, landmarks: Sequence[np.ndarray], size: int = 112) -> np.ndarray:
+def align_faces(image: np.ndarray, landmarks: Sequence[np.ndarray], size: int = ARCFACE_SIZE) -> np.ndarray:
     """(N, size, size, C): each face warped onto the ArcFace template (black outside the image)."""
     out = np.empty((len(landmarks), size, size, *image.shape[2:]), dtype=image.dtype)
     if len(landmarks):
@@ -91,6 +93,6 @@ def align_faces(image: np.ndarray, landmarks: Sequence[np.ndarray], size: int = 
     return out
 
 
-def align_face(image: np.ndarray, landmarks: np.ndarray, size: int = 112) -> np.ndarray:
+def align_face(image: np.ndarray, landmarks: np.ndarray, size: int = ARCFACE_SIZE) -> np.ndarray:
     """The face warped onto the ArcFace template at `size` x `size` (black outside the image)."""
     return align_faces(image, [landmarks], size)[0]

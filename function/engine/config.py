@@ -108,7 +108,7 @@ class EngineConfig:
     # went unread (docs/orientation.md).
     orientation_check_min_score: float = 0.65
     orientation_check_min_side: float = 24.0
-    # Group photos (issue #31). One face does not settle a read of several: the read is upright at once only when
+    # Group photos. One face does not settle a read of several: the read is upright at once only when
     # its faces scoring >= orientation_min_score (level) number at least 2 and orientation_vote_fraction of its level
     # faces (a read of one face: that face). An upside-down crowd's best face scored 0.81 while its other 14 were
     # read upside down. Otherwise the crop check runs on up to orientation_check_faces of the strongest level faces

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from function.engine.aligner import ARCFACE_TEMPLATE, align_faces
+from function.engine.aligner import ARCFACE_SIZE, ARCFACE_TEMPLATE, align_faces
 from function.engine.config import REASONS, QualityThresholds, Reason
 from function.engine.orientation import upright_landmarks
 from function.engine.types import Face
@@ -152,4 +152,4 @@ def assess(image: np.ndarray, face: Face, limits: QualityThresholds, pixel_scale
     """Quality of `face` (coordinates in `image` pixels); `pixel_scale` maps them to the image as sent (reduced
     decode), so that face_size is in the pixels the caller knows. Pose is read in the upright copy (the face's
     `orientation` undone), so a face the engine turned upright is not flagged roll_too_large."""
-    return assess_aligned(align_faces(image, [face.landmarks], 112), [face], limits, pixel_scale)[0]
+    return assess_aligned(align_faces(image, [face.landmarks], ARCFACE_SIZE), [face], limits, pixel_scale)[0]

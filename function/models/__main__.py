@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 def _quantize(model_dir: Path, name: str, roles: tuple[str, ...], method: str, calibration: Path | None) -> None:
     # Bake-time only. This command is an entry point: it hands the engine's calibration (inference over photos) to
     # the quantizer, so that function/models/ itself never imports the engine.
-    from function.engine.calibration import calibration_inputs
+    from function.engine.quantize_inputs import calibration_inputs
     from function.models.quantize import quantize_pack
 
     entries = quantize_pack(model_dir, name, roles=roles, method=method, calibrate=calibration_inputs,

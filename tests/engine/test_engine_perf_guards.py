@@ -49,14 +49,14 @@ def test_engine_loader_loads_on_a_thread_and_reports_pack_errors(settings: Setti
 def test_a_face_filling_the_frame_takes_its_landmarks_from_the_padded_pass(engine: FaceEngine) -> None:
     lfw = decode_image(DATA.lfw_pairs[0].image1.read_bytes()).pixels
     coarse = engine.detector.detect(lfw, engine.config.coarse_det_size)
-    assert len(coarse) == 1 and engine._fills_frame(coarse[0], lfw.shape)  # the coarse pass does see this crop
-    padded = engine._detect_closeup(lfw)
+    assert len(coarse) == 1 and engine.passes.fills_frame(coarse[0], lfw.shape)  # the coarse pass does see this crop
+    padded = engine.passes.closeups(lfw)
     chosen = engine.detect(lfw, purpose="one")
     assert len(chosen) == 1
     np.testing.assert_allclose(chosen[0].landmarks, padded[0].landmarks)
     one_face = decode_image(wheel_photo("yaoming.jpg").read_bytes()).pixels  # an ordinary portrait keeps the fast path
     fast = engine.detector.detect(one_face, engine.config.coarse_det_size)
-    assert not engine._fills_frame(fast[0], one_face.shape)
+    assert not engine.passes.fills_frame(fast[0], one_face.shape)
     np.testing.assert_allclose(engine.detect(one_face, purpose="one")[0].landmarks, fast[0].landmarks)
 
 
@@ -78,7 +78,7 @@ def test_the_closeup_pass_reads_a_small_crop_at_its_own_size_or_a_window(engine:
     fit = FaceEngine(engine.detector, engine.recognizer, dataclasses.replace(engine.config, closeup_canvas="fit"))
     window = FaceEngine(engine.detector, engine.recognizer, dataclasses.replace(full_canvas, closeup_window=0.9))
     whole = FaceEngine(engine.detector, engine.recognizer, full_canvas)
-    found = [e._detect_closeup(lfw) for e in (fit, window, whole)]
+    found = [e.passes.closeups(lfw) for e in (fit, window, whole)]
     assert sizes == [(512, (500, 500, 3)), (576, (450, 450, 3)), (640, (500, 500, 3))]
     assert [len(f) for f in found] == [1, 1, 1]
     v = engine.embed(lfw, [f[0] for f in found])

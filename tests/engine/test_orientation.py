@@ -1,4 +1,4 @@
-"""Orientation search (function/engine/orientation.py, FaceEngine.detect_oriented; issue #16) on the real buffalo_sc
+"""Orientation search (function/engine/upright.py, FaceEngine.detect_oriented) on the real buffalo_sc
 models and real photos turned inside the test: every quarter turn of one-face photos, a group photo and a no-face
 photo; the cost rules (no extra pass when the upright read suffices, the deadline cuts the search)."""
 
@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from function.deadline import Deadline
 from function.engine import FaceEngine
 from function.engine.orientation import TURNS, face_back, points_back, turn_image
 from function.engine.types import Face
@@ -89,7 +90,7 @@ def test_no_face_photo_stays_empty(engine: FaceEngine, turn: int) -> None:
 
 def test_the_deadline_cuts_the_search(engine: FaceEngine) -> None:
     image = as_sent(read(DATA.noface / "dlib_dog.jpg"), 180)
-    faces, trace = engine.detect_oriented(image, "all", time_left=lambda: 0.0)
+    faces, trace = engine.detect_oriented(image, "all", Deadline.after(0.0))
     assert faces == [] and trace == "cut"
 
 

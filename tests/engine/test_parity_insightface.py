@@ -84,7 +84,7 @@ def closeup_parity(engine: FaceEngine, reference, photo: Path) -> tuple[int, int
         return len(reference.get(raw)), 0, 0.0, 0.0
     pad = max(raw.shape[:2]) // 2
     padded = cv2.copyMakeBorder(raw, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-    with det_size(reference, engine.closeup_canvas(max(padded.shape[:2]))):
+    with det_size(reference, engine.passes.closeup_side(max(padded.shape[:2]))):
         return compare_faces(engine, reference, padded, ours_image=raw, shift=pad)
 
 

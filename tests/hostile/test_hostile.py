@@ -138,9 +138,9 @@ def test_closeup_pass_pads_a_downscaled_copy(engine: FaceEngine) -> None:
 def test_closeup_on_a_large_frame_still_finds_the_face(engine: FaceEngine) -> None:
     face = h.face_pixels()
     big = cv2.resize(face, (face.shape[1] * 8, face.shape[0] * 8), interpolation=cv2.INTER_CUBIC)
-    faces = engine._detect_closeup(big)
+    faces = engine.passes.closeups(big)
     assert len(faces) == 1
-    small = engine._detect_closeup(face)[0]
+    small = engine.passes.closeups(face)[0]
     np.testing.assert_allclose(faces[0].box / 8, small.box, atol=6)
 
 
