@@ -148,6 +148,8 @@ export interface HealthResponse {
   models?: ModelInfo[];
   providers?: string[];
   similarity_threshold?: number | null;
+  /** where similarity_threshold comes from */
+  similarity_threshold_source?: ThresholdSource | null;
   status: "healthy" | "unhealthy";
   threads?: number;
   version: string;
@@ -219,6 +221,31 @@ export interface SearchResponse {
   threshold_rule: "fpir" | "floor" | "uncalibrated";
   /** the most matches asked for */
   top_k: number;
+}
+
+/**
+ * Where `similarity_threshold` comes from: the served pack's declaration for the served precision
+ * (function/models/specs.py), measured or said to be unmeasured, or SIMILARITY_THRESHOLD set by the operator.
+ */
+export interface ThresholdSource {
+  command?: string | null;
+  dataset?: string | null;
+  /** the pack's threshold's false-accept rate on that data set */
+  far?: number | null;
+  /** whether a measurement here chose the pack's threshold (then measured_on, command, dataset, far and tar describe it) */
+  measured: boolean;
+  /** date of the measurement, YYYY-MM-DD */
+  measured_on?: string | null;
+  /** `pack`: the pack's declared threshold; `setting`: SIMILARITY_THRESHOLD */
+  origin: "pack" | "setting";
+  /** the pack's declared threshold for `precision` (what similarity_threshold is unless SIMILARITY_THRESHOLD is set) */
+  pack_threshold: number;
+  /** the served precision the declared threshold is for */
+  precision: string;
+  /** one sentence: SIMILARITY_THRESHOLD when set, and the pack's measurement (date, command, data set, rule, what it gave) or why there is none */
+  source: string;
+  /** its true-accept rate there */
+  tar?: number | null;
 }
 
 export interface VerifyResponse {
