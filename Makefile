@@ -72,7 +72,7 @@ test-lfw: install-dev bake
 lfw:
 	$(PYTHON) -m bench.lfw_fetch $(LFW_ARGS)
 
-# make bench    - ours vs the seed-style reference (bench/seed_reference.py): cold start, latency, floor, RSS, throughput,
+# make bench    - ours vs the seed-style reference (bench/server.py): cold start, latency, floor, RSS, throughput,
 #                 where each route's time goes (Server-Timing stages); BENCH_ARGS="--before <checkout>" adds before/after
 # make accuracy - LFW 10-fold accuracy / AUC / TAR@FAR, group/ and noface/ detection, ours vs insightface, and the
 #                 served pack's calibration over every LFW pair (record, DET plot, docs/accuracy.md; bench/calibrate.py)
@@ -95,19 +95,21 @@ orientation: install-dev bake
 	$(BIN)/python -m bench.orientation $(ORIENTATION_ARGS)
 
 # make quality      - the quality gate's effect on LFW accuracy, measure distributions (bench/quality.py; docs/quality.md)
-# make bench-search - /search latency at 100, 1,000 and 10,000 gallery entries over HTTP (bench/search.py; docs/search.md)
+# make bench-search - /search latency at 100, 1,000 and 10,000 gallery entries over HTTP (bench/identify.py --latency;
+#                     docs/search.md)
 .PHONY: quality bench-search
 quality: install-dev bake
 	$(BIN)/python -m bench.quality $(QUALITY_ARGS)
 
 bench-search: install-dev bake
-	$(BIN)/python -m bench.search $(SEARCH_ARGS)
+	$(BIN)/python -m bench.identify --latency $(SEARCH_ARGS)
 
 # make load  - 1,000 mixed requests at concurrency 8 against uvicorn on 127.0.0.1 (bench/load.py; docs/benchmarks.md)
 load: install-dev bake
 	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 # make hostile - issue #10's hostile classes against uvicorn on 127.0.0.1: answers, worst latency, peak RSS over idle
+#                (bench/hostile.py; docs/hostile.md)
 .PHONY: hostile
 hostile: install-dev bake
 	$(BIN)/python -m bench.hostile $(HOSTILE_ARGS)

@@ -31,13 +31,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bench import calibrate, metrics
-from bench.procs import log, machine
-from bench.save import save_results
+from bench import calibrate, common
+from bench.common import log, machine, save_results
 from function.config import Settings
-from function.engine import FaceEngine, choose_face
+from function.engine import choose_face
 from function.imaging import decode_image
-from function.models import load_pack, resolve_pack_name
+from function.models import resolve_pack_name
+from function.startup import load_engine
 from tests.support.photos import DATA, MISSING_FACES_DIR, FaceSet, faces_dir
 
 FARS = (1e-2, 1e-3)
@@ -50,8 +50,7 @@ Counter = Callable[[Path], int]
 # -- the two pipelines ------------------------------------------------------------------------------------------
 def ours(settings: Settings) -> tuple[Embedder, Counter, str]:
     pack = resolve_pack_name(settings.model_dir, settings.model_pack)
-    engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack, precision=settings.model_precision),
-                                  settings.engine_config())
+    engine = load_engine(settings, pack)  # the served engine (MODEL_PRECISION as served: settings.served_precision)
     limits = settings.decode_limits()
 
     def embed(path: Path) -> np.ndarray | None:
@@ -71,7 +70,7 @@ def ours(settings: Settings) -> tuple[Embedder, Counter, str]:
 def reference() -> tuple[Embedder, Counter, Callable[[], None]]:
     import shutil
 
-    from bench.seed_reference import load_face_analysis, make_pack_dir
+    from bench.server import load_face_analysis, make_pack_dir
 
     pack_dir = make_pack_dir()
     fa = load_face_analysis(pack_dir, allowed_modules=["detection", "recognition"])
@@ -165,14 +164,14 @@ def _score(a: np.ndarray | None, b: np.ndarray | None) -> float:
 
 
 def summarize(scores: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> dict:
-    kf = metrics.kfold_accuracy(scores, labels, folds)
+    kf = common.kfold_accuracy(scores, labels, folds)
     out = {"accuracy_mean": kf.mean, "accuracy_std": kf.std, "fold_thresholds": kf.thresholds,
-           "auc": metrics.roc_auc(scores, labels)}
+           "auc": common.roc_auc(scores, labels)}
     for far in FARS:
-        tar, t = metrics.tar_at_far(scores, labels, far)
+        tar, t = common.tar_at_far(scores, labels, far)
         out[f"tar_at_far_{far:g}"] = tar
         out[f"threshold_at_far_{far:g}"] = t
-    out["table"] = [dict(zip(("threshold", "far", "tar"), (t, *metrics.far_tar(scores, labels, t)), strict=True))
+    out["table"] = [dict(zip(("threshold", "far", "tar"), (t, *common.far_tar(scores, labels, t)), strict=True))
                     for t in TABLE_THRESHOLDS]
     return out
 
@@ -235,12 +234,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "ours"):
         embed, count, pack = ours(settings)
         used = {k: v for k, v in asdict(settings.engine_config()).items()}
-        print(f"ours: pack {pack} ({settings.model_precision}), engine {used}")
+        print(f"ours: pack {pack} ({settings.served_precision}), engine {used}")
         images = sorted({p for _, a, b, _ in pairs for p in (a, b)}) if args.limit else faces.lfw_all_images
         cache, per = embed_images(embed, images, "ours")
         scores, missing = pair_scores(cache, pairs)
         ours_scores = scores
-        precision = "" if settings.model_precision == "fp32" else f", {settings.model_precision}"
+        precision = "" if settings.served_precision == "fp32" else f", {settings.served_precision}"
         ours_key = f"ours ({pack}{precision}, raw photos)"
         results[ours_key] = {"lfw": summarize(scores, labels, folds), "missing": missing,
                                                 "s_per_image": per, "detection": detection(count, photos),
@@ -263,10 +262,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if pack:
         r = results[ours_key]["lfw"]
-        chosen = metrics.round_up(r[f"threshold_at_far_{TARGET_FAR:g}"])
-        far, tar = metrics.far_tar(ours_scores, labels, chosen)
+        chosen = common.round_up(r[f"threshold_at_far_{TARGET_FAR:g}"])
+        far, tar = common.far_tar(ours_scores, labels, chosen)
         print(f"\nsame_person threshold for {pack} at FAR <= {TARGET_FAR:g} on LFW: {chosen:.2f} "
-              f"(FAR {100 * far:.3f}%, TAR {100 * tar:.2f}%, accuracy {100 * metrics.accuracy(ours_scores, labels, chosen):.2f}%; "
+              f"(FAR {100 * far:.3f}%, TAR {100 * tar:.2f}%, accuracy {100 * common.accuracy(ours_scores, labels, chosen):.2f}%; "
               f"configured: {settings.threshold_for(pack)})")
         if "insightface reference (padded)" in results:
             ref = results["insightface reference (padded)"]["lfw"]["accuracy_mean"]

@@ -1,11 +1,11 @@
-"""make bench: our service vs the seed-style reference (bench/seed_reference.py), side by side, same run.
+"""make bench: our service vs the seed-style reference, side by side, same run.
 
-Measures, over real HTTP on 127.0.0.1 against fresh server processes (bench/client.py):
+Measures, over real HTTP on 127.0.0.1 against fresh server processes (both from bench/server.py):
   cold start   spawn -> first successful /extract-embedding answer, >= 5 fresh processes each, interleaved
   warm latency per route and photo (1 face, players.jpg 22 faces, an LFW crop, a 4000x3000 JPEG made by
                upscaling), median and p90 over >= 30 calls, ours and reference interleaved, and their ratio
   floor        raw ONNX Runtime det + rec on the same inputs (the exact session calls our pipeline makes, and
-               the classic 640x640 det + rec), plus decode; our overhead over it (bench/floor.py)
+               the classic 640x640 det + rec), plus decode; our overhead over it (bench/engines.py: Floor)
   time split   per route and input kind (portrait, group, close-up, 4000x3000): our server's stage times from its
                Server-Timing header (SERVER_TIMING=true: read, decode, detect, align, quality, embed, answer), the rest
                of its time, and HTTP (client wall - server total), beside the floor and the reference
@@ -16,11 +16,10 @@ Measures, over real HTTP on 127.0.0.1 against fresh server processes (bench/clie
   before       --before CHECKOUT: another checkout of this service (a git worktree of the base commit) served beside
                ours in the warm phase with our requests, then on close-ups with 4 clients: before/after from one run;
                --before-env NAME=VALUE gives it a setting (an A/B of one variable on the same code)
-Prints tables and issue #19's targets (bench/bench_report.py) and writes JSON to bench/results/. The machine may be
+Prints tables and issue #19's targets (bench/report.py) and writes JSON to bench/results/. The machine may be
 shared: conclusions use medians and ratios measured in the same run, never absolute times from another run.
 
     python -m bench.bench [--rounds 30] [--cold 5] [--requests 96] [--quick] [--before DIR [--before-env K=V]]
-    python -m bench.bench --scale buffalo_l ...   (hands over to bench/scale.py)
 """
 
 from __future__ import annotations
@@ -36,12 +35,10 @@ from typing import Any
 
 import cv2
 
-from bench.bench_report import report, targets
-from bench.client import Request, Server, post, post_timed, servers, service_server
-from bench.floor import Floor
-from bench.procs import log, machine
-from bench.save import save_results
-from bench.stats import med, p10, p90
+from bench.common import log, machine, med, p10, p90, save_results, utc_now
+from bench.engines import Floor
+from bench.report import report, targets
+from bench.server import Request, Server, post, post_timed, reference_server, service_server
 from function.config import available_cpus
 from function.events import multipart
 from tests.support.photos import DATA, wheel_photo
@@ -92,6 +89,11 @@ def closeup_requests() -> list[Request]:
     return out
 
 
+def servers() -> tuple[Server, Server]:
+    """Ours (with its Server-Timing header) and the seed-style reference, on buffalo_sc."""
+    return service_server("ours", {"SERVER_TIMING": "true"}), reference_server()
+
+
 def cold_start(n: int, ready: Request) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for i in range(n):
@@ -128,7 +130,7 @@ def warm(ours: Server, ref: Server, case_list: list[Case], rounds: int, floor: F
         """One request; with a label, our answer's stages (Server-Timing) and the HTTP remainder are kept."""
         if settle_s:
             time.sleep(settle_s)
-        st, dt, conns[server.name], stages = post_timed(server.port, req, conns[server.name])
+        st, dt, conns[server.name], stages, _ = post_timed(server.port, req, conns[server.name])
         if label is not None and server is ours and stages:
             stages["HTTP"] = 1e3 * dt - stages.get("total", 0.0)
             split[label].append(stages)
@@ -270,11 +272,6 @@ def measure(args: argparse.Namespace, res: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if "--scale" in argv:  # bench/scale.py owns the buffalo_l-scale benchmark
-        from bench import scale
-
-        return int(scale.main(argv) or 0)
     parser = argparse.ArgumentParser(description="ours vs the seed-style reference, side by side")
     parser.add_argument("--rounds", type=int, default=30, help="warm calls per route and photo (>= 30)")
     parser.add_argument("--cold", type=int, default=5, help="fresh processes per server for cold start")
@@ -291,9 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.cold, args.requests = 5, 2, 24
-
-    res: dict[str, Any] = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                           "cpus": available_cpus(), "rounds": args.rounds}
+    res: dict[str, Any] = {"machine": machine(), "date": utc_now(), "cpus": available_cpus(), "rounds": args.rounds}
     measure(args, res)
     res["targets"] = targets(res)
     print("\n".join(report(res)))

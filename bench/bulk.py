@@ -2,7 +2,7 @@
 what a million photos cost and take on Lambda (docs/bulk.md).
 
 Every photo goes through the batch core as the batch function runs it (function/batch/core.py: read, the service's
-extract, the JSON line), on buffalo_sc with its model calls recorded (bench/sessions.py); the same calls are then
+extract, the JSON line), on buffalo_sc with its model calls recorded (bench/engines.py); the same calls are then
 replayed on the buffalo_l timing proxies, so
 
     buffalo_l-scale time per photo = batch-core wall time on buffalo_sc - buffalo_sc model time + proxy model time
@@ -26,11 +26,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench.procs import log
-from bench.proxies import DEFAULT_PROXIES, SC_PACK, bench_settings, ensure_proxy_pack, recorded_pair
-from bench.save import save_results
-from bench.scale_routes import LAMBDA_GB_SECOND, LAMBDA_REQUEST
-from bench.stats import summary
+from bench.common import LAMBDA_GB_SECOND, LAMBDA_REQUEST, log, save_results, summary, utc_now
+from bench.engines import DEFAULT_PROXIES, bench_settings, ensure_proxy_pack, recorded_pair
 from function.batch.core import BatchJob, Options
 from function.batch.sources import LocalReader, PhotoRef
 from function.config import DEFAULT_MODEL_DIR
@@ -38,6 +35,7 @@ from function.deadline import Deadline
 from function.models.bake import bake_buffalo_sc, is_baked
 from function.startup import build_service
 from tests.support.photos import DATA, faces_dir
+from tests.support.services import PACK
 
 LAMBDA_MB = 1769  # one vCPU of credit
 # Request prices, US East (N. Virginia). Sources and the dates they were read: docs/bulk.md, "Prices".
@@ -67,12 +65,12 @@ def measure(model_dir: Path, threads: int, n_portraits: int, repeats: int) -> di
     from function.api.app import create_app
 
     sc, calls, replayer = recorded_pair(model_dir, threads)
-    settings = bench_settings(model_dir, SC_PACK, threads)
-    service = build_service(settings, sc, SC_PACK)
+    settings = bench_settings(model_dir, PACK, threads)
+    service = build_service(settings, sc, PACK)
     client = TestClient(create_app(settings, engine=sc))
     out: dict[str, Any] = {}
     for case, (root, keys, options) in photo_sets(n_portraits).items():
-        job = BatchJob(service, SC_PACK, options, 60.0)
+        job = BatchJob(service, PACK, options, 60.0)
         reader = LocalReader(root, settings.max_s3_bytes)
         refs = [PhotoRef(k) for k in keys]
         rounds: dict[str, list[float]] = {"batch_sc": [], "batch_l": [], "floor_sc": [], "floor_l": [], "api_sc": []}
@@ -143,12 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=100, help="photos per Distributed Map batch (BulkBatchSize)")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
-    if not is_baked(args.model_dir, SC_PACK):
+    if not is_baked(args.model_dir, PACK):
         bake_buffalo_sc(args.model_dir)
     ensure_proxy_pack(args.model_dir, args.proxies)
     big = faces_dir()
     results: dict[str, Any] = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": platform.processor() or platform.machine(),
+        "date": utc_now(), "machine": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(), "load_before": os.getloadavg(), "faces_dir": str(big.root) if big else None,
         "runs": {}}
     for t in (int(x) for x in args.threads.split(",")):
@@ -156,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     results["load_after"] = os.getloadavg()
     one = results["runs"].get(1) or next(iter(results["runs"].values()))
     results["cost"] = {case: {pack: cost_and_time(r["mean_seconds_per_photo"][key], args.batch)
-                              for pack, key in (("buffalo_sc", "batch_sc"), ("buffalo_l", "batch_l"))}
+                              for pack, key in ((PACK, "batch_sc"), ("buffalo_l", "batch_l"))}
                        for case, r in one.items()}
     print_tables(results, args.batch)
     log(f"results: {save_results(results, 'bulk', args.json)}")

@@ -14,7 +14,7 @@ CUDNN_CONV_ALGO_SEARCH) and reports:
                call after start-up, warm median, p90 and max, and whether max <= 3x the warm median (issue #13)
   shapes       on a fresh engine without warm-up: each detector canvas and recognizer batch size the routes feed,
                first call vs warm median (what the warm-up buys, and what an unforeseen shape would cost)
-  proxies      buffalo_l-scale timing proxies (random weights; bench/proxies.py bakes them): det 320/640 and rec
+  proxies      buffalo_l-scale timing proxies (random weights; bench/engines.py bakes them): det 320/640 and rec
                batch 1/8/32 model time, and a 1-face extract estimated as the buffalo_sc route's wall time minus its
                model time plus the same model calls on the proxies
 `--provider cpu` is a smoke test of the script on a machine without a GPU (what CI can run); its figures are CPU's.
@@ -33,24 +33,20 @@ from typing import Any
 
 import numpy as np
 
-from bench.proxies import DEFAULT_PROXIES, PROXY_PACK, ProxyReplayer, ensure_proxy_pack
-from bench.save import save_results
-from bench.sessions import Call, recording_engine
+from bench.common import log, save_results
+from bench.engines import DEFAULT_PROXIES, PROXY_PACK, Call, ProxyReplayer, engine, ensure_proxy_pack, recording_engine
 from function.config import DEFAULT_MODEL_DIR, Settings
 from function.engine import FaceEngine
-from function.imaging import DecodeLimits, decode_image
-from function.models import load_pack
+from function.imaging import decode_image
 from function.service import FaceService
+from function.startup import build_service
 from tests.support import iou
 from tests.support.photos import DATA, faces_dir, wheel_photo, wheel_photos
+from tests.support.services import PACK
 
 Calls = list[Call]
 PROXY_DET = (320, 640)
 PROXY_REC = (1, 8, 32)
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def stats_ms(times_s: list[float]) -> dict[str, float]:
@@ -60,11 +56,11 @@ def stats_ms(times_s: list[float]) -> dict[str, float]:
 
 
 def build(settings: Settings, *, warmup: bool = True, proxy: bool = False, pack: str = "") -> FaceEngine:
-    name = pack or settings.model_pack
-    return FaceEngine.from_pack(load_pack(settings.model_dir, name, allow_timing_proxy=proxy), settings.engine_config(),
-                                warmup=warmup)
+    return engine(settings, pack or settings.model_pack, proxy=proxy, warmup=warmup)
 
 
+def service_on(settings: Settings, on: FaceEngine) -> FaceService:
+    return build_service(settings, on, settings.model_pack)
 
 
 # -- parity -------------------------------------------------------------------------------------------------------
@@ -107,8 +103,7 @@ def route_cases() -> dict[str, Callable[[FaceService], object]]:
     }
 
 
-def routes(engine: FaceEngine, repeats: int) -> dict[str, dict[str, object]]:
-    service = FaceService(engine, DecodeLimits(), 0.3)
+def routes(service: FaceService, repeats: int) -> dict[str, dict[str, object]]:
     cases = route_cases()
     times: dict[str, list[float]] = {k: [] for k in cases}
     for _ in range(repeats + 1):  # in turn: the shapes change from one call to the next, as in service
@@ -130,7 +125,7 @@ def shapes(settings: Settings, repeats: int) -> dict[str, dict[str, float]]:
     """A fresh engine, no warm-up: every (role, shape) the route cases feed, first call vs warm calls."""
     calls: Calls = []
     fresh = build(settings, warmup=False)
-    service = FaceService(recording_engine(fresh, calls), DecodeLimits(), 0.3)
+    service = service_on(settings, recording_engine(fresh, calls))
     for call in route_cases().values():
         call(service)
     first: dict[tuple[str, tuple[int, ...]], float] = {}
@@ -146,19 +141,18 @@ def shapes(settings: Settings, repeats: int) -> dict[str, dict[str, float]]:
 
 # -- buffalo_l-scale proxies --------------------------------------------------------------------------------------
 def proxies(settings: Settings, sc_engine: FaceEngine, repeats: int) -> dict[str, object]:
-    engine = build(settings, proxy=True, pack=PROXY_PACK)
-    replay = ProxyReplayer(engine)
-    canvas = not engine.config.fit_canvas
-    out: dict[str, object] = {"session_s": engine.report.detector_session_s + engine.report.recognizer_session_s,
-                              "warmup_s": engine.report.warmup_s}
+    proxy = build(settings, proxy=True, pack=PROXY_PACK)
+    replay = ProxyReplayer(proxy)
+    canvas = not proxy.config.fit_canvas
+    out: dict[str, object] = {"session_s": proxy.report.detector_session_s + proxy.report.recognizer_session_s,
+                              "warmup_s": proxy.report.warmup_s}
     for size in PROXY_DET:
         shape = (1, 3, size, size) if canvas else (1, 3, -(-size * 3 // 4 // 32) * 32, size)  # fitted: a 4:3 photo
         out[f"det {shape[3]}x{shape[2]}"] = stats_ms([replay.run("det", shape) for _ in range(repeats)])
     for n in PROXY_REC:
         out[f"rec batch {n}"] = stats_ms([replay.run("rec", (n, 3, 112, 112)) for _ in range(repeats)])
     calls: Calls = []
-    rec_engine = recording_engine(sc_engine, calls)
-    service = FaceService(rec_engine, DecodeLimits(), 0.3)
+    service = service_on(settings, recording_engine(sc_engine, calls))
     photo = wheel_photo("yaoming.jpg").read_bytes()
     service.extract(photo)
     estimates = []
@@ -206,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stable-shapes", choices=("auto", "on", "off"), default="auto")
     parser.add_argument("--threads", type=int, default=0, help="ORT_THREADS (0 = the CPUs available)")
     parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR)
-    parser.add_argument("--pack", default="buffalo_sc")
+    parser.add_argument("--pack", default=PACK)
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--lfw", type=int, default=34, help="LFW crops in the parity set (default: %(default)s)")
     parser.add_argument("--proxies", type=Path, default=DEFAULT_PROXIES, help="folder of the proxy ONNX files")
@@ -225,21 +219,21 @@ def main(argv: list[str] | None = None) -> int:
     for mode in modes:
         settings = Settings.from_env({**env, "CUDNN_CONV_ALGO_SEARCH": mode})
         log(f"{args.provider} / {mode}: start-up")
-        engine = build(settings)
-        rep = engine.report
+        served = build(settings)
+        rep = served.report
         entry: dict[str, object] = {
             "stable_shapes": "on" if settings.stable_shapes_on else "off",
             "startup": {"sessions_s": rep.detector_session_s + rep.recognizer_session_s, "warmup_s": rep.warmup_s,
                         "providers": rep.providers}}
         log(f"{args.provider} / {mode}: routes")
-        entry["routes"] = routes(engine, args.repeats)  # first: the first calls after start-up are the point
+        entry["routes"] = routes(service_on(settings, served), args.repeats)  # first: the first calls after start-up are the point
         log(f"{args.provider} / {mode}: parity")
-        entry["parity"] = parity(engine, cpu, args.lfw)
+        entry["parity"] = parity(served, cpu, args.lfw)
         log(f"{args.provider} / {mode}: first call per shape")
         entry["shapes"] = shapes(settings, max(3, args.repeats // 4))
         if not args.no_proxies:
             log(f"{args.provider} / {mode}: buffalo_l proxies")
-            entry["proxies"] = proxies(settings, engine, max(3, args.repeats // 2))
+            entry["proxies"] = proxies(settings, served, max(3, args.repeats // 2))
         results["modes"][mode] = entry
     results["wall_s"] = time.perf_counter() - t_start
     out = save_results(results, "gpu", args.json)

@@ -1,14 +1,15 @@
-"""Hostile-input run (issue #10): the service under uvicorn on 127.0.0.1 (`python -m function`, API_KEY set, S3 input
-pointed at a local endpoint that never answers), one class of hostile request at a time; per class the answers,
-the worst latency, and the server's peak RSS over its idle RSS, read from /proc (the peak is reset before each
-class through /proc/PID/clear_refs, with a 5 ms VmRSS sampler as a cross-check).
+"""make hostile: issue #10's hostile-input classes against the service under uvicorn on 127.0.0.1 (bench/server.py,
+API_KEY set, S3 input pointed at a local endpoint that never answers), one class at a time; per class the answers,
+the worst latency, and the server's peak RSS over its idle RSS, read from /proc (the peak is reset before each class
+through /proc/PID/clear_refs, with a 5 ms VmRSS sampler as a cross-check).
 
     make hostile            # or: .venv/bin/python -m bench.hostile [--only NAME ...]
 
-Every input is generated here (tests/support/hostile_inputs.py); traffic goes only to 127.0.0.1, each class a bounded number of
-requests (at most 8 at once). Passes when every answer is the documented one, none is a 5xx for the client's
-mistake (the silent S3 endpoint's 502 is the documented answer), every answer arrives within the deadline, and
-no class adds more than the envelope (300 MB) to the server's peak. Writes bench/results/hostile-<time>.json.
+Every input is generated here (tests/support/hostile_inputs.py), sent over httpx, urllib or a raw socket (uploads
+that stop half-way, or never finish); traffic goes only to 127.0.0.1, each class a bounded number of requests (at
+most 8 at once). Passes when every answer is the documented one, none is a 5xx for the client's mistake (the silent
+S3 endpoint's 502 is the documented answer), every answer arrives within the deadline, and no class adds more than
+the envelope (300 MB) to the server's peak. Writes bench/results/hostile-<time>.json.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import socket
-import subprocess
 import sys
-import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,27 +33,130 @@ import cv2
 import httpx
 import numpy as np
 
-from bench.hostile_client import (
-    DEADLINE_S,
-    KEY,
-    Answer,
-    Class,
-    get,
-    post_file,
-    post_raw,
-    raw_socket,
-    slash_redirect,
-    upload_40mb,
-    upload_head,
-)
-from bench.procs import status_mb, stop_group
-from bench.save import save_results
-from function.config import REPO_ROOT as ROOT
-from tests.support import free_port
+from bench.common import RESULTS, PeakOverIdle, save_results, utc_now
+from bench.server import service_server, silent_endpoint
 from tests.support import hostile_inputs as h
 from tests.support.photos import wheel_photo
+from tests.support.services import PACK
 
 ENVELOPE_MIB = 300.0
+KEY = "hostile-bench-key"
+DEADLINE_S = 10.0
+
+
+# -- the clients: one answer per hostile request (status, seconds, error code) ---------------------------------------
+@dataclass
+class Answer:
+    status: int
+    seconds: float
+    code: str | None = None
+    note: str = ""
+
+
+@dataclass
+class Class:
+    name: str
+    what: str
+    expect: tuple[int, ...]  # acceptable statuses
+    send: Callable[[str], list[Answer]]  # base URL -> answers
+    results: list[Answer] = field(default_factory=list)
+
+
+def _answer(r: httpx.Response, t0: float) -> Answer:
+    code = None
+    if r.status_code >= 400:
+        try:
+            code = r.json().get("code")
+        except ValueError:
+            code = "NOT-JSON"
+    return Answer(r.status_code, time.perf_counter() - t0, code)
+
+
+def post_file(route: str, data: bytes, times: int = 1, concurrency: int = 1) -> Callable[[str], list[Answer]]:
+    def send(base: str) -> list[Answer]:
+        def one(_: int) -> Answer:
+            t0 = time.perf_counter()
+            r = httpx.post(base + route, files={"image": ("a", data, "application/octet-stream")},
+                           headers={"x-api-key": KEY}, timeout=60)
+            a = _answer(r, t0)
+            if r.status_code == 200 and "all=true" in route:
+                body = r.json()
+                a.note = f"{len(body['faces'])} of {body['face_count']} faces, {len(r.content) / 1e6:.2f} MB"
+            elif r.status_code == 200 and route == "/detect":
+                a.note = f"{r.json()['face_count']} faces"
+            return a
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            return list(pool.map(one, range(times)))
+    return send
+
+
+def send(method: str, path: str, key: bool = True, note: Callable[[httpx.Response], str] | None = None,
+         **kwargs: Any) -> Callable[[str], list[Answer]]:
+    """One request (httpx keyword arguments; headers on top of the API key), its answer and an optional note."""
+    headers = {"x-api-key": KEY} if key else {}
+    headers.update(kwargs.pop("headers", {}))
+
+    def go(base: str) -> list[Answer]:
+        t0 = time.perf_counter()
+        r = httpx.request(method, base + path, headers=headers, timeout=60, **kwargs)
+        a = _answer(r, t0)
+        a.note = note(r) if note else ""
+        return [a]
+    return go
+
+
+def post_raw(route: str, content: bytes, ctype: str) -> Callable[[str], list[Answer]]:
+    return send("POST", route, content=content, headers={"content-type": ctype})
+
+
+def get(path: str, with_key: bool = False) -> Callable[[str], list[Answer]]:
+    return send("GET", path, with_key, lambda r: f"{len(r.content)} B body"
+                + (f", keys {sorted(r.json())}" if path == "/health" else ""))
+
+
+def upload_40mb(base: str) -> list[Answer]:
+    """urllib writes the whole body before it reads: the answer is readable only if the server drains."""
+    payload = h.multipart(b"xyz", "image", b"\xff" * 40_000_000)
+    request = urllib.request.Request(base + "/detect", data=payload, headers={
+        "content-type": "multipart/form-data; boundary=xyz", "x-api-key": KEY})
+    t0 = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=60) as r:
+            return [Answer(r.status, time.perf_counter() - t0)]
+    except urllib.error.HTTPError as e:
+        return [Answer(e.code, time.perf_counter() - t0, json.loads(e.read()).get("code"))]
+    except OSError as e:
+        return [Answer(-1, time.perf_counter() - t0, note=f"{type(e).__name__}: {e}")]
+
+
+def raw_socket(port: int, head: bytes, body: bytes, wait_answer: bool) -> Answer:
+    t0 = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(head + body)
+        if not wait_answer:
+            time.sleep(0.3)
+            return Answer(0, time.perf_counter() - t0, note="client closed mid-upload")
+        s.settimeout(DEADLINE_S + 10)
+        data = b""
+        while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < _content_length(data):
+            chunk = s.recv(65_536)
+            if not chunk:
+                break
+            data += chunk
+    status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else -1
+    code = json.loads(data.split(b"\r\n\r\n", 1)[1]).get("code") if b"\r\n\r\n" in data else None
+    return Answer(status, time.perf_counter() - t0, code)
+
+
+def _content_length(data: bytes) -> int:
+    found = re.search(rb"^content-length:\s*(\d+)", data.split(b"\r\n\r\n", 1)[0], re.I | re.M)
+    return int(found[1]) if found else 0
+
+
+def upload_head(port: int, length: int) -> bytes:
+    return (f"POST /detect HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nx-api-key: {KEY}\r\n"
+            f"Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: {length}\r\n\r\n").encode()
 
 
 # -- the classes ---------------------------------------------------------------------------------------------------
@@ -77,13 +184,6 @@ def classes(port: int, log: Path) -> list[Class]:
         answers[0].note = (f"server log: {added.count(chr(10))} lines for 5 drops, "
                            f"{added.count('Traceback')} tracebacks, {aborts} with status 499")
         return answers
-
-    def stalled(base: str) -> list[Answer]:
-        return [raw_socket(port, upload_head(port, 900_000), b"--xyz\r\n", True)]
-
-    def s3(base: str) -> list[Answer]:
-        return post_raw("/detect", json.dumps({"image_s3": "s3://hostile-bucket/private/IMG_0001.jpg"}).encode(),
-                        "application/json")(base)
 
     return [
         Class("baseline-photo", "one real portrait, /detect (reference)", (200,), post_file("/detect", h.face_jpeg())),
@@ -114,7 +214,8 @@ def classes(port: int, log: Path) -> list[Class]:
               (200,), post_file("/detect", big_progressive)),
         Class("mosaic-extract-all", f"{len(mosaic) / 1e6:.1f} MB mosaic of 900 face crops, "
               "/extract-embedding?all=true", (200,), post_file("/extract-embedding?all=true", mosaic)),
-        Class("s3-never-answers", "image_s3 on an endpoint that accepts and never answers", (502,), s3),
+        Class("s3-never-answers", "image_s3 on an endpoint that accepts and never answers", (502,),
+              post_raw("/detect", b'{"image_s3": "s3://hostile-bucket/private/IMG_0001.jpg"}', "application/json")),
         Class("json-deep", "JSON nested 10,000 deep", (400,), post_raw("/detect", h.deep_json(10_000), "application/json")),
         Class("multipart-boundary-300", "multipart boundary of 300 bytes", (400,),
               post_raw("/detect", h.multipart(b"b" * 300, "image", h.face_jpeg()),
@@ -124,87 +225,20 @@ def classes(port: int, log: Path) -> list[Class]:
         Class("json-3m-objects", "9.9 MB JSON array of 3,300,000 empty objects", (400,),
               post_raw("/detect", b"[" + b"{}," * 3_300_000 + b"{}]", "application/json")),
         Class("client-drops-mid-upload", "5 clients that send 100 kB of a 900 kB body and hang up", (0,), dropped),
-        Class("stalled-upload", "a client that sends its headers and 7 bytes, then nothing", (408,), stalled),
+        Class("stalled-upload", "a client that sends its headers and 7 bytes, then nothing", (408,),
+              lambda base: [raw_socket(port, upload_head(port, 900_000), b"--xyz\r\n", True)]),
         Class("upload-40mb", "40 MB multipart upload (urllib: writes it all before reading)", (413,), upload_40mb),
-        Class("post-trailing-slash", "POST /detect/ with Host: evil.example", (404,), slash_redirect),
+        Class("post-trailing-slash", "POST /detect/ with Host: evil.example", (404,),
+              send("POST", "/detect/", files={"image": ("a.jpg", h.face_jpeg(), "image/jpeg")},
+                   headers={"host": "evil.example"}, follow_redirects=False,
+                   note=lambda r: f"location: {r.headers.get('location')}")),
         Class("path-8kb-404", "GET of an 8 kB unknown path", (404,), get("/" + "a" * 8_000, with_key=True)),
         Class("health-without-key", "GET /health without x-api-key (API_KEY set)", (200,), get("/health")),
         Class("health-with-key", "GET /health with the key", (200,), get("/health", with_key=True)),
     ]
 
 
-# -- server and measurement ----------------------------------------------------------------------------------------
-def silent_endpoint() -> tuple[socket.socket, int]:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    return server, server.getsockname()[1]
-
-
-def start_server(port: int, s3_port: int, log: Path) -> subprocess.Popen:
-    env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), MODEL_PACK=os.environ.get("MODEL_PACK", "buffalo_sc"),
-               LOG_LEVEL="INFO", API_KEY=KEY, ALLOWED_S3_BUCKETS="hostile-bucket",
-               AWS_ENDPOINT_URL_S3=f"http://127.0.0.1:{s3_port}", AWS_ACCESS_KEY_ID="hostile",
-               AWS_SECRET_ACCESS_KEY="hostile", AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",
-               AWS_SHARED_CREDENTIALS_FILE="/dev/null", REQUEST_DEADLINE_S=str(DEADLINE_S))
-    with open(log, "wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "function"], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 180) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError("server exited")
-        try:
-            if httpx.get(base + "/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError("server not ready")
-
-
-class PeakSampler:
-    """VmRSS every 5 ms (a cross-check of VmHWM, and the measure where clear_refs is not allowed)."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid, self.peak_mib, self._stop = pid, 0.0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak_mib = max(self.peak_mib, status_mb(self.pid, "VmRSS"))
-            time.sleep(0.005)
-
-    def __enter__(self) -> PeakSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def reset_peak(pid: int) -> bool:
-    try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
-
-
+# -- run ----------------------------------------------------------------------------------------------------------
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", nargs="*", help="class names to run (default: all)")
@@ -212,14 +246,20 @@ def main() -> int:
     args = ap.parse_args()
 
     s3_server, s3_port = silent_endpoint()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = ROOT / "bench" / "results" / "hostile-server.log"
+    log = RESULTS / "hostile-server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    proc = start_server(port, s3_port, log)
+    server = service_server("hostile", {
+        "LOG_LEVEL": "INFO", "API_KEY": KEY, "ALLOWED_S3_BUCKETS": "hostile-bucket",
+        "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{s3_port}", "AWS_ACCESS_KEY_ID": "hostile",
+        "AWS_SECRET_ACCESS_KEY": "hostile", "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "REQUEST_DEADLINE_S": str(DEADLINE_S)},
+        pack=os.environ.get("MODEL_PACK", PACK))
+    server.log_path = log
+    server.start()
+    port, base, pid = server.port, server.base, server.pid
     rows: list[dict[str, Any]] = []
     try:
-        wait_ready(base, proc)
+        server.wait_ready()
         for _ in range(3):  # warm: first-request allocations out of the way
             post_file("/detect", h.face_jpeg())(base)
             post_file("/extract-embedding?all=true", wheel_photo("gdp.jpg").read_bytes())(base)
@@ -227,12 +267,9 @@ def main() -> int:
             if args.only and c.name not in args.only:
                 continue
             time.sleep(0.5)
-            idle = status_mb(proc.pid, "VmRSS")
-            hwm_reset = reset_peak(proc.pid)
-            with PeakSampler(proc.pid) as sampler:
+            with PeakOverIdle(pid) as rss:
                 c.results = c.send(base)
-            peak = status_mb(proc.pid, "VmHWM") if hwm_reset else sampler.peak_mib
-            peak = max(peak, sampler.peak_mib)
+            idle, peak, hwm_reset = rss.idle_mib, rss.peak_mib, rss.hwm_reset
             worst = max(a.seconds for a in c.results)
             ok = all(a.status in c.expect for a in c.results)
             over = peak - idle
@@ -248,14 +285,14 @@ def main() -> int:
             print(f"{c.name:26s} {', '.join(answers):28s} peak+{over:7.1f} MiB  worst {worst:6.2f} s  "
                   f"{'ok' if ok and row['within_deadline'] and row['within_envelope'] else 'FAIL'}  "
                   f"{'; '.join(notes)[:100]}", flush=True)
-        if proc.poll() is not None:
+        if server.proc is None or server.proc.poll() is not None:
             raise RuntimeError("the server died during the run")
     finally:
-        stop_group(proc)
+        server.stop()
         s3_server.close()
 
     text = log.read_text(errors="replace")
-    summary = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": len(os.sched_getaffinity(0)),
+    summary = {"date": utc_now(), "cpus": len(os.sched_getaffinity(0)),
                "deadline_s": DEADLINE_S, "envelope_mib": ENVELOPE_MIB, "rows": rows,
                "server_log_tracebacks": text.count("Traceback"), "server_log_errors": text.count('"level":"ERROR"')}
     out = save_results(summary, "hostile", args.json)

@@ -1,21 +1,26 @@
-"""1:N through the running service (issue #25): strangers searched against galleries of enrolled LFW people.
+"""make identify and make bench-search: 1:N through the running service (issue #25), and /search latency.
 
-The service runs under uvicorn on 127.0.0.1 (buffalo_sc). For each gallery size N and draw: N people with two or more
-photos are enrolled with one photo each through POST /extract-embedding?face=center; then
+Accuracy (default): the service runs under uvicorn on 127.0.0.1 (buffalo_sc). For each gallery size N and draw: N
+people with two or more photos are enrolled with one photo each through POST /extract-embedding?face=center; then
 - strangers: one photo each of `--strangers` people not enrolled, searched with POST /search (default FPIR rule):
   any match is a false positive identification (FPIR = strangers matched / strangers searched);
 - mates: another photo of each enrolled person (at most `--mates`), searched the same way: rank-1 = the first match
   is that person.
-Probes whose photo has no face (422 NO_FACE) are counted apart. `--old-rule` repeats every search at ?fpir=0.99, where
-the threshold falls to its 1:1 floor (the 0.27 every search used before the FPIR rule), for before/after in one run.
-`--held-out` draws people from the calibration's held-out half only (bench/calibrate.py), whose pairs did not fit
-the thresholds. Embeddings stay in memory for the run.
+Probes whose photo has no face (422 NO_FACE) are counted apart. `--held-out` draws people from the calibration's
+held-out half only (bench/calibrate.py), whose pairs did not fit the thresholds. Embeddings stay in memory for the run.
+`--in-process` applies the same rule without HTTP (see in_process()): every stranger of the set at each size, and the
+largest gallery LFW can make. Figures: docs/search.md.
+
+Latency (`--latency`, make bench-search): POST /search by gallery size over real HTTP, galleries of random unit
+vectors (the similarity math does not care whose faces they are) as base64 float32 with 36-character ids, the JSON
+form the TypeScript client sends; the probe photo is yaoming.jpg (one face). Sizes 100 and 1,000 (= MAX_GALLERY_SIZE,
+the Lambda-sized maximum) and, with the limit raised on this server only, 10,000. Baselines on the same server:
+/verify (one stored embedding) and /extract-embedding (the photo alone). Interleaved round by round; median and p90
+of --rounds calls each; the gallery parse alone (function.api.embeddings.parse_gallery, in process) timed beside.
 
     FACES_DIR=../shared/faces python -m bench.identify [--sizes 100,1000] [--draws 2] [--strangers 1000] [--mates 1000]
     FACES_DIR=../shared/faces python -m bench.identify --in-process [--sizes 100,1000] [--draws 5]
-
-`--in-process` applies the same rule without HTTP (see in_process()): every stranger of the set at each size, and the
-largest gallery LFW can make. Figures: docs/search.md.
+    python -m bench.identify --latency [--rounds 20]
 """
 
 from __future__ import annotations
@@ -23,42 +28,23 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import http.client
 import json
+import statistics
 import sys
 import time
+import uuid
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
 from bench.calibrate import clopper_pearson, half_of
-from bench.client import Request, service_server
-from bench.procs import log, machine
-from bench.save import save_results
+from bench.common import log, machine, med, p90, save_results
+from bench.server import Client, Request, post, service_server
 from function.events import multipart
-from tests.support.photos import MISSING_FACES_DIR, faces_dir
+from tests.support.photos import MISSING_FACES_DIR, faces_dir, wheel_photo
 
-
-class Client:
-    """One kept-alive connection; JSON answers."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-
-    def post(self, path: str, body: bytes, ctype: str) -> tuple[int, dict]:
-        for attempt in (0, 1):
-            try:
-                self.conn.request("POST", path, body=body, headers={"Content-Type": ctype})
-                resp = self.conn.getresponse()
-                return resp.status, json.loads(resp.read() or b"{}")
-            except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
-                self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
+LATENCY_SIZES = (100, 1_000, 10_000)
 
 
 def b64(vector: list[float]) -> str:
@@ -88,37 +74,45 @@ def run(client: Client, people: dict[str, list[Path]], n: int, draw: int, args: 
                                                          replace=False))]
     mates = mates[: args.mates]
     gallery_json = json.dumps(gallery)
-    out: dict = {"n": n, "draw": draw, "gallery_entries": len(gallery), "enrol_no_face": n - len(gallery)}
-    rules = {"default": ""} | ({"old rule (fpir=0.99: the 1:1 floor)": "&fpir=0.99"} if args.old_rule else {})
-    for rule, query in rules.items():
-        counts: dict[str, int] = defaultdict(int)
-        answer: dict = {}
-        for kind, probes in (("stranger", strangers), ("mate", mates)):
-            for person, path in probes:
-                request = ('{"image": "' + base64.b64encode(path.read_bytes()).decode() + '", "gallery": '
-                        + gallery_json + "}").encode()
-                status, answer_ = client.post(f"/search?face=center&top_k=1{query}", request, "application/json")
-                if status != 200:
-                    counts[f"{kind}_error_{answer_.get('code', status)}"] += 1
-                    continue
-                answer = answer_
-                counts[f"{kind}_searched"] += 1
-                matches = answer["matches"]
-                if kind == "stranger":
-                    counts["stranger_matched"] += bool(matches)
-                else:
-                    counts["mate_rank1"] += bool(matches) and matches[0]["id"] == person
-                    counts["mate_wrong_first"] += bool(matches) and matches[0]["id"] != person
-        fp, ns = counts["stranger_matched"], counts["stranger_searched"]
-        hits, nm = counts["mate_rank1"], counts["mate_searched"]
-        out[rule] = {**counts, "fpir": fp / max(ns, 1), "fpir_ci": clopper_pearson(fp, ns) if ns else None,
-                     "rank1": hits / max(nm, 1), "rank1_ci": clopper_pearson(hits, nm) if nm else None,
-                     "threshold": answer.get("threshold"), "threshold_rule": answer.get("threshold_rule"),
-                     "pair_far": answer.get("pair_far"), "target_fpir": answer.get("fpir")}
-        r = out[rule]
-        log(f"  N={n} draw {draw} [{rule}]: threshold {r['threshold']} ({r['threshold_rule']}), strangers matched "
-            f"{fp}/{ns} = {100 * r['fpir']:.2f}%, rank-1 {hits}/{nm} = {100 * r['rank1']:.2f}%")
-    return out
+    counts: dict[str, int] = defaultdict(int)
+    answer: dict = {}
+    for kind, probes in (("stranger", strangers), ("mate", mates)):
+        for person, path in probes:
+            request = ('{"image": "' + base64.b64encode(path.read_bytes()).decode() + '", "gallery": '
+                       + gallery_json + "}").encode()
+            status, answer_ = client.post("/search?face=center&top_k=1", request, "application/json")
+            if status != 200:
+                counts[f"{kind}_error_{answer_.get('code', status)}"] += 1
+                continue
+            answer = answer_
+            counts[f"{kind}_searched"] += 1
+            matches = answer["matches"]
+            if kind == "stranger":
+                counts["stranger_matched"] += bool(matches)
+            else:
+                counts["mate_rank1"] += bool(matches) and matches[0]["id"] == person
+                counts["mate_wrong_first"] += bool(matches) and matches[0]["id"] != person
+    fp, ns = counts["stranger_matched"], counts["stranger_searched"]
+    hits, nm = counts["mate_rank1"], counts["mate_searched"]
+    log(f"  N={n} draw {draw}: threshold {answer.get('threshold')} ({answer.get('threshold_rule')}), strangers "
+        f"matched {fp}/{ns}, rank-1 {hits}/{nm}")
+    return {"n": n, "entries": len(gallery), "draw": draw, "enrol_no_face": n - len(gallery), **counts,
+            "strangers": ns, "mates": nm, "threshold": answer.get("threshold"),
+            "rule": answer.get("threshold_rule"), "pair_far": answer.get("pair_far"), "target_fpir": answer.get("fpir")}
+
+
+def print_rows(rows: list[dict], title: str, key: str) -> None:
+    """FPIR and rank-1 per gallery size (`key`: "n" or "entries"), summed over the draws, 95% Clopper-Pearson."""
+    print(f"\n{title}; {machine()}")
+    print(f"{key:>8} {'draws':>5} {'threshold':>9} {'rule':<6} {'strangers matched (FPIR)':>32} {'rank-1':>18}")
+    for n in sorted({r[key] for r in rows}):
+        sel = [r for r in rows if r[key] == n]
+        fp, ns = sum(r["stranger_matched"] for r in sel), sum(r["strangers"] for r in sel)
+        hits, nm = sum(r["mate_rank1"] for r in sel), sum(r["mates"] for r in sel)
+        lo, hi = clopper_pearson(fp, ns) if ns else (float("nan"), float("nan"))
+        print(f"{n:>8} {len(sel):>5} {sel[0]['threshold']!s:>9} {sel[0]['rule']!s:<6} {fp:>7}/{ns:<7} "
+              f"{100 * fp / max(ns, 1):5.2f}% [{100 * lo:.2f}, {100 * hi:.2f}] {hits:>6}/{nm:<6} "
+              f"{100 * hits / max(nm, 1):5.2f}%")
 
 
 def in_process(people: dict[str, list[Path]], sizes: list[int], draws: int, largest: bool) -> list[dict]:
@@ -181,6 +175,63 @@ def in_process(people: dict[str, list[Path]], sizes: list[int], draws: int, larg
     return rows
 
 
+def gallery_body(photo: bytes, n: int, rng: np.random.Generator) -> bytes:
+    vectors = rng.standard_normal((n, 512)).astype("<f4")
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    entries = [{"id": str(uuid.UUID(int=int(rng.integers(1 << 62)))), "embedding": base64.b64encode(v.tobytes()).decode()}
+               for v in vectors]
+    return json.dumps({"image": base64.b64encode(photo).decode(), "gallery": entries}).encode()
+
+
+def latency(rounds: int, path: Path | None) -> int:
+    """make bench-search: /search by gallery size, /verify and /extract-embedding, interleaved; parse_gallery alone."""
+    from function.api.embeddings import parse_gallery
+
+    rng = np.random.default_rng(12)
+    photo = wheel_photo("yaoming.jpg").read_bytes()
+    bodies = {n: gallery_body(photo, n, rng) for n in LATENCY_SIZES}
+    stored = base64.b64encode(np.ones(512, "<f4").tobytes()).decode()
+    requests = {f"search {n:,}": Request("/search", bodies[n], "application/json") for n in LATENCY_SIZES}
+    requests["verify"] = Request("/verify", json.dumps({"image": base64.b64encode(photo).decode(),
+                                                        "embedding": stored}).encode(), "application/json")
+    requests["extract-embedding"] = Request("/extract-embedding", *multipart({"image": photo}))
+    server = service_server("ours", {"REQUEST_LOG": "false", "MAX_GALLERY_SIZE": str(max(LATENCY_SIZES)),
+                                     "MAX_UPLOAD_BYTES": str(64 * 1024 * 1024)}).start()
+    times: dict[str, list[float]] = {k: [] for k in requests}
+    try:
+        server.wait_ready(requests["extract-embedding"])
+        conn = None
+        for rnd in range(rounds + 1):  # round 0: one warm-up call each, dropped
+            for name, req in requests.items():
+                status, seconds, conn = post(server.port, req, conn)
+                assert status == 200, (name, status)
+                if rnd:
+                    times[name].append(seconds)
+    finally:
+        server.stop()
+    parse: dict[int, list[float]] = {n: [] for n in LATENCY_SIZES}
+    for _ in range(rounds):
+        for n in LATENCY_SIZES:
+            doc = json.loads(bodies[n])
+            t0 = time.perf_counter()
+            parse_gallery(doc["gallery"], 512, max(LATENCY_SIZES))
+            parse[n].append(time.perf_counter() - t0)
+    result: dict = {"machine": machine(), "rounds": rounds, "routes": {}, "parse_gallery_ms": {}}
+    print(f"{'request':20s} {'body':>10s} {'median ms':>10s} {'p90 ms':>8s} {'min ms':>8s} {'stdev ms':>8s}")
+    for name, xs in times.items():
+        ms = [1000 * x for x in xs]
+        row = {"body_bytes": len(requests[name].body), "median_ms": round(med(ms), 1), "p90_ms": round(p90(ms), 1),
+               "min_ms": round(min(ms), 1), "stdev_ms": round(statistics.stdev(ms), 1) if len(ms) > 1 else 0.0}
+        result["routes"][name] = row
+        print(f"{name:20s} {row['body_bytes']:>10,d} {row['median_ms']:>10.1f} {row['p90_ms']:>8.1f} "
+              f"{row['min_ms']:>8.1f} {row['stdev_ms']:>8.1f}")
+    for n, xs in parse.items():
+        result["parse_gallery_ms"][str(n)] = round(1000 * med(xs), 2)
+        print(f"parse_gallery {n:>6,d} entries: median {1000 * med(xs):.2f} ms (in process)")
+    print(f"{result['machine']}\nsaved {save_results(result, 'search', path)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100,1000")
@@ -188,12 +239,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strangers", type=int, default=1000)
     parser.add_argument("--mates", type=int, default=1000)
     parser.add_argument("--held-out", action="store_true", help="people of the calibration's held-out half only")
-    parser.add_argument("--old-rule", action="store_true", help="repeat each search at ?fpir=0.99 (the 1:1 floor)")
     parser.add_argument("--max-gallery", type=int, default=0, help="MAX_GALLERY_SIZE of the server (0: its default)")
     parser.add_argument("--in-process", action="store_true", help="no HTTP: /search's rule in numpy on every image "
                         "embedded once, every stranger of the set at each size, and the largest gallery LFW allows")
+    parser.add_argument("--latency", action="store_true", help="/search latency by gallery size (make bench-search)")
+    parser.add_argument("--rounds", type=int, default=20, help="--latency: calls per request")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.latency:
+        return latency(args.rounds, args.json)
     faces = faces_dir()
     if faces is None:
         print(f"bench.identify skipped: {MISSING_FACES_DIR}")
@@ -202,23 +256,14 @@ def main(argv: list[str] | None = None) -> int:
     for path in faces.lfw_all_images:
         if not args.held_out or half_of(path.parent.name) == 1:
             people[path.parent.name].append(path)
+    who = f"LFW {'held-out half' if args.held_out else 'all people'} ({len(people)} people)"
     if args.in_process:
         rows = in_process(people, [int(s) for s in args.sizes.split(",")], args.draws, largest=True)
-        print(f"\n1:N in process (/search's rule), LFW {'held-out half' if args.held_out else 'all people'}; "
-              f"{machine()}")
-        print(f"{'entries':>8} {'draws':>5} {'threshold':>9} {'rule':<6} {'strangers matched (FPIR)':>32} {'rank-1':>18}")
-        for n in sorted({r["entries"] for r in rows}):
-            sel = [r for r in rows if r["entries"] == n]
-            fp, ns = sum(r["stranger_matched"] for r in sel), sum(r["strangers"] for r in sel)
-            hits, nm = sum(r["mate_rank1"] for r in sel), sum(r["mates"] for r in sel)
-            lo, hi = clopper_pearson(fp, ns)
-            print(f"{n:>8} {len(sel):>5} {sel[0]['threshold']:>9} {sel[0]['rule']:<6} {fp:>7}/{ns:<7} "
-                  f"{100 * fp / ns:5.2f}% [{100 * lo:.2f}, {100 * hi:.2f}] {hits:>6}/{nm:<6} {100 * hits / nm:5.2f}%")
+        print_rows(rows, f"1:N in process (/search's rule), {who}", "entries")
         print(f"\nwrote {save_results({'machine': machine(), 'rows': rows}, 'identify', args.json, default=float)}")
         return 0
     env = {"REQUEST_LOG": "false"} | ({"MAX_GALLERY_SIZE": str(args.max_gallery)} if args.max_gallery else {})
-    server = service_server("ours", env)
-    server.start()
+    server = service_server("ours", env).start()
     results: dict = {"machine": machine(), "args": vars(args) | {"json": str(args.json)}, "runs": []}
     try:
         server.wait_ready(Request("/detect", *multipart({"image": faces.lfw_all_images[0].read_bytes()})))
@@ -231,19 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         results["seconds"] = time.perf_counter() - t0
     finally:
         server.stop()
-    print(f"\n1:N through the service, LFW {'held-out half' if args.held_out else 'all people'} ({len(people)} people),"
-          f" {args.draws} draws; {results['machine']}")
-    print(f"{'N':>6} {'rule':<38} {'threshold':>9} {'strangers matched (FPIR)':>28} {'rank-1':>20}")
-    for rule in ("default", "old rule (fpir=0.99: the 1:1 floor)"):
-        for n in sorted({r["n"] for r in results["runs"]}):
-            rows = [r[rule] for r in results["runs"] if r["n"] == n and rule in r]
-            if not rows:
-                continue
-            fp, ns = sum(r["stranger_matched"] for r in rows), sum(r["stranger_searched"] for r in rows)
-            hits, nm = sum(r["mate_rank1"] for r in rows), sum(r["mate_searched"] for r in rows)
-            lo, hi = clopper_pearson(fp, ns)
-            print(f"{n:>6} {rule:<38} {rows[0]['threshold']:>9} {fp:>6}/{ns:<6} {100 * fp / ns:5.2f}% "
-                  f"[{100 * lo:.2f}, {100 * hi:.2f}] {hits:>6}/{nm:<6} {100 * hits / nm:5.2f}%")
+    print_rows(results["runs"], f"1:N through the service, {who}, {args.draws} draws", "n")
     print(f"\nwrote {save_results(results, 'identify', args.json, default=float)}")
     return 0
 

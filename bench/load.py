@@ -17,7 +17,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -28,10 +27,10 @@ import cv2
 import httpx
 import numpy as np
 
-from bench.procs import status_mb, stop_group
-from function.config import REPO_ROOT as ROOT
-from tests.support import free_port
+from bench.common import RESULTS, p90, status_mb
+from bench.server import service_server
 from tests.support.photos import DATA, wheel_photo
+from tests.support.services import PACK
 
 
 @dataclass(frozen=True)
@@ -88,28 +87,6 @@ def kinds() -> list[Kind]:
     ]
 
 
-def start_server(port: int) -> subprocess.Popen:
-    env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), MODEL_PACK=os.environ.get("MODEL_PACK", "buffalo_sc"),
-               LOG_LEVEL="WARNING", REQUEST_LOG="false")
-    return subprocess.Popen([sys.executable, "-m", "function"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, start_new_session=True)
-
-
-async def wait_ready(base: str, proc: subprocess.Popen, deadline_s: float = 180) -> None:
-    t0 = time.monotonic()
-    async with httpx.AsyncClient(base_url=base, timeout=5) as c:
-        while time.monotonic() - t0 < deadline_s:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
-            try:
-                if (await c.get("/health")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.5)
-    raise TimeoutError("server not ready")
-
-
 async def run_batch(base: str, plan: list[Kind], concurrency: int, timeout_s: float, deadline_s: float,
                     pid: int | None = None, rss_trace: list | None = None) -> list[dict]:
     results: list[dict] = []
@@ -141,11 +118,6 @@ async def run_batch(base: str, plan: list[Kind], concurrency: int, timeout_s: fl
     return results
 
 
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--requests", type=int, default=1000)
@@ -153,7 +125,7 @@ def main() -> int:
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--timeout", type=float, default=60.0, help="per request, seconds")
     ap.add_argument("--deadline", type=float, default=900.0, help="whole measured run, seconds")
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.json")
+    ap.add_argument("--out", type=Path, default=RESULTS / "load.json")
     args = ap.parse_args()
 
     ks = kinds()
@@ -162,21 +134,20 @@ def main() -> int:
     plan = rnd.choices(ks, weights=weights, k=args.requests)
     warm = rnd.choices(ks, weights=weights, k=args.warmup)
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = start_server(port)
+    server = service_server("load", {"REQUEST_LOG": "false"}, pack=os.environ.get("MODEL_PACK", PACK)).start()
     try:
-        asyncio.run(wait_ready(base, proc))
+        server.wait_ready()
         warm_trace: list[tuple[int, float]] = []
-        asyncio.run(run_batch(base, warm, args.concurrency, args.timeout, args.deadline, proc.pid, warm_trace))
-        rss_warm = status_mb(proc.pid, "VmRSS")
+        asyncio.run(run_batch(server.base, warm, args.concurrency, args.timeout, args.deadline, server.pid, warm_trace))
+        rss_warm = server.rss_mb()
         t0 = time.perf_counter()
         rss_trace: list[tuple[int, float]] = []
-        results = asyncio.run(run_batch(base, plan, args.concurrency, args.timeout, args.deadline, proc.pid, rss_trace))
+        results = asyncio.run(run_batch(server.base, plan, args.concurrency, args.timeout, args.deadline, server.pid,
+                                        rss_trace))
         wall = time.perf_counter() - t0
-        rss_after = status_mb(proc.pid, "VmRSS")
+        rss_after = server.rss_mb()
     finally:
-        stop_group(proc)
+        server.stop()
 
     unexpected = [r for r in results if r["status"] != r["expect"]]
     fivexx = [r for r in results if r["status"] >= 500]
@@ -189,7 +160,7 @@ def main() -> int:
         ms = [r["ms"] for r in rs]
         rows.append({"kind": k.name, "n": len(rs), "expect": k.expect,
                      "ok": sum(r["status"] == k.expect for r in rs), "median_ms": statistics.median(ms),
-                     "p90_ms": pct(ms, 0.9), "max_ms": max(ms)})
+                     "p90_ms": p90(ms), "max_ms": max(ms)})
     summary = {"requests": len(results), "planned": args.requests, "concurrency": args.concurrency,
                "wall_s": wall, "throughput_rps": len(results) / wall, "unexpected": len(unexpected),
                "5xx": len(fivexx), "rss_after_warmup_mib": rss_warm, "rss_after_run_mib": rss_after,

@@ -27,7 +27,6 @@ counter-clockwise is read upright by turning it `t` clockwise, which is what `or
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 import time
@@ -37,18 +36,18 @@ from typing import Any
 
 import numpy as np
 
-from bench import metrics
-from bench.procs import log
-from bench.save import save_results
-from bench.stats import med, p90
+from bench.common import kfold_accuracy, log, med, p90, save_results
+from bench.engines import variant
+from bench.report import report_orientation
 from function.config import Settings
 from function.engine import FaceEngine, choose_face
 from function.engine.orientation import TURNS, points_back, turn_image
 from function.engine.quality import QualityThresholds, assess_aligned
 from function.imaging import decode_image
-from function.models import load_pack, resolve_pack_name
+from function.models import resolve_pack_name
 from function.service import FaceService
-from tests.support import encode, read
+from function.startup import build_service, load_engine
+from tests.support import encode, iou, read
 from tests.support.crowds import CROWD_SPECS, Crowd, beside_upside_down, make_crowd, tile_of
 from tests.support.photos import DATA, FaceSet, faces_dir, wheel_photo
 
@@ -59,11 +58,10 @@ def as_sent(upright: np.ndarray, turn: int) -> np.ndarray:
 
 
 def engines(settings: Settings) -> tuple[dict[str, FaceEngine], str, float]:
+    """`on`: the served engine; `off`: the same sessions with orientation_search=False."""
     pack = resolve_pack_name(settings.model_dir, settings.model_pack)
-    on = FaceEngine.from_pack(load_pack(settings.model_dir, pack, precision=settings.model_precision),
-                              settings.engine_config())
-    off = FaceEngine(on.detector, on.recognizer, dataclasses.replace(on.config, orientation_search=False), on.pack)
-    return {"off": off, "on": on}, pack, settings.threshold_for(pack)
+    on = load_engine(settings, pack)
+    return {"off": variant(on, orientation_search=False), "on": on}, pack, settings.threshold_for(pack)
 
 
 Read = tuple["np.ndarray | None", int, bool]  # embedding of the chosen face, its orientation, settled
@@ -120,14 +118,6 @@ def group_table(engine: FaceEngine, photos: FaceSet) -> dict:
     return out
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
 def crowd_row(engine: FaceEngine, upright: np.ndarray, limits: QualityThresholds,
               expected: Callable[[np.ndarray, int], int]) -> dict:
     """One photo at every turn: upright faces found again, faces with a wrong orientation, and of those the usable.
@@ -143,7 +133,7 @@ def crowd_row(engine: FaceEngine, upright: np.ndarray, limits: QualityThresholds
         for f in faces:
             corners = points_back(f.box.reshape(2, 2), back, width, height)
             boxes.append(np.concatenate([corners.min(axis=0), corners.max(axis=0)]))
-        found = sum(any(box_iou(r, b) >= 0.3 for b in boxes) for r in ref)
+        found = sum(any(iou(r, b) >= 0.3 for b in boxes) for r in ref)
         wrong = [i for i, (f, b) in enumerate(zip(faces, boxes, strict=True)) if f.orientation != expected(b, turn)]
         usable = 0
         if wrong:
@@ -188,7 +178,7 @@ def pair_accuracy(reads: dict, pairs: list, turn: int) -> float:
     scores = np.array([score(reads[a, 0], reads[b, turn]) for _, a, b, _ in pairs])
     labels = np.array([same for *_, same in pairs])
     folds = np.array([fold for fold, *_ in pairs])
-    return 100.0 * metrics.kfold_accuracy(scores, labels, folds).mean
+    return 100.0 * kfold_accuracy(scores, labels, folds).mean
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, float]:
@@ -250,8 +240,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings.from_env()
     by_name, pack, threshold = engines(settings)
-    limits = settings.decode_limits()
-    services = {name: FaceService(e, limits, threshold) for name, e in by_name.items()}
+    services = {name: build_service(settings, e, pack) for name, e in by_name.items()}
     print(f"pack {pack}, threshold {threshold}, threads {settings.threads}, load {os.getloadavg()}")
     results: dict[str, Any] = {"pack": pack, "threshold": threshold, "load_before": os.getloadavg()}
 
@@ -289,88 +278,9 @@ def main(argv: list[str] | None = None) -> int:
         log("cost on upright photos, on/off interleaved")
         results["cost"] = cost(services, args.rounds, noface)
     results["load_after"] = os.getloadavg()
-    report(results)
+    report_orientation(results)
     print(f"\nwrote {save_results(results, 'orientation', args.json, default=float)}")
     return 0
-
-
-def report(r: dict) -> None:
-    if "crowds" in r:
-        report_crowds(r)
-    if "on" in r:
-        report_faces(r)
-    if "cost" in r:
-        report_cost(r)
-
-
-def report_crowds(r: dict) -> None:
-    print("\n## Crowds and group photos: faces found again / found upright, wrong orientation (usable), off | on\n")
-    print("| photo | upright | 0 | 90 | 180 | 270 |\n|---|---|---|---|---|---|")
-    totals = {name: {t: [0, 0, 0, 0] for t in ("0", "90", "180", "270")} for name in r["crowds"]}
-    first = next(iter(r["crowds"].values()))
-    for photo in first:
-        cells = []
-        for t in ("0", "90", "180", "270"):
-            parts = []
-            for name, by in r["crowds"].items():
-                row = by[photo]
-                v = row[t]
-                parts.append(f"{v['found']}/{row['upright']} w{v['wrong_orientation']} (u{v['wrong_usable']})")
-                tot = totals[name][t]
-                tot[0] += v["found"]
-                tot[1] += row["upright"]
-                tot[2] += v["wrong_orientation"]
-                tot[3] += v["wrong_usable"]
-            cells.append(" \\| ".join(parts))
-        print(f"| {photo} | {first[photo]['upright']} | " + " | ".join(cells) + " |")
-    print("\n| engine | turn | found / upright | found % | wrong orientation | of those usable |\n|---|---|---|---|---|---|")
-    for name, by in totals.items():
-        for t, (found, upright, wrong, usable) in by.items():
-            print(f"| {name} | {t} | {found} / {upright} | {100.0 * found / max(upright, 1):.1f}% | {wrong} | {usable} |")
-
-
-def report_faces(r: dict) -> None:
-    print(f"\n## Faces at each turn (pack {r['pack']}, threshold {r['threshold']})\n")
-    print("| set | turn | off: found / matching upright | on: found / matching upright | on: wrong turn | "
-          "on: settled but not matching |")
-    print("|---|---|---|---|---|---|")
-    for key, label in (("repo_one_face", "repo one-face"), ("lfw_one_face", "LFW")):
-        if key not in r["on"]:
-            continue
-        n = r["on"][key]["found_upright"]
-        for turn in ("90", "180", "270"):
-            a, b = r["off"][key][turn], r["on"][key][turn]
-            print(f"| {label} ({n} found upright) | {turn} | {a['found']} / {a['matched']} ({a['matched_pct']:.1f}%) | "
-                  f"{b['found']} / {b['matched']} ({b['matched_pct']:.1f}%) | {b['wrong_orientation']} | "
-                  f"{b['settled_but_not_matching']} |")
-    if "lfw_pair_accuracy" in r["on"]:
-        print(f"\n## LFW 10-fold accuracy, second photo of each pair turned ({r['on']['lfw_pairs']} pairs)\n")
-        print("| turn | off | on |\n|---|---|---|")
-        for turn in ("0", "90", "180", "270"):
-            print(f"| {turn} | {r['off']['lfw_pair_accuracy'][turn]:.2f}% | {r['on']['lfw_pair_accuracy'][turn]:.2f}% |")
-    print("\n## Group photos: faces found (right orientation) per turn, off -> on\n")
-    print("| photo | 0 | 90 | 180 | 270 |\n|---|---|---|---|---|")
-    for name in r["on"]["group"]:
-        cells = [f"{r['off']['group'][name][t]['faces']} -> {r['on']['group'][name][t]['faces']} "
-                 f"({r['on']['group'][name][t]['right_orientation']})" for t in ("0", "90", "180", "270")]
-        print(f"| {name} | " + " | ".join(cells) + " |")
-
-
-def report_cost(r: dict) -> None:
-    print("\n## Cost on upright photos (ms per call; CPU = process CPU time)\n")
-    print("| route | off CPU median / p90 | on CPU median / p90 | on/off CPU median | off wall median / p90 | "
-          "on wall median / p90 |")
-    print("|---|---|---|---|---|---|")
-    for route, v in r["cost"]["upright"].items():
-        a, b = v["off"], v["on"]
-        print(f"| {route} | {a['cpu_median_ms']:.1f} / {a['cpu_p90_ms']:.1f} | {b['cpu_median_ms']:.1f} / "
-              f"{b['cpu_p90_ms']:.1f} | {b['cpu_median_ms'] / a['cpu_median_ms']:.3f} | "
-              f"{a['wall_median_ms']:.1f} / {a['wall_p90_ms']:.1f} | {b['wall_median_ms']:.1f} / {b['wall_p90_ms']:.1f} |")
-    print("\n## No-face photos on /detect, each turn (wall ms)\n")
-    print("| photo | off worst | on worst | on/off (medians) |\n|---|---|---|---|")
-    for name, v in r["cost"]["noface"].items():
-        print(f"| {name} | {v['off_max_ms']:.0f} | {v['on_max_ms']:.0f} | {v['ratio_of_medians']:.2f} |")
-    print(f"\nload average before {r['load_before']}, after {r['load_after']}")
 
 
 if __name__ == "__main__":

@@ -24,20 +24,19 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import metrics
-from bench.procs import log
-from bench.save import save_results
+from bench import common
+from bench.common import log, save_results
 from function.config import Settings
-from function.engine import FaceEngine, choose_face
+from function.engine import choose_face
 from function.engine.quality import REASONS, Quality, assess
 from function.imaging import decode_image
-from function.models import load_pack, resolve_pack_name
+from function.models import resolve_pack_name
+from function.startup import load_engine
 from tests.support.photos import MISSING_FACES_DIR, faces_dir
 
 
 def measure(paths: list[Path], settings: Settings) -> dict[Path, tuple[np.ndarray, Quality] | None]:
-    pack = resolve_pack_name(settings.model_dir, settings.model_pack)
-    engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack), settings.engine_config())
+    engine = load_engine(settings, resolve_pack_name(settings.model_dir, settings.model_pack))
     limits = settings.decode_limits()
     out: dict[Path, tuple[np.ndarray, Quality] | None] = {}
     t0 = time.perf_counter()
@@ -66,8 +65,7 @@ def pose_checks(settings: Settings) -> dict[str, object]:
     faces_root = faces_dir()
     lfw = faces_root.root / "lfw" if faces_root else None
 
-    pack = resolve_pack_name(settings.model_dir, settings.model_pack)
-    engine = FaceEngine.from_pack(load_pack(settings.model_dir, pack), settings.engine_config())
+    engine = load_engine(settings, resolve_pack_name(settings.model_dir, settings.model_pack))
 
     def poses(pixels: np.ndarray, min_size: float = 60.0) -> list[tuple[np.ndarray, Pose]]:
         faces = engine.detect(pixels, purpose="all")
@@ -114,9 +112,9 @@ def pose_checks(settings: Settings) -> dict[str, object]:
 
 
 def group_figures(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, float]:
-    far, tar = metrics.far_tar(scores, labels, threshold)
+    far, tar = common.far_tar(scores, labels, threshold)
     return {"pairs": len(scores), "same": int(labels.sum()), "different": int((~labels).sum()),
-            "accuracy": metrics.accuracy(scores, labels, threshold) if len(scores) else float("nan"),
+            "accuracy": common.accuracy(scores, labels, threshold) if len(scores) else float("nan"),
             "far": far, "tar": tar}
 
 

@@ -5,7 +5,7 @@ variable is the field name in upper case unless `_ENV_NAMES` says otherwise. The
 configuration objects hold the defaults: EngineConfig and QualityThresholds (function/engine/config.py) the model's,
 RequestLimits, AnswerLimits and DecodeLimits (function/limits.py) every limit's; the fields that expose them take their
 defaults from there, and `engine_config()`, `decode_limits()`, `answer_limits()` derive those objects from the
-settings, so no default is written twice. `env_table()` prints the Configuration table of the README from these fields.
+settings, so no default is written twice. `env_table()` makes the table of docs/configuration.md from these fields.
 
 Plain pydantic rather than pydantic-settings: one dependency fewer in the Lambda image, and `from_env()` reads any
 mapping (tests, benchmarks) the same way as the process environment.
@@ -28,6 +28,7 @@ from function.decision import DEFAULT_SEARCH_FPIR
 from function.engine.config import RECOGNIZER_BUCKETS, CloseupCanvas, CudnnSearch, EngineConfig, QualityThresholds
 from function.engine.cpu import int8_exact
 from function.limits import AnswerLimits, DecodeLimits, RequestLimits
+from function.models.specs import ChosenThreshold, choose_threshold
 from function.schemas import FaceChoice
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -52,20 +53,6 @@ def available_cpus(env: Mapping[str, str] | None = None) -> int:
     if memory_mb.isdigit():
         n = min(n, max(1, round(int(memory_mb) / LAMBDA_MB_PER_VCPU)))
     return max(1, n)
-
-
-# The 1:1 same_person threshold per pack (the seed-compatible default of /compare and /verify). What each means in
-# false accepts is measured, with the command and date, in the pack's calibration record
-# (function/models/calibrations/<pack>.<precision>.json, docs/accuracy.md), which also serves ?far= and /search.
-DEFAULT_SIMILARITY_THRESHOLDS: dict[str, float] = {
-    # Chosen on LFW view-2 (the lowest 0.01 step with FAR <= 1e-3 on its 2,801 different-person pairs); its FAR over
-    # every impostor pair of LFW is in the record. buffalo_l: not measured here.
-    "buffalo_sc": 0.27,
-    # MODEL_PRECISION=int8 (both roles, `python -m function.models quantize buffalo_sc`): same measurement, FAR 0.036%,
-    # TAR 97.46% (docs/int8.md); at 0.27 the int8 pack would accept 0.14-0.18% of different-person pairs.
-    "buffalo_sc:int8": 0.29,
-}
-FALLBACK_SIMILARITY_THRESHOLD = 0.40
 
 
 def _comma_list(value: Any) -> Any:
@@ -145,7 +132,9 @@ class Settings:
                                                  "(docs/orientation.md)")
     # -- comparison -----------------------------------------------------------------------------------------------
     similarity_threshold: float | None = Field(None, ge=-1, le=1, description="same_person at or above this cosine "
-                                               "similarity; empty = the measured default of the served pack")
+                                               "similarity; empty = the served pack's declared threshold "
+                                               "(`GET /health` → `similarity_threshold_source` says where it comes "
+                                               "from)")
     search_fpir: float = Field(DEFAULT_SEARCH_FPIR, gt=0, lt=1, description="/search: the largest share of "
                                "people not enrolled that may be matched to someone (false-positive identification "
                                "rate); the threshold is read off the pack's calibration at FAR = this / gallery "
@@ -238,13 +227,13 @@ class Settings:
             return "fp32"
         return self.model_precision
 
+    def threshold_choice(self, pack_name: str) -> ChosenThreshold:
+        """The 1:1 threshold for `pack_name` at the served precision, and where it comes from: SIMILARITY_THRESHOLD
+        when set, else the pack's declaration (function/models/specs.py). PackError for a pack without one."""
+        return choose_threshold(pack_name, self.served_precision, self.similarity_threshold)
+
     def threshold_for(self, pack_name: str) -> float:
-        if self.similarity_threshold is not None:
-            return self.similarity_threshold
-        measured = DEFAULT_SIMILARITY_THRESHOLDS.get(f"{pack_name}:{self.served_precision}")
-        if measured is not None:  # a quantized pack's scores shift: its own measured value when there is one
-            return measured
-        return DEFAULT_SIMILARITY_THRESHOLDS.get(pack_name, FALLBACK_SIMILARITY_THRESHOLD)
+        return self.threshold_choice(pack_name).value
 
     def engine_config(self) -> EngineConfig:
         """The engine's configuration: every EngineConfig field that is a setting, plus the thread count and the
@@ -305,7 +294,7 @@ class Settings:
 
     @classmethod
     def env_table(cls) -> str:
-        """The README's Configuration table (markdown), generated from the fields."""
+        """The table of docs/configuration.md (markdown; tools/configdoc.py writes the file), from the fields."""
         rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
         for name, info in _FIELDS.items():
             if name in _DERIVED:

@@ -153,7 +153,7 @@ class FaceQualityError(ServiceError, code="FACE_QUALITY", status=422):
 
 
 class InvalidEmbedding(ServiceError, code="INVALID_EMBEDDING", status=400):
-    """a stored embedding (/verify, /search) is not 512 finite numbers (JSON list or base64 of little-endian float32) or is all zeros"""
+    """a stored embedding (/verify, /search) is not one of the served model's: as many finite numbers as its embeddings have (JSON list or base64 of little-endian float32), not all zeros"""
 
 
 class InvalidGallery(ServiceError, code="INVALID_GALLERY", status=400):

@@ -172,6 +172,26 @@ class CalibrationInfo(BaseModel):
     search_fpir: float = Field(description="/search's default target FPIR (SEARCH_FPIR)")
 
 
+class ThresholdSource(BaseModel):
+    """Where `similarity_threshold` comes from: the served pack's declaration for the served precision
+    (function/models/specs.py), measured or said to be unmeasured, or SIMILARITY_THRESHOLD set by the operator."""
+
+    origin: Literal["pack", "setting"] = Field(description="`pack`: the pack's declared threshold; `setting`: "
+                                                           "SIMILARITY_THRESHOLD")
+    pack_threshold: float = Field(description="the pack's declared threshold for `precision` (what "
+                                              "similarity_threshold is unless SIMILARITY_THRESHOLD is set)")
+    precision: str = Field(description="the served precision the declared threshold is for")
+    measured: bool = Field(description="whether a measurement here chose the pack's threshold (then measured_on, "
+                                       "command, dataset, far and tar describe it)")
+    source: str = Field(description="one sentence: SIMILARITY_THRESHOLD when set, and the pack's measurement "
+                                    "(date, command, data set, rule, what it gave) or why there is none")
+    measured_on: str | None = Field(default=None, description="date of the measurement, YYYY-MM-DD")
+    command: str | None = None
+    dataset: str | None = None
+    far: float | None = Field(default=None, description="the pack's threshold's false-accept rate on that data set")
+    tar: float | None = Field(default=None, description="its true-accept rate there")
+
+
 class ModelInfo(BaseModel):
     role: str
     file: str
@@ -195,6 +215,8 @@ class HealthResponse(BaseModel):
     providers: list[str] = Field(default_factory=list)
     threads: int = 0
     similarity_threshold: float | None = None
+    similarity_threshold_source: ThresholdSource | None = Field(default=None, description="where "
+                                                                "similarity_threshold comes from")
     calibration: CalibrationInfo | None = Field(default=None, description="what the thresholds mean in false accepts, "
                                                 "measured for the served pack and precision, or why not")
     error: str | None = None

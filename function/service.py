@@ -10,6 +10,7 @@ faces are kept and the answer says `faces_truncated: true` (never an error: a cr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from function.errors import (
 from function.imaging import DecodedImage, DecodeLimits, Header, decode_image, precheck
 from function.limits import AnswerLimits
 from function.models.calibration import Calibration
+from function.models.specs import ChosenThreshold, Measured
 from function.observability import span
 from function.schemas import (
     CalibrationInfo,
@@ -38,11 +40,13 @@ from function.schemas import (
     FaceChoice,
     FaceEmbedding,
     FaceQuality,
+    ModelInfo,
     OperatingPointInfo,
     Pose,
     QualityMode,
     SearchMatch,
     SearchResponse,
+    ThresholdSource,
     VerifyResponse,
 )
 
@@ -57,10 +61,23 @@ def _confidence(similarity: float) -> float:
     return round(50.0 * (1.0 + similarity), 4)
 
 
+@dataclass(frozen=True)
+class ServedModels:
+    """What GET /health shows of the served models and thresholds (the route adds status, pack name and version)."""
+
+    models: list[ModelInfo]
+    providers: list[str]
+    threads: int
+    similarity_threshold: float
+    similarity_threshold_source: ThresholdSource | None
+    calibration: CalibrationInfo
+
+
 class FaceService:
     def __init__(self, engine: FaceEngine, limits: DecodeLimits, threshold: float,
                  quality: QualityThresholds | None = None, answer: AnswerLimits | None = None,
-                 calibration: Calibration | None = None, search_fpir: float = DEFAULT_SEARCH_FPIR) -> None:
+                 calibration: Calibration | None = None, search_fpir: float = DEFAULT_SEARCH_FPIR,
+                 threshold_source: ChosenThreshold | None = None) -> None:
         if engine.pack is not None and engine.pack.timing_proxy:
             # Second line of defence after load_pack: a benchmark's proxy engine (random weights) never serves.
             raise PackError(f"model pack {engine.pack.name!r} is a timing proxy (random weights) and is never served")
@@ -72,6 +89,8 @@ class FaceService:
         # The served pack's measured FAR curve (None: not measured), for ?far= and /search's FPIR rule.
         self.calibration = calibration
         self.search_fpir = search_fpir
+        # Where `threshold` comes from (function/models/specs.py), for GET /health; None: a caller's own value.
+        self.threshold_source = threshold_source
 
     # -- helpers ----------------------------------------------------------------------------------------------
     @property
@@ -246,6 +265,29 @@ class FaceService:
             default_threshold_tar=cal.default_tar if cal.default_threshold == self.threshold else None,
             operating_points=[OperatingPointInfo(far=p.far, threshold=p.threshold, tar=p.tar)
                               for p in cal.operating_points], curve=[list(point) for point in cal.curve])
+
+    def threshold_info(self) -> ThresholdSource | None:
+        """Where the 1:1 threshold comes from (GET /health): the pack's declaration or SIMILARITY_THRESHOLD."""
+        chosen = self.threshold_source
+        if chosen is None:
+            return None
+        declared = chosen.declared
+        measured = declared.provenance if isinstance(declared.provenance, Measured) else None
+        return ThresholdSource(
+            origin="setting" if chosen.setting else "pack", pack_threshold=declared.value, precision=chosen.precision,
+            measured=measured is not None, source=chosen.describe(),
+            measured_on=measured.date if measured else None, command=measured.command if measured else None,
+            dataset=measured.dataset if measured else None, far=measured.far if measured else None,
+            tar=measured.tar if measured else None)
+
+    def served(self) -> ServedModels:
+        """The served models, the execution providers and threads, the 1:1 threshold with where it comes from, and
+        what it means in false accepts: GET /health's view of this service."""
+        engine = self.engine
+        return ServedModels(
+            models=[ModelInfo(**m) for m in engine.pack.describe()] if engine.pack else [],
+            providers=engine.report.providers, threads=engine.config.threads, similarity_threshold=self.threshold,
+            similarity_threshold_source=self.threshold_info(), calibration=self.calibration_info())
 
     def pair_decision(self, far: float | None = None) -> Decision:
         """The 1:1 threshold: the pack's default, or the calibrated one for a FAR asked for (refused beyond the

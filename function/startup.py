@@ -5,9 +5,10 @@ Lambda handler (function/lambda_handler.py, through create_app). No HTTP import.
 
 * `apply_process_guards()` runs from function/__init__.py, i.e. before any module of the service can import OpenCV
   or ONNX Runtime: OpenCV reads its pixel guard and ONNX Runtime its telemetry switch when they are imported.
-* `load_engine()` reads and verifies the pack, builds the sessions and warms the detector up. Whatever stops it
-  (a missing or corrupt pack, a graph ONNX Runtime rejects, a file that is not an SCRFD graph) comes out as one
-  `StartupError` whose message names the pack and the cause, with the original exception kept as `__cause__`.
+* `load_engine()` refuses a pack without a spec (function/models/specs.py), then reads and verifies the pack, builds
+  the sessions and warms the detector up. Whatever stops it (an undeclared, missing or corrupt pack, a graph ONNX
+  Runtime rejects, a file that is not an SCRFD graph) comes out as one `StartupError` whose message names the pack
+  and the cause, with the original exception kept as `__cause__`.
 * `EngineLoader` starts that load on a background thread so that a server can import its web stack meanwhile:
   reading and hashing the pack, building the ONNX Runtime sessions and the warm-up runs mostly release the GIL, so
   on two cores they overlap the FastAPI/pydantic imports (~0.3 s of CPU) instead of following them.
@@ -46,7 +47,7 @@ PROCESS_ENV = {
 # large temporary (decoded image, detector blob, activations) is carved from per-thread heaps that keep the freed
 # memory: with requests arriving on many threads, RSS climbs by tens of MB per thread and never comes back. A fixed
 # threshold sends every allocation above it to mmap, returned to the OS on free. Measured on buffalo_sc with 8
-# concurrent requests: peak RSS 379 MB -> 220 MB (then with the ONNX Runtime arena off; it is on since issue #19,
+# concurrent requests: peak RSS 379 MB -> 220 MB (measured with the ONNX Runtime arena off; it is on now,
 # function/engine/sessions.py, which keeps the models' activations out of malloc's way).
 M_MMAP_THRESHOLD = -3  # glibc malloc.h
 MMAP_THRESHOLD_BYTES = 256 * 1024
@@ -77,8 +78,9 @@ def limit_heap_retention() -> bool:
 def load_engine(settings: Settings, pack_name: str) -> FaceEngine:
     """The served engine for `pack_name`; raises StartupError (cause kept) when it cannot be loaded."""
     from function.engine import FaceEngine
-    from function.models import load_pack
+    from function.models import load_pack, pack_spec
 
+    pack_spec(pack_name)  # PackError for a pack the service has no declaration of: its threshold would be a guess
     limit_heap_retention()
     precision = settings.served_precision
     if precision != settings.model_precision:
@@ -102,17 +104,18 @@ def load_engine(settings: Settings, pack_name: str) -> FaceEngine:
 
 def build_service(settings: Settings, engine: FaceEngine, pack_name: str) -> FaceService:
     """The use cases on a loaded engine, with the settings' limits, quality thresholds and the pack's threshold
-    (the API app and the batch jobs build theirs here)."""
+    (the API app and the batch jobs build theirs here). PackError for a pack without a spec."""
     from function.models.calibration import load_calibration
     from function.service import FaceService
 
     if engine.pack is not None:
         pack_name = engine.pack.name
-    return FaceService(engine, settings.decode_limits(), settings.threshold_for(pack_name),
+    threshold = settings.threshold_choice(pack_name)
+    return FaceService(engine, settings.decode_limits(), threshold.value,
                        settings.quality_thresholds(), settings.answer_limits(),
                        calibration=load_calibration(pack_name, engine.pack.recognizer.precision if engine.pack
                                                     else settings.served_precision),
-                       search_fpir=settings.search_fpir)
+                       search_fpir=settings.search_fpir, threshold_source=threshold)
 
 
 class EngineLoader:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,9 +12,10 @@ from starlette.concurrency import run_in_threadpool
 from function import __version__
 from function.api.embeddings import parse_embedding, parse_gallery
 from function.api.errors import MethodNotAllowed, RouteNotFound, error_responses
-from function.api.inputs import read_form, read_images
+from function.api.inputs import S3Fetcher, read_form, read_images
 from function.api.middleware import api_key_ok
 from function.api.openapi import SEARCH_BODY, VERIFY_BODY, image_body
+from function.config import Settings
 from function.deadline import Deadline
 from function.errors import (
     BeyondCalibration,
@@ -52,12 +54,11 @@ from function.schemas import (
     FaceChoice,
     HealthResponse,
     HealthStatus,
-    ModelInfo,
     QualityMode,
     SearchResponse,
     VerifyResponse,
 )
-from function.service import FaceService
+from function.service import FaceService, ServedModels
 
 router = APIRouter()
 
@@ -102,88 +103,106 @@ def deadline_of(request: Request) -> Deadline:
     return deadline if isinstance(deadline, Deadline) else Deadline.never()
 
 
-async def _images(request: Request, *names: str) -> dict[str, bytes]:
-    settings = request.app.state.settings
-    with span("read"):
-        images = await read_images(request, names, settings.max_upload_bytes,
-                                   getattr(request.app.state, "s3_fetch", None), deadline_of(request))
-    note(image_bytes=sum(map(len, images.values())))
-    return images
+@dataclass(frozen=True)
+class Body:
+    """The request's images and fields, read within the app's limits and the request's deadline."""
+
+    request: Request
+    settings: Settings
+    s3_fetch: S3Fetcher | None
+    deadline: Deadline
+
+    async def images(self, *names: str) -> dict[str, bytes]:
+        with span("read"):
+            images = await read_images(self.request, names, self.settings.max_upload_bytes, self.s3_fetch,
+                                       self.deadline)
+        note(image_bytes=sum(map(len, images.values())))
+        return images
+
+    async def image_and(self, field: str) -> tuple[bytes, object]:
+        """The `image` and one other field (a stored embedding, a gallery)."""
+        with span("read"):
+            form = await read_form(self.request, ("image",), (field,), self.settings.max_upload_bytes,
+                                   self.s3_fetch, self.deadline)
+        note(image_bytes=len(form.images["image"]))
+        return form.images["image"], form.fields[field]
+
+
+def get_body(request: Request) -> Body:
+    state = request.app.state
+    return Body(request, state.settings, getattr(state, "s3_fetch", None), deadline_of(request))
+
+
+def served_models(request: Request) -> ServedModels | None:
+    """The loaded service's view of its models and thresholds; None while no model is loaded."""
+    service: FaceService | None = getattr(request.app.state, "service", None)
+    return service.served() if service is not None else None
 
 
 @router.get("/health", response_model=HealthResponse | HealthStatus,
             responses={503: {"model": HealthResponse | HealthStatus}},
             description="With API_KEY set, a caller without a valid x-api-key learns only `status` (up or down).")
-def health(request: Request) -> Any:
+def health(request: Request, served: ServedModels | None = Depends(served_models)) -> Any:
     state = request.app.state
-    service: FaceService | None = getattr(state, "service", None)
     api_key = state.settings.api_key
     if api_key and not api_key_ok(request.scope, api_key):
-        up = service is not None
+        up = served is not None
         status = HealthStatus(status="healthy" if up else "unhealthy")
         return JSONResponse(status_code=200 if up else 503, content=status.model_dump())
-    if service is None:
+    if served is None:
         body = HealthResponse(status="unhealthy", model=state.pack_name, model_loaded=False, version=__version__,
                               error=str(state.load_error))
         return JSONResponse(status_code=503, content=body.model_dump())
-    engine = service.engine
     return HealthResponse(status="healthy", model=state.pack_name, model_loaded=True, version=__version__,
-                          models=[ModelInfo(**m) for m in engine.pack.describe()] if engine.pack else [], providers=engine.report.providers,
-                          threads=engine.config.threads, similarity_threshold=service.threshold,
-                          calibration=service.calibration_info())
+                          models=served.models, providers=served.providers, threads=served.threads,
+                          similarity_threshold=served.similarity_threshold,
+                          similarity_threshold_source=served.similarity_threshold_source,
+                          calibration=served.calibration)
 
 
 @router.post("/detect", response_model=DetectResponse, response_model_exclude_none=True, openapi_extra=image_body("image"), responses=error_responses(*_IMAGE_ERRORS),
              summary="Detect faces (detection only, no embeddings)")
-async def detect(request: Request, service: FaceService = Depends(get_service)) -> DetectResponse:
-    images = await _images(request, "image")
-    result = await run_in_threadpool(service.detect, images["image"], deadline_of(request))
+async def detect(service: FaceService = Depends(get_service), body: Body = Depends(get_body)) -> DetectResponse:
+    images = await body.images("image")
+    result = await run_in_threadpool(service.detect, images["image"], body.deadline)
     return _answer(result, result.face_count)
 
 
 @router.post("/extract-embedding", response_model=ExtractResponse, response_model_exclude_none=True,
              openapi_extra=image_body("image"), responses=error_responses(*_FACE_ERRORS, FaceQualityError),
              summary=f"{EMBEDDING_SIZE}-D L2-normalised embedding of the face in the image")
-async def extract_embedding(request: Request, face: FaceChoice = FACE_QUERY,
+async def extract_embedding(face: FaceChoice = FACE_QUERY,
                             all: bool = Query(False, description="embeddings for every face, batched"),
                             min_quality: QualityMode = QUALITY_QUERY,
-                            service: FaceService = Depends(get_service)) -> ExtractResponse:
-    images = await _images(request, "image")
-    result = await run_in_threadpool(service.extract, images["image"], face, all, min_quality, deadline_of(request))
+                            service: FaceService = Depends(get_service),
+                            body: Body = Depends(get_body)) -> ExtractResponse:
+    images = await body.images("image")
+    result = await run_in_threadpool(service.extract, images["image"], face, all, min_quality, body.deadline)
     return _answer(result, result.face_count if result.face_count is not None else 1)
 
 
 @router.post("/compare", response_model=CompareResponse, openapi_extra=image_body("image1", "image2"),
              responses=error_responses(*_DECIDING_ERRORS), summary="Are the faces in image1 and image2 the same person?")
-async def compare(request: Request, face: FaceChoice = FACE_QUERY, far: float | None = FAR_QUERY,
-                  min_quality: QualityMode = QUALITY_QUERY,
-                  service: FaceService = Depends(get_service)) -> CompareResponse:
+async def compare(face: FaceChoice = FACE_QUERY, far: float | None = FAR_QUERY,
+                  min_quality: QualityMode = QUALITY_QUERY, service: FaceService = Depends(get_service),
+                  body: Body = Depends(get_body)) -> CompareResponse:
     service.pair_decision(far)  # refuse a FAR beyond the calibration before reading the images
-    images = await _images(request, "image1", "image2")
-    result = await run_in_threadpool(service.compare, images["image1"], images["image2"], face, deadline_of(request),
+    images = await body.images("image1", "image2")
+    result = await run_in_threadpool(service.compare, images["image1"], images["image2"], face, body.deadline,
                                      far, min_quality)
     return _answer(result, 2)
-
-
-async def _form(request: Request, field: str) -> tuple[bytes, object]:
-    settings = request.app.state.settings
-    with span("read"):
-        form = await read_form(request, ("image",), (field,), settings.max_upload_bytes,
-                               getattr(request.app.state, "s3_fetch", None), deadline_of(request))
-    note(image_bytes=len(form.images["image"]))
-    return form.images["image"], form.fields[field]
 
 
 @router.post("/verify", response_model=VerifyResponse, responses=error_responses(*_STORED_ERRORS),
              openapi_extra=VERIFY_BODY,
              summary="Is the face in the photo the person of a stored embedding?")
-async def verify(request: Request, face: FaceChoice = FACE_QUERY, far: float | None = FAR_QUERY,
-                 min_quality: QualityMode = QUALITY_QUERY,
-                 service: FaceService = Depends(get_service)) -> VerifyResponse:
+async def verify(face: FaceChoice = FACE_QUERY, far: float | None = FAR_QUERY,
+                 min_quality: QualityMode = QUALITY_QUERY, service: FaceService = Depends(get_service),
+                 body: Body = Depends(get_body)) -> VerifyResponse:
     service.pair_decision(far)  # refuse a FAR beyond the calibration before reading the body
-    image, raw = await _form(request, "embedding")
+    image, raw = await body.image_and("embedding")
     embedding = parse_embedding(raw, "embedding", service.embedding_size)
-    result = await run_in_threadpool(service.verify, image, embedding, face, deadline_of(request), far, min_quality)
+    result = await run_in_threadpool(service.verify, image, embedding, face, body.deadline, far, min_quality)
     return _answer(result, 1)
 
 
@@ -191,7 +210,7 @@ async def verify(request: Request, face: FaceChoice = FACE_QUERY, far: float | N
              openapi_extra=SEARCH_BODY,
              summary="Which of the gallery's people is the face in the photo? Top-k at or above the threshold for "
                      "the gallery's size")
-async def search(request: Request, face: FaceChoice = FACE_QUERY,
+async def search(face: FaceChoice = FACE_QUERY,
                  top_k: int = Query(5, ge=1, le=MAX_TOP_K, description="the most matches to return"),
                  fpir: float | None = Query(None, gt=0, lt=1, description="target false-positive identification "
                                             "rate for this search (a person not in the gallery is matched at most "
@@ -199,10 +218,10 @@ async def search(request: Request, face: FaceChoice = FACE_QUERY,
                                             "calibrated threshold at FAR = fpir / gallery entries, never below the "
                                             "1:1 threshold"),
                  min_quality: QualityMode = QUALITY_QUERY,
-                 service: FaceService = Depends(get_service)) -> SearchResponse:
-    image, raw = await _form(request, "gallery")
+                 service: FaceService = Depends(get_service), body: Body = Depends(get_body)) -> SearchResponse:
+    image, raw = await body.image_and("gallery")
     ids, gallery = await run_in_threadpool(parse_gallery, raw, service.embedding_size,
-                                           request.app.state.settings.max_gallery_size)
-    result = await run_in_threadpool(service.search, image, ids, gallery, top_k, face, deadline_of(request), fpir,
+                                           body.settings.max_gallery_size)
+    result = await run_in_threadpool(service.search, image, ids, gallery, top_k, face, body.deadline, fpir,
                                      min_quality)
     return _answer(result, 1)

@@ -9,7 +9,7 @@ is cut off first, and photos whose line is a transient error, S3_UNAVAILABLE or 
 again); a second run on the same OUT while one is writing it stops at once (a lock on OUT).
 The progress bar (photos, faces, errors, photos/s) is tqdm's when tqdm is installed (requirements-bulk.txt, which
 `make run` and `make bulk` install; it is not in the Lambda image), else a line on stderr every 100 photos.
-Settings (model pack, limits, thresholds) are the environment's, as for the API (README: Configuration). Exit
+Settings (model pack, limits, thresholds) are the environment's, as for the API (docs/configuration.md). Exit
 status 0 when every photo has its line, errors included.
 """
 

@@ -63,7 +63,7 @@ class EngineConfig:
     closeup_min_face_fraction: float = 0.3  # a face found only in the padded image must be this large (long sides)
     closeup_redetect_fraction: float = 0.75  # a lone face this large (box long side / image short side) fills the
     # frame: its landmarks come from the padded pass, as for a face not found at all
-    # The close-up pass's canvas, as a fraction of det_size, at the reference's scale (FaceEngine._detect_closeup):
+    # The close-up pass's canvas, as a fraction of det_size, at the reference's scale (DetectorPasses.read_padded):
     # 1.0 = the whole padded image, as insightface sees it (the default: parity); 0.9 (576 of 640) costs 19% less
     # detector work per close-up, but its landmarks move enough that 1 of the repo's LFW crops falls below the
     # parity test's cosine 0.99 against insightface (0.9887)

@@ -1,4 +1,4 @@
-"""python -m function.models {bake,bake-proxy,fetch,quantize,verify,list} — manage model packs (see README: Model packs)."""
+"""python -m function.models {bake,bake-proxy,fetch,quantize,verify,list} — manage model packs (see docs/architecture.md, Model packs)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from pathlib import Path
 
 from function.config import DEFAULT_MODEL_DIR
 from function.errors import PackError
-from function.models.bake import PROXY_PACK, SPECS, bake, bake_timing_proxy, fetch_archive, is_baked
+from function.models.bake import PROXY_PACK, bake, bake_timing_proxy, fetch_archive, is_baked
 from function.models.pack import available_packs, load_pack, pack_precisions
 from function.models.roles import QUANTIZE_METHODS, QUANTIZE_ROLES, ROLES
+from function.models.specs import PACKS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR, help="where packs live (default: %(default)s)")
     sub = parser.add_subparsers(dest="command", required=True)
     p_bake = sub.add_parser("bake", help="create a pack from its official source and pinned sha256 sums")
-    p_bake.add_argument("name", choices=sorted(SPECS))
+    p_bake.add_argument("name", choices=sorted(PACKS))
     p_bake.add_argument("--source", default="", help="URL, local .zip, local folder or s3://bucket/key (default: official release)")
     p_bake.add_argument("--if-missing", action="store_true", help="do nothing when the pack is already baked")
     p_bake.add_argument("--int8", action="store_true", help="also make its int8 variants (as `quantize` does)")

@@ -12,8 +12,10 @@ A role's optional "int8" entry is a variant quantized locally from that role's f
 quantize NAME; function/models/quantize.py), with its own size and sha256. MODEL_PRECISION=int8 loads the int8
 variant of every role that has one and the fp32 file of the others; a pack with no int8 variant at all is refused.
 
-Loading checks every file's size and sha256 against the manifest (one read per file: the verified bytes are what
-the session is built from) and refuses timing-proxy packs, whose random weights must never answer a request.
+The manifest records what the bake took from the pack's declaration (function/models/specs.py); a manifest without
+kind or normalisation (baked before they were recorded) is read with its spec's. Loading checks every file's size
+and sha256 against the manifest (one read per file: the verified bytes are what the session is built from) and
+refuses timing-proxy packs, whose random weights must never answer a request.
 """
 
 from __future__ import annotations
@@ -26,14 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from function.errors import PackError
-from function.models.roles import ROLE_FACTS, ROLES
+from function.models.roles import PRECISIONS, ROLES
+from function.models.specs import ARCFACE, BUFFALO_L, BUFFALO_SC, PACKS, SCRFD, Graph
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
-PRECISIONS = ("fp32", "int8")
-PRODUCTION_PACK = "buffalo_l"
-EMBEDDED_PACK = "buffalo_sc"
+PRODUCTION_PACK = BUFFALO_L.name
+EMBEDDED_PACK = BUFFALO_SC.name
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -93,7 +95,16 @@ class ModelPack:
         return [self.detector.describe(), self.recognizer.describe()]
 
 
-def _model_file(pack_dir: Path, role: str, entry: Any, precision: str = "fp32") -> ModelFile:
+def _declared_graph(name: str, role: str) -> Graph:
+    """A role's graph as its pack declares it (the standard one for a pack without a spec: a timing proxy); what a
+    manifest baked before kind and normalisation were recorded in it is read with."""
+    spec = PACKS.get(name)
+    if spec is not None:
+        return spec.model(role).graph
+    return SCRFD if role == "detector" else ARCFACE
+
+
+def _model_file(pack_dir: Path, role: str, entry: Any, precision: str = "fp32", name: str = "") -> ModelFile:
     """The role's file at `precision`: its int8 variant when asked for and present, else the fp32 file."""
     if not isinstance(entry, dict):
         raise PackError(f"{pack_dir / MANIFEST}: models.{role} is missing")
@@ -101,7 +112,7 @@ def _model_file(pack_dir: Path, role: str, entry: Any, precision: str = "fp32") 
     if variant is not None and not isinstance(variant, dict):
         raise PackError(f"{pack_dir / MANIFEST}: models.{role}.{precision} is not an object")
     source = variant or entry
-    facts = ROLE_FACTS[role]
+    facts = _declared_graph(name, role)
     try:
         return ModelFile(
             role=role,
@@ -144,14 +155,15 @@ def load_pack(model_dir: Path, name: str, *, allow_timing_proxy: bool = False, p
     if timing_proxy and not allow_timing_proxy:
         raise PackError(f"model pack {name!r} is a timing proxy (random weights, for benchmarks only) and is never served")
     models = manifest["models"]
+    named = str(manifest.get("name", name))
     pack = ModelPack(
-        name=str(manifest.get("name", name)),
+        name=named,
         path=pack_dir,
         source=str(manifest.get("source", "")),
         licence=str(manifest.get("licence", "")),
         timing_proxy=timing_proxy,
-        detector=_model_file(pack_dir, "detector", models.get("detector"), precision),
-        recognizer=_model_file(pack_dir, "recognizer", models.get("recognizer"), precision),
+        detector=_model_file(pack_dir, "detector", models.get("detector"), precision, named),
+        recognizer=_model_file(pack_dir, "recognizer", models.get("recognizer"), precision, named),
     )
     if precision != "fp32" and all(getattr(pack, role).precision == "fp32" for role in ROLES):
         raise PackError(f"model pack {name!r} has no {precision} variant: make one with "

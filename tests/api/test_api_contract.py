@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import math
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 
+from function.api.app import create_app
+from function.models.specs import Measured, pack_spec
 from tests.support import iou, read
 from tests.support.photos import DATA, EXIF_ROTATED, EXIF_ROTATED_SOURCE, wheel_photo
 
@@ -42,6 +46,22 @@ def test_health_reports_pack_files_and_providers(client):
     assert all(len(m["sha256"]) == 12 for m in body["models"])
     assert "CPUExecutionProvider" in body["providers"]
     assert body["threads"] >= 1 and isinstance(body["version"], str)
+
+
+def test_health_says_where_the_threshold_comes_from(client, settings, engine):
+    source = client.get("/health").json()["similarity_threshold_source"]
+    declared = pack_spec("buffalo_sc").threshold("fp32")
+    assert isinstance(declared.provenance, Measured)
+    assert (source["origin"], source["precision"], source["measured"]) == ("pack", "fp32", True)
+    assert source["pack_threshold"] == declared.value == client.get("/health").json()["similarity_threshold"]
+    assert (source["measured_on"], source["command"], source["far"], source["tar"]) == (
+        declared.provenance.date, declared.provenance.command, declared.provenance.far, declared.provenance.tar)
+    # SIMILARITY_THRESHOLD wins, and /health says so next to the pack's own value
+    with TestClient(create_app(dataclasses.replace(settings, similarity_threshold=0.5), engine=engine)) as own:
+        body = own.get("/health").json()
+    assert body["similarity_threshold"] == 0.5 and body["similarity_threshold_source"]["origin"] == "setting"
+    assert body["similarity_threshold_source"]["pack_threshold"] == declared.value
+    assert "SIMILARITY_THRESHOLD=0.5" in body["similarity_threshold_source"]["source"]
 
 
 def test_detect_single_face(client):

@@ -245,7 +245,7 @@ def test_the_api_answers_an_empty_s3_object_as_a_bad_image(aws, prefix, settings
 
 
 def test_wiring_the_queue_keeps_the_buckets_other_notifications(aws, capsys) -> None:
-    """README's wiring step: the bulk queue's entry merged into the bucket's configuration, never replacing it."""
+    """docs/bulk.md's wiring step: the bulk queue's entry merged into the bucket's configuration, never replacing it."""
     from function.batch import notify
 
     bucket = "wired-photos"

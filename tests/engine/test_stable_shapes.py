@@ -9,7 +9,7 @@ import logging
 import numpy as np
 import pytest
 
-from bench.sessions import Call, recording_engine
+from bench.engines import Call, recording_engine
 from function.config import Settings
 from function.engine import EngineConfig, FaceEngine
 from function.engine.config import RECOGNIZER_BUCKETS

@@ -154,7 +154,7 @@ def test_over_limit_declared_and_sent_answered_and_closed_once_the_body_is_in(se
 
 
 def test_over_limit_declared_and_not_sent_answered_at_once_closed_at_the_drain_limit(server) -> None:
-    """README: a client that declares an over-limit body and sends none of it reads its 413 at once; the connection
+    """docs/api.md: a client that declares an over-limit body and sends none of it reads its 413 at once; the connection
     stays open for the rest of the body until the drain limit, then closes."""
     _, port, _ = server
     with socket.create_connection(("127.0.0.1", port)) as s:

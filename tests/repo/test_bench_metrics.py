@@ -1,11 +1,11 @@
-"""The accuracy script's pure functions (bench/metrics.py) on scores whose answers are known by hand."""
+"""The accuracy script's pure functions (bench/common.py) on scores whose answers are known by hand."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from bench import metrics
+from bench import common as metrics
 
 
 def test_far_tar_counts_scores_at_the_threshold_as_accepted() -> None:

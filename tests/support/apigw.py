@@ -1,5 +1,5 @@
 """API Gateway events for tests: the event maker in function/events (the same one that `python -m function.events`
-runs for the README's Runtime Interface Emulator example), re-exported under the names the tests use."""
+runs for docs/deploy.md's Runtime Interface Emulator example), re-exported under the names the tests use."""
 
 from function.events import (
     generated_event,

@@ -16,7 +16,7 @@ from tests.deploy.test_deploy_files import deployed
 ACCOUNT, REGION, PARTITION, STACK = "123456789012", "us-east-1", "aws", "face"
 PSEUDO = {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": PARTITION, "AWS::StackName": STACK,
           "AWS::URLSuffix": "amazonaws.com"}
-# The bulk switches with the values a user passes (README's deploy command); the rest are the defaults.
+# The bulk switches with the values a user passes (docs/bulk.md's deploy command); the rest are the defaults.
 BULK = {"BulkInputBucket": "photo-archive", "BulkInputPrefix": "photos/"}
 SWITCHES = [(m, q) for m in ("false", "true") for q in ("false", "true")]
 

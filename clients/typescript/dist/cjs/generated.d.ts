@@ -134,6 +134,8 @@ export interface HealthResponse {
     models?: ModelInfo[];
     providers?: string[];
     similarity_threshold?: number | null;
+    /** where similarity_threshold comes from */
+    similarity_threshold_source?: ThresholdSource | null;
     status: "healthy" | "unhealthy";
     threads?: number;
     version: string;
@@ -199,6 +201,30 @@ export interface SearchResponse {
     threshold_rule: "fpir" | "floor" | "uncalibrated";
     /** the most matches asked for */
     top_k: number;
+}
+/**
+ * Where `similarity_threshold` comes from: the served pack's declaration for the served precision
+ * (function/models/specs.py), measured or said to be unmeasured, or SIMILARITY_THRESHOLD set by the operator.
+ */
+export interface ThresholdSource {
+    command?: string | null;
+    dataset?: string | null;
+    /** the pack's threshold's false-accept rate on that data set */
+    far?: number | null;
+    /** whether a measurement here chose the pack's threshold (then measured_on, command, dataset, far and tar describe it) */
+    measured: boolean;
+    /** date of the measurement, YYYY-MM-DD */
+    measured_on?: string | null;
+    /** `pack`: the pack's declared threshold; `setting`: SIMILARITY_THRESHOLD */
+    origin: "pack" | "setting";
+    /** the pack's declared threshold for `precision` (what similarity_threshold is unless SIMILARITY_THRESHOLD is set) */
+    pack_threshold: number;
+    /** the served precision the declared threshold is for */
+    precision: string;
+    /** one sentence: SIMILARITY_THRESHOLD when set, and the pack's measurement (date, command, data set, rule, what it gave) or why there is none */
+    source: string;
+    /** its true-accept rate there */
+    tar?: number | null;
 }
 export interface VerifyResponse {
     /** with ?far= only: the calibration the threshold comes from (GET /health describes it) */
@@ -300,7 +326,7 @@ export declare class InternalError extends FaceServiceError {
     readonly status: number;
     constructor(message: string, details?: ErrorDetails);
 }
-/** 400 INVALID_EMBEDDING: a stored embedding (/verify, /search) is not 512 finite numbers (JSON list or base64 of little-endian float32) or is all zeros */
+/** 400 INVALID_EMBEDDING: a stored embedding (/verify, /search) is not one of the served model's: as many finite numbers as its embeddings have (JSON list or base64 of little-endian float32), not all zeros */
 export declare class InvalidEmbeddingError extends FaceServiceError {
     static readonly code = "INVALID_EMBEDDING";
     static readonly status = 400;

@@ -13,7 +13,7 @@ export const ERROR_CODES = {
     IMAGE_TOO_LARGE: { status: 413, description: "image declares more than MAX_IMAGE_PIXELS pixels (refused from its header)" },
     IMAGE_TOO_SMALL: { status: 400, description: "an image side is below MIN_IMAGE_SIDE" },
     INTERNAL_ERROR: { status: 500, description: "a bug: reported without request data" },
-    INVALID_EMBEDDING: { status: 400, description: "a stored embedding (/verify, /search) is not 512 finite numbers (JSON list or base64 of little-endian float32) or is all zeros" },
+    INVALID_EMBEDDING: { status: 400, description: "a stored embedding (/verify, /search) is not one of the served model's: as many finite numbers as its embeddings have (JSON list or base64 of little-endian float32), not all zeros" },
     INVALID_GALLERY: { status: 400, description: "the /search gallery is not a non-empty list of {id, embedding} entries" },
     INVALID_IMAGE: { status: 400, description: "not a decodable image, or corrupt/truncated" },
     INVALID_REQUEST: { status: 400, description: "malformed body or parameter (bad multipart, bad JSON, bad base64, bad query value)" },
@@ -117,7 +117,7 @@ export class InternalError extends FaceServiceError {
         this.name = "InternalError";
     }
 }
-/** 400 INVALID_EMBEDDING: a stored embedding (/verify, /search) is not 512 finite numbers (JSON list or base64 of little-endian float32) or is all zeros */
+/** 400 INVALID_EMBEDDING: a stored embedding (/verify, /search) is not one of the served model's: as many finite numbers as its embeddings have (JSON list or base64 of little-endian float32), not all zeros */
 export class InvalidEmbeddingError extends FaceServiceError {
     static code = "INVALID_EMBEDDING";
     static status = 400;

@@ -1,10 +1,11 @@
-"""The tables bench/bench.py prints, and its targets, from the results dict it writes as JSON."""
+"""The tables the benches print, from the results dict each writes as JSON: `make bench` (bench/bench.py: tables and
+issue #19's targets) and `make orientation` (bench/orientation.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bench.client import PACK
+from tests.support.services import PACK
 
 
 def report(res: dict[str, Any]) -> list[str]:
@@ -155,3 +156,83 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
          "ok": max(rss1, rss4) <= 200, "value": f"{rss1:.0f} MB single client, {rss4:.0f} MB at the end"},
     ]
 
+
+# -- make orientation ---------------------------------------------------------------------------------------------
+def report_orientation(r: dict) -> None:
+    """make orientation's tables (bench/orientation.py)."""
+    if "crowds" in r:
+        report_crowds(r)
+    if "on" in r:
+        report_faces(r)
+    if "cost" in r:
+        report_cost(r)
+
+
+def report_crowds(r: dict) -> None:
+    print("\n## Crowds and group photos: faces found again / found upright, wrong orientation (usable), off | on\n")
+    print("| photo | upright | 0 | 90 | 180 | 270 |\n|---|---|---|---|---|---|")
+    totals = {name: {t: [0, 0, 0, 0] for t in ("0", "90", "180", "270")} for name in r["crowds"]}
+    first = next(iter(r["crowds"].values()))
+    for photo in first:
+        cells = []
+        for t in ("0", "90", "180", "270"):
+            parts = []
+            for name, by in r["crowds"].items():
+                row = by[photo]
+                v = row[t]
+                parts.append(f"{v['found']}/{row['upright']} w{v['wrong_orientation']} (u{v['wrong_usable']})")
+                tot = totals[name][t]
+                tot[0] += v["found"]
+                tot[1] += row["upright"]
+                tot[2] += v["wrong_orientation"]
+                tot[3] += v["wrong_usable"]
+            cells.append(" \\| ".join(parts))
+        print(f"| {photo} | {first[photo]['upright']} | " + " | ".join(cells) + " |")
+    print("\n| engine | turn | found / upright | found % | wrong orientation | of those usable |\n|---|---|---|---|---|---|")
+    for name, by in totals.items():
+        for t, (found, upright, wrong, usable) in by.items():
+            print(f"| {name} | {t} | {found} / {upright} | {100.0 * found / max(upright, 1):.1f}% | {wrong} | {usable} |")
+
+
+def report_faces(r: dict) -> None:
+    print(f"\n## Faces at each turn (pack {r['pack']}, threshold {r['threshold']})\n")
+    print("| set | turn | off: found / matching upright | on: found / matching upright | on: wrong turn | "
+          "on: settled but not matching |")
+    print("|---|---|---|---|---|---|")
+    for key, label in (("repo_one_face", "repo one-face"), ("lfw_one_face", "LFW")):
+        if key not in r["on"]:
+            continue
+        n = r["on"][key]["found_upright"]
+        for turn in ("90", "180", "270"):
+            a, b = r["off"][key][turn], r["on"][key][turn]
+            print(f"| {label} ({n} found upright) | {turn} | {a['found']} / {a['matched']} ({a['matched_pct']:.1f}%) | "
+                  f"{b['found']} / {b['matched']} ({b['matched_pct']:.1f}%) | {b['wrong_orientation']} | "
+                  f"{b['settled_but_not_matching']} |")
+    if "lfw_pair_accuracy" in r["on"]:
+        print(f"\n## LFW 10-fold accuracy, second photo of each pair turned ({r['on']['lfw_pairs']} pairs)\n")
+        print("| turn | off | on |\n|---|---|---|")
+        for turn in ("0", "90", "180", "270"):
+            print(f"| {turn} | {r['off']['lfw_pair_accuracy'][turn]:.2f}% | {r['on']['lfw_pair_accuracy'][turn]:.2f}% |")
+    print("\n## Group photos: faces found (right orientation) per turn, off -> on\n")
+    print("| photo | 0 | 90 | 180 | 270 |\n|---|---|---|---|---|")
+    for name in r["on"]["group"]:
+        cells = [f"{r['off']['group'][name][t]['faces']} -> {r['on']['group'][name][t]['faces']} "
+                 f"({r['on']['group'][name][t]['right_orientation']})" for t in ("0", "90", "180", "270")]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+def report_cost(r: dict) -> None:
+    print("\n## Cost on upright photos (ms per call; CPU = process CPU time)\n")
+    print("| route | off CPU median / p90 | on CPU median / p90 | on/off CPU median | off wall median / p90 | "
+          "on wall median / p90 |")
+    print("|---|---|---|---|---|---|")
+    for route, v in r["cost"]["upright"].items():
+        a, b = v["off"], v["on"]
+        print(f"| {route} | {a['cpu_median_ms']:.1f} / {a['cpu_p90_ms']:.1f} | {b['cpu_median_ms']:.1f} / "
+              f"{b['cpu_p90_ms']:.1f} | {b['cpu_median_ms'] / a['cpu_median_ms']:.3f} | "
+              f"{a['wall_median_ms']:.1f} / {a['wall_p90_ms']:.1f} | {b['wall_median_ms']:.1f} / {b['wall_p90_ms']:.1f} |")
+    print("\n## No-face photos on /detect, each turn (wall ms)\n")
+    print("| photo | off worst | on worst | on/off (medians) |\n|---|---|---|---|")
+    for name, v in r["cost"]["noface"].items():
+        print(f"| {name} | {v['off_max_ms']:.0f} | {v['on_max_ms']:.0f} | {v['ratio_of_medians']:.2f} |")
+    print(f"\nload average before {r['load_before']}, after {r['load_after']}")
