@@ -10,7 +10,7 @@ Phases, each optional, interleaved across the variants so that they share the ma
   the variants: requests per second.
 * big: C concurrent 12 MP (4000x3000) JPEG /detect calls on a fresh server: peak (VmHWM after clear_refs) over idle.
 * pause: one client, `/extract-embedding` of a one-face portrait, back to back and with 0.1 / 0.5 s pauses, the
-  variants interleaved call by call: client and Server-Timing medians.
+  variants interleaved in blocks of 10 calls: client and Server-Timing medians.
 
     .venv/bin/python -m tools.memload --variant base: --variant detoff:FRS_X=1 --phases mixed,closeups
 """
@@ -18,11 +18,11 @@ Phases, each optional, interleaved across the variants so that they share the ma
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -35,9 +35,10 @@ import cv2
 import httpx
 import numpy as np
 
-from bench.procs import status_mb, stop_group
+from bench.common import status_mb
+from bench.server import Server, service_server
 from function.config import REPO_ROOT as ROOT
-from tests.support import free_port
+from tests.support import read
 from tests.support.photos import DATA, wheel_photo
 
 Request = tuple[str, dict[str, Any]]  # (url, httpx kwargs)
@@ -45,44 +46,34 @@ Request = tuple[str, dict[str, Any]]  # (url, httpx kwargs)
 
 @dataclass
 class Variant:
+    """A server variant: its environment on top of the service's (CHECKOUT=<dir>: another checkout's server, for a
+    before/after in one run), started afresh by each phase through bench/server.py."""
+
     name: str
     env: dict[str, str]
-    proc: subprocess.Popen[bytes] | None = None
-    base: str = ""
+    server: Server | None = None
     result: dict[str, Any] = field(default_factory=dict)
-    log: Path = Path("/dev/null")
 
     def start(self) -> None:
-        port = free_port()
-        self.base = f"http://127.0.0.1:{port}"
         own = dict(self.env)
-        cwd = Path(own.pop("CHECKOUT", ROOT))  # CHECKOUT=<dir>: the server of another checkout (a before/after run)
-        env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), MODEL_PACK="buffalo_sc", LOG_LEVEL="WARNING",
-                   REQUEST_LOG="false", SERVER_TIMING="true", **own)
-        self.log = Path(os.environ.get("TMPDIR", "/tmp")) / f"memload-{self.name}.log"
-        with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "function"], cwd=cwd, env=env,
-                                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        end = time.monotonic() + 180
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name}: server exited: {self.log.read_text()[-1500:]}")
-            try:
-                if httpx.get(self.base + "/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        raise TimeoutError(f"{self.name}: server not ready")
+        cwd = Path(own.pop("CHECKOUT", ROOT))
+        self.server = service_server(self.name, {"REQUEST_LOG": "false", "SERVER_TIMING": "true", **own}, cwd=cwd)
+        self.server.start().wait_ready()
 
     def stop(self) -> None:
-        if self.proc is not None:
-            stop_group(self.proc)
-            self.proc = None
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
 
     @property
     def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
+        assert self.server is not None
+        return self.server.pid
+
+    @property
+    def base(self) -> str:
+        assert self.server is not None
+        return self.server.base
 
 
 def _file(data: bytes, name: str = "image") -> dict[str, Any]:
@@ -125,10 +116,11 @@ REQUEST_SETS = {"closeups": closeup_requests, "groups": group_requests, "portrai
 
 def big_jpeg() -> bytes:
     """A 4000x3000 (12 MP) camera-like JPEG: a portrait tiled, as bench/hostile.py builds its big photos."""
-    face = cv2.imread(str(wheel_photo("yaoming.jpg")))
-    tile = cv2.resize(face, (800, 1000))
+    tile = cv2.resize(read(wheel_photo("yaoming.jpg")), (800, 1000))
     big = np.tile(tile, (3, 5, 1))[:3000, :4000]
-    return cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+    grain = np.random.default_rng(29).normal(0, 4, big.shape)  # sensor noise: a camera's ~4 MB, not 1 MB
+    big = np.clip(big + grain, 0, 255).astype(np.uint8)
+    return cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
 
 
 class RssSampler:
@@ -253,22 +245,27 @@ def phase_throughput(variants: list[Variant], kind: str, rounds: int, per_round:
         v.stop()
 
 
+BIG_ROUTES = ("/detect", "/extract-embedding?all=true")
+
+
 def phase_big(variants: list[Variant], concurrencies: list[int]) -> None:
+    """n concurrent 12 MP photos on a fresh server, per route: /detect, and ?all=true (15 faces embedded each)."""
     data = big_jpeg()
     for v in variants:
         v.result["big"] = {}
-        for n in concurrencies:
-            v.start()
-            warm(v)
-            idle = status_mb(v.pid, "VmRSS")
-            reset_peak(v.pid)
-            res = drive(v.base, [("/detect", _file(data))], n, total=n)
-            peak = status_mb(v.pid, "VmHWM")
-            v.result["big"][str(n)] = {"idle_mb": idle, "peak_mb": peak, "over_idle_mb": peak - idle,
-                                       "n_errors": res["n_errors"], "wall_s": res["wall_s"]}
-            print(f"[big] {v.name} x{n}: idle {idle:.0f} peak {peak:.0f} (+{peak - idle:.0f}) MB "
-                  f"errors {res['n_errors']} wall {res['wall_s']:.1f} s", flush=True)
-            v.stop()
+        for route in BIG_ROUTES:
+            for n in concurrencies:
+                v.start()
+                warm(v)
+                idle = status_mb(v.pid, "VmRSS")
+                reset_peak(v.pid)
+                res = drive(v.base, [(route, _file(data))], n, total=n)
+                peak = status_mb(v.pid, "VmHWM")
+                v.result["big"][f"{route} x{n}"] = {"idle_mb": idle, "peak_mb": peak, "over_idle_mb": peak - idle,
+                                                    "n_errors": res["n_errors"], "wall_s": res["wall_s"]}
+                print(f"[big] {v.name} {route} x{n}: idle {idle:.0f} peak {peak:.0f} (+{peak - idle:.0f}) MB "
+                      f"errors {res['n_errors']} wall {res['wall_s']:.1f} s", flush=True)
+                v.stop()
 
 
 def _server_total(header: str) -> float:
@@ -289,13 +286,15 @@ def phase_pause(variants: list[Variant], calls: int, pauses: list[float]) -> Non
         v.result["pause"] = {}
     for gap in pauses:
         got: dict[str, tuple[list[float], list[float]]] = {v.name: ([], []) for v in variants}
-        for i in range(calls):
+        for _ in range(max(1, calls // 10)):  # blocks of 10 calls per variant: back to back means back to back
             for v in variants:
-                time.sleep(gap)
-                t0 = time.perf_counter()
-                r = clients[v.name].post("/extract-embedding", **_file(data))
-                got[v.name][0].append((time.perf_counter() - t0) * 1000)
-                got[v.name][1].append(_server_total(r.headers.get("server-timing", "")))
+                clients[v.name].post("/extract-embedding", **_file(data))  # not counted: after the other's block
+                for _ in range(10):
+                    time.sleep(gap)
+                    t0 = time.perf_counter()
+                    r = clients[v.name].post("/extract-embedding", **_file(data))
+                    got[v.name][0].append((time.perf_counter() - t0) * 1000)
+                    got[v.name][1].append(_server_total(r.headers.get("server-timing", "")))
         for v in variants:
             wall, server = got[v.name]
             v.result["pause"][str(gap)] = {"client_ms": statistics.median(wall), "server_ms": statistics.median(server)}
@@ -329,10 +328,11 @@ def main() -> int:
     variants = [parse_variant(t) for t in args.variant]
     phases: dict[str, Callable[[], None]] = {
         "mixed": lambda: phase_mixed(variants, args.clients, args.seconds, args.together),
-        **{k: (lambda k=k: phase_throughput(variants, k, args.rounds, args.per_round)) for k in REQUEST_SETS},
         "big": lambda: phase_big(variants, [int(x) for x in args.big.split(",")]),
         "pause": lambda: phase_pause(variants, args.calls, [float(x) for x in args.pauses.split(",")]),
     }
+    for kind in REQUEST_SETS:
+        phases[kind] = functools.partial(phase_throughput, variants, kind, args.rounds, args.per_round)
     print(f"load average at start {os.getloadavg()[0]:.1f}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
           flush=True)
     try:
