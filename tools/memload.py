@@ -12,7 +12,11 @@ Phases, each optional, interleaved across the variants so that they share the ma
 * pause: one client, `/extract-embedding` of a one-face portrait, back to back and with 0.1 / 0.5 s pauses, the
   variants interleaved in blocks of 10 calls: client and Server-Timing medians.
 
-    .venv/bin/python -m tools.memload --variant base: --variant detoff:FRS_X=1 --phases mixed,closeups
+    .venv/bin/python -m tools.memload --variant before:CHECKOUT=/tmp/before --variant after: \
+        --variant one-thread:ORT_THREADS=1 --phases mixed,closeups [--together] [--out results.json]
+
+Each variant's environment goes on top of the service's; CHECKOUT=<dir> serves another checkout of this service
+(e.g. `git archive <commit> | tar -x -C <dir>` plus its .venv and model_cache links).
 """
 
 from __future__ import annotations
