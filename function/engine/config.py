@@ -86,7 +86,7 @@ class EngineConfig:
     max_concurrent_runs: int = 0  # model runs in flight at once per process; 0 = `threads`
     # Faces per recognizer run. Activations grow by ~2.4 MB per face of a run (buffalo_sc's MobileFaceNet), held by
     # ONNX Runtime's arena afterwards: 32 faces kept ~80 MB per run in flight, 4 keep ~10 MB at the same throughput
-    # on CPU (issue #29; embeddings are identical whatever the batch). Stable shapes (CUDA) use the largest of
+    # on CPU (docs/benchmarks.md; embeddings are identical whatever the batch). Stable shapes (CUDA) use the largest of
     # RECOGNIZER_BUCKETS instead (Settings.engine_config).
     recognizer_batch: int = 4
     # Stable input shapes (STABLE_SHAPES; on with EXECUTION_PROVIDER=cuda, where every new input shape costs cuDNN

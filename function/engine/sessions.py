@@ -21,14 +21,14 @@ class SessionConfig:
     threads: int = 1
     execution_provider: str = "cpu"  # cpu | cuda
     cudnn_conv_algo_search: CudnnSearch = DEFAULT_CUDNN_SEARCH  # CUDA only
-    spinning: bool = False  # intra-/inter-op threads spin while waiting for work: off (bench/ort_policy.py)
-    arena: bool = True  # ONNX Runtime's CPU memory arena: on (bench/ort_policy.py, docs/benchmarks.md)
+    spinning: bool = False  # intra-/inter-op threads spin while waiting for work: off (docs/benchmarks.md)
+    arena: bool = True  # ONNX Runtime's CPU memory arena: on (docs/benchmarks.md)
     # One CPU arena for every session of the process, grown by exactly what a run asks for (kSameAsRequested),
-    # instead of one per session grown in powers of two; CPU only (issue #29, docs/benchmarks.md).
+    # instead of one per session grown in powers of two; CPU only (docs/benchmarks.md, memory under load).
     shared_arena: bool = True
     # ONNX Runtime's memory pattern: per input shape, one block for all of a run's activations, planned from the
     # shape's first run. Off: the arena's freed chunks serve any shape (the detector sees many canvas sizes, the
-    # recognizer many batch sizes), where each new shape's block needed a fresh arena region (issue #29).
+    # recognizer many batch sizes), where each new shape's block needed a fresh arena region (docs/benchmarks.md).
     memory_pattern: bool = False
 
 
@@ -86,20 +86,20 @@ def session_options(config: SessionConfig) -> ort.SessionOptions:
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # Spinning threads burn the cores the other session (and the other request) needs; measured 1.5-1.8x faster
-    # single-face requests with it off on 2 vCPUs, and 2-3.5x less CPU per close-up at ORT_THREADS=2 (issue #19).
+    # single-face requests with it off on 2 vCPUs, and 2-3.5x less CPU per close-up at ORT_THREADS=2 (docs/benchmarks.md).
     spin = "1" if config.spinning else "0"
     opts.add_session_config_entry("session.intra_op.allow_spinning", spin)
     opts.add_session_config_entry("session.inter_op.allow_spinning", spin)
     # The arena on: without it every activation buffer is malloc'd per run and, above function.startup's fixed
     # 256 KB mmap threshold, mmap'd and faulted in afresh: ~100 ms of page faults per close-up (the padded 640x640
-    # pass), 2x the CPU of the whole request, on Lambda and over HTTP alike (docs/benchmarks.md, issue #19). The
+    # pass), 2x the CPU of the whole request, on Lambda and over HTTP alike (docs/benchmarks.md). The
     # arena keeps the largest run's activations instead: +19-22 MB peak RSS with buffalo_sc, bounded because at
     # most MAX_CONCURRENT_RUNS runs are in flight (function/engine/gate.py).
     opts.enable_cpu_mem_arena = config.arena
     # Under a 4-client mixed load (portraits, close-ups, group photos with ?all=true, junk) one arena per session
     # held 365 MB of RSS against 180 MB with no arena: the detector's and the recognizer's arenas each kept their
     # own high-water mark, grown in powers of two, plus a fresh region for each new shape's memory pattern. One
-    # shared arena grown as asked, with the pattern off, keeps the arena's speed at ~200 MB (issue #29).
+    # shared arena grown as asked, with the pattern off, keeps the arena's speed at ~200 MB (docs/benchmarks.md).
     opts.enable_mem_pattern = config.memory_pattern
     if config.arena and config.shared_arena and config.execution_provider == "cpu":
         _register_shared_arena()
