@@ -117,8 +117,9 @@ class FaceService:
             exc.field = field
             raise
 
-    def _largest(self, faces: list[Face], shape: tuple[int, ...] = ()) -> list[Face]:
-        """At most max_faces faces, the largest, in their detection order (best score first)."""
+    def _largest(self, faces: list[Face], shape: tuple[int, ...]) -> list[Face]:
+        """At most max_faces faces, the largest, in their detection order (best score first): a `select` for
+        EngineRun.read (the image's shape does not matter here)."""
         if len(faces) <= self.answer.max_faces:
             return faces
         keep = set(_largest_first(faces)[: self.answer.max_faces])
@@ -228,7 +229,7 @@ class FaceService:
         def largest(faces: list[Face], shape: tuple[int, ...]) -> list[Face]:
             if not faces:
                 raise NoFace("No face detected in image.", field="image")
-            return self._largest(faces)
+            return self._largest(faces, shape)
 
         with self.engine.slot(deadline, span) as run:
             image = self._decode(data, checked, "image", run)
